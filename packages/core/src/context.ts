@@ -1,0 +1,201 @@
+import { PermanentError, ValidationError } from './errors/classes.js';
+import { type Logger, noopLogger } from './logger.js';
+import type { CheckpointRecord, StepExecutionResult, TaskSequenceStep } from './wire.js';
+
+/** Rust's `max_retries()` default when neither the step row nor the template says (`TaskSequenceStep`). */
+const DEFAULT_MAX_ATTEMPTS = 3;
+
+export interface StepContextInit {
+  /** The hydrated step (wire-types.md §4) exactly as the worker loaded it. */
+  step: TaskSequenceStep;
+  /** Aborted on timeout or shutdown; handlers pass it to `fetch`, database drivers, timers. */
+  signal?: AbortSignal;
+  /** Already bound to the step's fields by `runStep`. */
+  logger?: Logger;
+}
+
+/**
+ * Everything a handler may read about the step it runs, with one meaning per name across the fleet (the gaps in
+ * upstream-workers.md §2.2 and §6.6): `inputData` is the task context, `stepInputs` is `workflow_step.inputs`,
+ * `stepConfig` is the template's `handler.initialization`.
+ *
+ * `TInput` types the task context; `generateHandlerTypes` writes it from the template's `input_schema`.
+ */
+export class StepContext<TInput = Record<string, unknown>> {
+  /** The raw hydrated step, snake_case as on the wire. */
+  readonly step: TaskSequenceStep;
+  readonly taskUuid: string;
+  readonly stepUuid: string;
+  readonly correlationId: string;
+  readonly parentCorrelationId: string | null;
+  readonly namespace: string;
+  readonly taskName: string;
+  readonly taskVersion: string;
+  /** The step's instance name, e.g. `process_csv_batch_001`. */
+  readonly stepName: string;
+  /** The template step it was created from, e.g. `process_csv_batch`. */
+  readonly templateStepName: string;
+  /** The task context (`task.task.context`): the task's input. */
+  readonly inputData: TInput;
+  /** This step's own inputs (`workflow_step.inputs`); for batch workers the cursor (wire-types.md §7.3). */
+  readonly stepInputs: Readonly<Record<string, unknown>>;
+  /** The template's `handler.initialization` for this step. */
+  readonly stepConfig: Readonly<Record<string, unknown>>;
+  /** Full results of every processed ancestor, keyed by step name (wire-types.md §4.3). */
+  readonly dependencyResults: Readonly<Record<string, StepExecutionResult>>;
+  /**
+   * Earlier attempts: `workflow_step.attempts` as hydrated, before the claim increments it, so 0 on the first
+   * execution (upstream-workers.md §1.1).
+   */
+  readonly retryCount: number;
+  /** Total attempts allowed (`max_attempts` counts the first one). */
+  readonly maxAttempts: number;
+  /** The template's `handler.method`, `call` when unset. */
+  readonly handlerMethod: string;
+  /** The persisted checkpoint to resume from, or null (wire-types.md §8.2). */
+  readonly checkpoint: CheckpointRecord | null;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+
+  constructor(init: StepContextInit) {
+    const { step } = init;
+    const task = step.task.task;
+    const workflowStep = step.workflow_step;
+    this.step = step;
+    this.taskUuid = task.task_uuid;
+    this.stepUuid = workflowStep.workflow_step_uuid;
+    this.correlationId = task.correlation_id;
+    this.parentCorrelationId = task.parent_correlation_id ?? null;
+    this.namespace = step.task.namespace_name;
+    this.taskName = step.task.task_name;
+    this.taskVersion = step.task.task_version;
+    this.stepName = workflowStep.name;
+    this.templateStepName = workflowStep.template_step_name;
+    this.inputData = (asRecord(task.context) ?? {}) as TInput;
+    this.stepInputs = asRecord(workflowStep.inputs) ?? {};
+    this.stepConfig = asRecord(step.step_definition.handler.initialization) ?? {};
+    this.dependencyResults = step.dependency_results;
+    this.retryCount = workflowStep.attempts ?? 0;
+    this.maxAttempts =
+      workflowStep.max_attempts ?? step.step_definition.retry?.max_attempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.handlerMethod = step.step_definition.handler.method ?? 'call';
+    this.checkpoint = (workflowStep.checkpoint ?? null) as CheckpointRecord | null;
+    this.signal = init.signal ?? new AbortController().signal;
+    this.logger = init.logger ?? noopLogger;
+  }
+
+  /** 1-based number of this execution (`retryCount + 1`). */
+  get attempt(): number {
+    return this.retryCount + 1;
+  }
+
+  /** A task-context field; throws a permanent `ValidationError` naming the field when it is absent or null. */
+  getInput<T = unknown>(field: string): T {
+    const value = (this.inputData as Record<string, unknown>)[field];
+    if (value === undefined || value === null) {
+      throw new ValidationError(
+        `Missing required input '${field}' in the task context of step '${this.stepName}'`,
+        {
+          field,
+        },
+      );
+    }
+    return value as T;
+  }
+
+  /** A task-context field, or `fallback` when it is absent or null. */
+  getInputOr<T>(field: string, fallback: T): T {
+    const value = (this.inputData as Record<string, unknown>)[field];
+    return value === undefined || value === null ? fallback : (value as T);
+  }
+
+  /** A `handler.initialization` value, or undefined. */
+  getConfig<T = unknown>(key: string): T | undefined {
+    return this.stepConfig[key] as T | undefined;
+  }
+
+  /** The value (`.result`) a named ancestor produced, or undefined when it has no result here. */
+  getDependencyResult<T = unknown>(stepName: string): T | undefined {
+    return this.dependencyResults[stepName]?.result as T | undefined;
+  }
+
+  /** As `getDependencyResult`, but a missing ancestor is a permanent error naming it (a template mistake). */
+  requireDependencyResult<T = unknown>(stepName: string): T {
+    const result = this.dependencyResults[stepName];
+    if (result === undefined) {
+      throw new PermanentError(
+        `Step '${this.stepName}' needs the result of '${stepName}', which is not available`,
+        {
+          errorCode: 'MISSING_DEPENDENCY',
+          context: { dependency: stepName },
+        },
+      );
+    }
+    return result.result as T;
+  }
+
+  /** The whole `StepExecutionResult` of a named ancestor (status, metadata, error), or undefined. */
+  getDependencyExecutionResult(stepName: string): StepExecutionResult | undefined {
+    return this.dependencyResults[stepName];
+  }
+
+  /** A nested field of an ancestor's value, e.g. `getDependencyField('validate', 'order', 'total')`. */
+  getDependencyField<T = unknown>(stepName: string, ...path: string[]): T | undefined {
+    let value: unknown = this.getDependencyResult(stepName);
+    for (const key of path) {
+      if (typeof value !== 'object' || value === null) return undefined;
+      value = (value as Record<string, unknown>)[key];
+    }
+    return value as T | undefined;
+  }
+
+  hasDependencyResult(stepName: string): boolean {
+    return this.dependencyResults[stepName] !== undefined;
+  }
+
+  /** Names of the ancestors whose results are present, sorted. */
+  getDependencyResultKeys(): string[] {
+    return Object.keys(this.dependencyResults).sort();
+  }
+
+  /** Values of every ancestor whose name starts with `prefix` (e.g. batch workers), in name order. */
+  getAllDependencyResults<T = unknown>(prefix: string): T[] {
+    return this.getDependencyResultKeys()
+      .filter((name) => name.startsWith(prefix))
+      .map((name) => this.dependencyResults[name]?.result as T);
+  }
+
+  isRetry(): boolean {
+    return this.retryCount > 0;
+  }
+
+  /** True when a failure of this execution would not be retried (Rust's `is_last_retry`). */
+  isLastRetry(): boolean {
+    return this.retryCount >= this.maxAttempts - 1;
+  }
+
+  hasCheckpoint(): boolean {
+    return this.checkpoint !== null;
+  }
+
+  /** Where the last checkpoint said to resume, or undefined. */
+  checkpointCursor<T = unknown>(): T | undefined {
+    return (this.checkpoint?.cursor ?? undefined) as T | undefined;
+  }
+
+  /** Items processed as of the last checkpoint; 0 without one. */
+  get checkpointItemsProcessed(): number {
+    return this.checkpoint?.items_processed ?? 0;
+  }
+
+  /** The state carried by the last checkpoint, or undefined. */
+  accumulatedResults<T = unknown>(): T | undefined {
+    return (this.checkpoint?.accumulated_results ?? undefined) as T | undefined;
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}

@@ -1,0 +1,264 @@
+import type { StepContext } from '../context.js';
+import { TimeoutError } from '../errors/classes.js';
+import { coerceError } from '../errors/coerce.js';
+import { ErrorType } from '../errors/error-types.js';
+import {
+  type DefinedHandler,
+  type DefineHandlerOptions,
+  defineHandler,
+  type HandlerArgs,
+  StepHandler,
+} from '../handler.js';
+import { failure, type StepHandlerResult, success } from '../results.js';
+import type { BackoffHint } from '../wire.js';
+
+/** `error_type` of a rate-limited response (Rust's `APICapable` classification uses the same word). */
+export const RATE_LIMITED = 'rate_limited';
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  /** Per request; the step's signal still applies. Default 30 s. */
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+  /** Injectable for tests; defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+export interface RequestOptions {
+  /** Query parameters; `undefined` values are skipped. */
+  params?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  /** Sent as JSON with `content-type: application/json`. */
+  json?: unknown;
+  /** Sent as is (wins over `json`). */
+  body?: NonNullable<RequestInit['body']>;
+}
+
+/** A response with its body read (JSON when the content type says so, else text; null when empty). */
+export class ApiResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: unknown;
+
+  constructor(status: number, headers: Record<string, string>, body: unknown) {
+    this.status = status;
+    this.headers = headers;
+    this.body = body;
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  get isClientError(): boolean {
+    return this.status >= 400 && this.status < 500;
+  }
+
+  get isServerError(): boolean {
+    return this.status >= 500 && this.status < 600;
+  }
+
+  /** 408, 429 and every 5xx; other 4xx (and anything else unsuccessful) are permanent. */
+  get isRetryable(): boolean {
+    return this.status === 408 || this.status === 429 || this.isServerError;
+  }
+
+  /** The `Retry-After` header as whole seconds from now (delta-seconds or an HTTP date), if present and valid. */
+  get retryAfterSeconds(): number | undefined {
+    return parseRetryAfter(this.headers['retry-after']);
+  }
+}
+
+/** Parses a `Retry-After` value: delta-seconds, or an HTTP date converted to seconds from `now`. */
+export function parseRetryAfter(value: string | undefined, now: Date = new Date()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now.getTime()) / 1000));
+}
+
+/** A small fetch wrapper bound to one step: every request carries the step's `AbortSignal` and a timeout. */
+export class ApiClient {
+  readonly #options: ApiClientOptions;
+  readonly #signal: AbortSignal;
+
+  constructor(options: ApiClientOptions, signal: AbortSignal) {
+    this.#options = options;
+    this.#signal = signal;
+  }
+
+  get(path: string, options?: Omit<RequestOptions, 'json' | 'body'>): Promise<ApiResponse> {
+    return this.request('GET', path, options);
+  }
+
+  post(path: string, options?: RequestOptions): Promise<ApiResponse> {
+    return this.request('POST', path, options);
+  }
+
+  put(path: string, options?: RequestOptions): Promise<ApiResponse> {
+    return this.request('PUT', path, options);
+  }
+
+  patch(path: string, options?: RequestOptions): Promise<ApiResponse> {
+    return this.request('PATCH', path, options);
+  }
+
+  delete(path: string, options?: RequestOptions): Promise<ApiResponse> {
+    return this.request('DELETE', path, options);
+  }
+
+  /**
+   * Sends a request. Any HTTP status resolves (classify it with `apiFailure`); a timeout throws a retryable
+   * `TimeoutError`, a network failure a retryable error (`coerceError`), and a step abort rethrows its reason.
+   */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
+    const timeoutMs = this.#options.timeoutMs ?? 30_000;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const headers: Record<string, string> = { ...this.#options.headers, ...options.headers };
+    let body = options.body;
+    if (body === undefined && options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    const doFetch = this.#options.fetch ?? fetch;
+    try {
+      const response = await doFetch(buildUrl(this.#options.baseUrl, path, options.params), {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.any([this.#signal, timeout]),
+      });
+      return new ApiResponse(response.status, headerRecord(response.headers), await readBody(response));
+    } catch (thrown) {
+      if (this.#signal.aborted) throw this.#signal.reason;
+      if (timeout.aborted) {
+        throw new TimeoutError(`${method} ${path} timed out after ${timeoutMs}ms`, {
+          cause: thrown,
+          errorCode: 'HTTP_TIMEOUT',
+          context: { method, path, timeout_ms: timeoutMs },
+        });
+      }
+      throw coerceError(thrown);
+    }
+  }
+}
+
+function buildUrl(baseUrl: string, path: string, params: RequestOptions['params']): string {
+  const url = new URL(path.replace(/^\//, ''), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  for (const [key, value] of Object.entries(params ?? {})) {
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  }
+  return url.toString();
+}
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, key) => {
+    record[key.toLowerCase()] = value;
+  });
+  return record;
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (text === '') return null;
+  if ((response.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** A success carrying the response body (or `result`), with the status in `metadata.custom`. */
+export function apiSuccess(response: ApiResponse, result?: unknown): StepHandlerResult {
+  return success(result ?? response.body ?? {}, { http_status: response.status });
+}
+
+/**
+ * The failure an unsuccessful response stands for: 4xx permanent except 408 (`timeout`) and 429
+ * (`rate_limited`), 5xx retryable (`retryable_error`). A retryable response's `Retry-After` becomes the
+ * `retry-after` header orchestration's backoff calculator reads, plus a backoff hint (queue-protocol.md §5.2).
+ */
+export function apiFailure(response: ApiResponse, message?: string): StepHandlerResult {
+  const retryable = response.isRetryable;
+  const errorType =
+    response.status === 408
+      ? ErrorType.TIMEOUT
+      : response.status === 429
+        ? RATE_LIMITED
+        : retryable
+          ? ErrorType.RETRYABLE_ERROR
+          : ErrorType.PERMANENT_ERROR;
+  const retryAfterSeconds = retryable ? response.retryAfterSeconds : undefined;
+  return failure(message ?? `HTTP ${response.status}`, {
+    errorType,
+    retryable,
+    errorCode: `HTTP_${response.status}`,
+    statusCode: response.status,
+    context: { response_body: response.body },
+    ...(retryAfterSeconds === undefined
+      ? {}
+      : { retryAfterSeconds, backoffHint: backoffHint(response.status, retryAfterSeconds) }),
+  });
+}
+
+function backoffHint(status: number, delaySeconds: number): BackoffHint {
+  const backoffType =
+    status === 429 ? 'RateLimit' : status === 503 ? 'ServiceUnavailable' : 'ServerRequested';
+  return {
+    backoff_type: backoffType,
+    delay_seconds: Math.min(delaySeconds, 4_294_967_295),
+    context: `HTTP ${status} Retry-After`,
+  } as BackoffHint;
+}
+
+/** `apiSuccess` for a 2xx response, else `apiFailure`. */
+export function apiResult(response: ApiResponse, result?: unknown): StepHandlerResult {
+  return response.ok ? apiSuccess(response, result) : apiFailure(response);
+}
+
+/** Base class for HTTP-calling handlers; configure with the statics, call `this.api(context)` per step. */
+export abstract class ApiHandler extends StepHandler {
+  static baseUrl = '';
+  static timeoutMs = 30_000;
+  static defaultHeaders: Record<string, string> = {};
+
+  protected api(context: StepContext<unknown>): ApiClient {
+    const ctor = this.constructor as typeof ApiHandler;
+    return new ApiClient(
+      { baseUrl: ctor.baseUrl, timeoutMs: ctor.timeoutMs, headers: ctor.defaultHeaders },
+      context.signal,
+    );
+  }
+
+  protected apiSuccess(response: ApiResponse, result?: unknown): StepHandlerResult {
+    return apiSuccess(response, result);
+  }
+
+  protected apiFailure(response: ApiResponse, message?: string): StepHandlerResult {
+    return apiFailure(response, message);
+  }
+}
+
+/** A functional API handler; the function gets an `api` client bound to the step's signal. */
+export function defineApiHandler<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+  name: string,
+  options: Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> & ApiClientOptions,
+  fn: (args: HandlerArgs<TInput, TDeps> & { api: ApiClient }) => unknown,
+): DefinedHandler {
+  const { baseUrl, timeoutMs, headers, fetch: fetchImpl, ...handlerOptions } = options;
+  const clientOptions: ApiClientOptions = {
+    baseUrl,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(headers === undefined ? {} : { headers }),
+    ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
+  };
+  return defineHandler<TInput, TDeps, unknown>(name, handlerOptions, (args) =>
+    fn({ ...args, api: new ApiClient(clientOptions, args.signal) }),
+  );
+}

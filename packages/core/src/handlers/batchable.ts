@@ -1,0 +1,359 @@
+import type { StepContext } from '../context.js';
+import { PermanentError } from '../errors/classes.js';
+import {
+  type DefinedHandler,
+  type DefineHandlerOptions,
+  defineHandler,
+  type HandlerArgs,
+} from '../handler.js';
+import { type StepHandlerResult, success } from '../results.js';
+import { type BatchWorkerInputs, type CursorConfig, type StepExecutionResult, validate } from '../wire.js';
+import { type CheckpointYield, checkpointYield } from './checkpoint.js';
+
+/** Batch ids are three-digit strings, 0-indexed cursors, end exclusive, as every upstream language writes them. */
+function batchId(index: number): string {
+  return String(index + 1).padStart(3, '0');
+}
+
+function requirePositiveInteger(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+}
+
+/**
+ * Splits `totalItems` among `workerCount` workers with ceiling division (worker i gets
+ * `[i·k, min((i+1)·k, total))` with `k = ceil(total / workers)`), skipping empty tails.
+ */
+export function createCursorConfigs(totalItems: number, workerCount: number): CursorConfig[] {
+  requirePositiveInteger('workerCount', workerCount);
+  const perWorker = Math.ceil(totalItems / workerCount);
+  return totalItems <= 0 ? [] : createCursorConfigsBySize(totalItems, perWorker);
+}
+
+/** Cuts `totalItems` into batches of `batchSize` (the last one shorter). */
+export function createCursorConfigsBySize(totalItems: number, batchSize: number): CursorConfig[] {
+  requirePositiveInteger('batchSize', batchSize);
+  const configs: CursorConfig[] = [];
+  for (let start = 0, i = 0; start < totalItems; start += batchSize, i++) {
+    const end = Math.min(start + batchSize, totalItems);
+    configs.push({
+      batch_id: batchId(i),
+      start_cursor: start,
+      end_cursor: end,
+      batch_size: end - start,
+    } as CursorConfig);
+  }
+  return configs;
+}
+
+export interface BatchResultOptions {
+  /** More keys written beside the outcome in `result`. */
+  extra?: Record<string, unknown>;
+  /** `metadata.custom`. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface CreateBatchesInput {
+  /** The `type: batch_worker` template step the workers are created from. */
+  workerTemplateName: string;
+  cursorConfigs: readonly CursorConfig[];
+  /** Defaults to the sum of the batch sizes. */
+  totalItems?: number;
+}
+
+/**
+ * An analyzer result that creates one worker per cursor config (`result.batch_processing_outcome`,
+ * `type: create_batches`, wire-types.md §7.2). Orchestration requires at least one config; use `noBatches`
+ * for an empty dataset.
+ */
+export function createBatches(
+  input: CreateBatchesInput,
+  options: BatchResultOptions = {},
+): StepHandlerResult {
+  if (input.cursorConfigs.length === 0) {
+    throw new PermanentError('createBatches needs at least one cursor config; return noBatches() instead', {
+      errorCode: 'EMPTY_BATCHES',
+    });
+  }
+  const totalItems = input.totalItems ?? input.cursorConfigs.reduce((sum, c) => sum + c.batch_size, 0);
+  return success(
+    {
+      ...options.extra,
+      batch_processing_outcome: {
+        type: 'create_batches',
+        worker_template_name: input.workerTemplateName,
+        worker_count: input.cursorConfigs.length,
+        cursor_configs: [...input.cursorConfigs],
+        total_items: totalItems,
+      },
+    },
+    options.metadata,
+  );
+}
+
+/**
+ * An analyzer result that creates no real workers (`type: no_batches`). Orchestration still creates one no-op
+ * placeholder worker `{template}_000`, named after the batchable step's
+ * `handler.initialization.worker_template_name`, which must therefore be set (wire-types.md §7.2).
+ */
+export function noBatches(reason: string, options: BatchResultOptions = {}): StepHandlerResult {
+  return success(
+    { ...options.extra, batch_processing_outcome: { type: 'no_batches' }, reason },
+    options.metadata,
+  );
+}
+
+/** A batch worker's view of its `workflow_step.inputs` and of its checkpoint (wire-types.md §7.3, §8.2). */
+export interface BatchWorkerContext {
+  readonly batchId: string;
+  readonly startCursor: unknown;
+  readonly endCursor: unknown;
+  readonly batchSize: number;
+  readonly cursorField: string;
+  readonly failureStrategy: string;
+  /** A placeholder created for `no_batches`: return `handleNoOpWorker`'s result without work. */
+  readonly isNoOp: boolean;
+  readonly hasCheckpoint: boolean;
+  /** The checkpoint's cursor when resuming, else `startCursor`. */
+  readonly resumeCursor: unknown;
+  /** Items processed as of the checkpoint; 0 without one. */
+  readonly itemsProcessed: number;
+  /** State carried by the checkpoint, or undefined. */
+  readonly accumulatedResults: unknown;
+  /** Persist progress and continue in a new invocation (see `checkpointYield`). */
+  checkpoint(cursor: unknown, itemsProcessed: number, accumulatedResults?: unknown): CheckpointYield;
+}
+
+/**
+ * Reads the batch inputs of a worker step; a step without valid `BatchWorkerInputs` fails permanently, since
+ * it was not created by batch orchestration.
+ */
+export function getBatchContext(context: StepContext<unknown>): BatchWorkerContext {
+  const checked = validate('BatchWorkerInputs', context.stepInputs);
+  if (!checked.ok) {
+    throw new PermanentError(`Step '${context.stepName}' has no valid batch worker inputs`, {
+      errorCode: 'INVALID_BATCH_INPUTS',
+      context: { issues: checked.issues },
+    });
+  }
+  const inputs = context.stepInputs as unknown as BatchWorkerInputs;
+  const hasCheckpoint = context.hasCheckpoint();
+  return {
+    batchId: inputs.cursor.batch_id,
+    startCursor: inputs.cursor.start_cursor,
+    endCursor: inputs.cursor.end_cursor,
+    batchSize: inputs.cursor.batch_size,
+    cursorField: inputs.batch_metadata.cursor_field,
+    failureStrategy: inputs.batch_metadata.failure_strategy,
+    isNoOp: inputs.is_no_op,
+    hasCheckpoint,
+    resumeCursor: hasCheckpoint ? context.checkpointCursor() : inputs.cursor.start_cursor,
+    itemsProcessed: context.checkpointItemsProcessed,
+    accumulatedResults: context.accumulatedResults(),
+    checkpoint: (cursor, itemsProcessed, accumulatedResults) =>
+      checkpointYield({ cursor, itemsProcessed, accumulatedResults }),
+  };
+}
+
+/** The success a no-op placeholder worker returns, or null for a real worker. */
+export function handleNoOpWorker(context: StepContext<unknown>): StepHandlerResult | null {
+  const batch = getBatchContext(context);
+  if (!batch.isNoOp) return null;
+  return success({ batch_id: batch.batchId, no_op: true, items_processed: 0 });
+}
+
+export interface BatchWorkerSummary {
+  itemsProcessed: number;
+  itemsSucceeded?: number;
+  itemsFailed?: number;
+  itemsSkipped?: number;
+  /** Anything else the aggregator should see, e.g. partial sums. */
+  extra?: Record<string, unknown>;
+}
+
+/** A worker's success with the flat counter keys Rust and Ruby workers write. */
+export function batchWorkerSuccess(
+  summary: BatchWorkerSummary,
+  metadata?: Record<string, unknown>,
+): StepHandlerResult {
+  return success(
+    {
+      ...summary.extra,
+      items_processed: summary.itemsProcessed,
+      items_succeeded: summary.itemsSucceeded ?? summary.itemsProcessed,
+      items_failed: summary.itemsFailed ?? 0,
+      items_skipped: summary.itemsSkipped ?? 0,
+    },
+    metadata,
+  );
+}
+
+export interface BatchWorkerResult {
+  stepName: string;
+  /** The worker's value (`.result`). */
+  value: unknown;
+  execution: StepExecutionResult;
+}
+
+export type BatchAggregationScenario =
+  | { type: 'no_batches'; batchableResult: StepExecutionResult; workerCount: 0 }
+  | {
+      type: 'with_batches';
+      batchableResult: StepExecutionResult;
+      workers: BatchWorkerResult[];
+      workerCount: number;
+    };
+
+/**
+ * Tells an aggregator (a `deferred_convergence` step) which case it is in, the way Rust's
+ * `BatchAggregationScenario::detect` does: `no_batches` when the analyzer said so (the placeholder worker's
+ * result is ignored), otherwise every ancestor named `{workerPrefix}…`, in name order. Neither is a
+ * configuration error and fails permanently.
+ */
+export function detectAggregationScenario(
+  context: StepContext<unknown>,
+  batchableStepName: string,
+  workerPrefix: string,
+): BatchAggregationScenario {
+  const batchableResult = context.getDependencyExecutionResult(batchableStepName);
+  if (batchableResult === undefined) {
+    throw new PermanentError(
+      `Aggregator '${context.stepName}' has no result from batchable step '${batchableStepName}'`,
+      {
+        errorCode: 'MISSING_DEPENDENCY',
+        context: { dependency: batchableStepName },
+      },
+    );
+  }
+  const outcome = (batchableResult.result as { batch_processing_outcome?: { type?: unknown } } | null)
+    ?.batch_processing_outcome;
+  if (outcome?.type === 'no_batches') return { type: 'no_batches', batchableResult, workerCount: 0 };
+  const workers = context
+    .getDependencyResultKeys()
+    .filter((name) => name.startsWith(workerPrefix))
+    .map((stepName) => {
+      const execution = context.dependencyResults[stepName] as StepExecutionResult;
+      return { stepName, value: execution.result, execution };
+    });
+  if (workers.length === 0) {
+    throw new PermanentError(
+      `No batch workers named '${workerPrefix}*' and '${batchableStepName}' did not return no_batches`,
+      { errorCode: 'NO_BATCH_WORKERS', context: { worker_prefix: workerPrefix } },
+    );
+  }
+  return { type: 'with_batches', batchableResult, workers, workerCount: workers.length };
+}
+
+/** Sums the flat counters of `batchWorkerSuccess` results across the workers of a scenario. */
+export function summarizeBatchWorkers(scenario: BatchAggregationScenario): {
+  worker_count: number;
+  total_processed: number;
+  total_succeeded: number;
+  total_failed: number;
+  total_skipped: number;
+} {
+  const totals = {
+    worker_count: scenario.workerCount,
+    total_processed: 0,
+    total_succeeded: 0,
+    total_failed: 0,
+    total_skipped: 0,
+  };
+  if (scenario.type === 'no_batches') return totals;
+  const count = (value: unknown, key: string) => {
+    const n = (value as Record<string, unknown> | null)?.[key];
+    return typeof n === 'number' ? n : 0;
+  };
+  for (const { value } of scenario.workers) {
+    totals.total_processed += count(value, 'items_processed');
+    totals.total_succeeded += count(value, 'items_succeeded');
+    totals.total_failed += count(value, 'items_failed');
+    totals.total_skipped += count(value, 'items_skipped');
+  }
+  return totals;
+}
+
+export interface DefineBatchAnalyzerOptions<TInput, TDeps>
+  extends Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> {
+  /** The `type: batch_worker` template step to create workers from. */
+  workerTemplate: string;
+  /** Items per worker; defaults to the step config's `batch_size`, else 100. */
+  batchSize?: number;
+  /** Upper bound on workers; defaults to the step config's `max_workers`, else unbounded. */
+  maxWorkers?: number;
+}
+
+export interface BatchAnalysis {
+  totalItems: number;
+  /** More keys beside the outcome in `result`. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * A functional analyzer: the function counts the work, the helper cuts it into cursor configs (bounded by
+ * `maxWorkers`), and zero items become an explicit `no_batches` (upstream's DSL made zero workers instead,
+ * upstream-workers.md §2.9). The function may also return its own `createBatches`/`noBatches` result.
+ */
+export function defineBatchAnalyzer<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+  name: string,
+  options: DefineBatchAnalyzerOptions<TInput, TDeps>,
+  fn: (
+    args: HandlerArgs<TInput, TDeps>,
+  ) => BatchAnalysis | StepHandlerResult | Promise<BatchAnalysis | StepHandlerResult>,
+): DefinedHandler {
+  const { workerTemplate, batchSize, maxWorkers, ...handlerOptions } = options;
+  return defineHandler<TInput, TDeps, StepHandlerResult>(name, handlerOptions, async (args) => {
+    const analysis = await fn(args);
+    if (!('totalItems' in analysis)) return analysis;
+    const extra = analysis.extra === undefined ? {} : { extra: analysis.extra };
+    if (analysis.totalItems <= 0) return noBatches('empty_dataset', extra);
+    const size = batchSize ?? numberOr(args.config.batch_size, 100);
+    const cap = maxWorkers ?? numberOr(args.config.max_workers, Number.POSITIVE_INFINITY);
+    const cursorConfigs =
+      Math.ceil(analysis.totalItems / size) > cap
+        ? createCursorConfigs(analysis.totalItems, cap)
+        : createCursorConfigsBySize(analysis.totalItems, size);
+    return createBatches(
+      { workerTemplateName: workerTemplate, cursorConfigs, totalItems: analysis.totalItems },
+      extra,
+    );
+  });
+}
+
+function numberOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/**
+ * A functional batch worker: no-op placeholders succeed without calling the function, and the function gets
+ * the batch context (cursor range, checkpoint, `checkpoint()` to yield).
+ */
+export function defineBatchWorker<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+  name: string,
+  options: Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'>,
+  fn: (args: HandlerArgs<TInput, TDeps> & { batch: BatchWorkerContext }) => unknown,
+): DefinedHandler {
+  return defineHandler<TInput, TDeps, unknown>(name, options, (args) => {
+    const noOp = handleNoOpWorker(args.context);
+    if (noOp !== null) return noOp;
+    return fn({ ...args, batch: getBatchContext(args.context) });
+  });
+}
+
+export interface DefineBatchAggregatorOptions<TInput, TDeps>
+  extends Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> {
+  batchableStep: string;
+  workerPrefix: string;
+}
+
+/** A functional aggregator: the function gets the detected scenario. */
+export function defineBatchAggregator<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+  name: string,
+  options: DefineBatchAggregatorOptions<TInput, TDeps>,
+  fn: (args: HandlerArgs<TInput, TDeps> & { scenario: BatchAggregationScenario }) => unknown,
+): DefinedHandler {
+  const { batchableStep, workerPrefix, ...handlerOptions } = options;
+  return defineHandler<TInput, TDeps, unknown>(name, handlerOptions, (args) =>
+    fn({ ...args, scenario: detectAggregationScenario(args.context, batchableStep, workerPrefix) }),
+  );
+}

@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CheckpointRecord,
+  type CursorConfig,
+  formatNaiveTimestamp,
+  formatUtcTimestamp,
+  type HandlerDefinition,
+  type StepDefinition,
+  type StepExecutionResult,
+  type TaskSequenceStep,
+  type TaskTemplate,
+} from '../wire.js';
+
+export interface TestBatchOptions {
+  cursor: CursorConfig;
+  cursorField?: string;
+  failureStrategy?: 'continue_on_failure' | 'fail_fast' | 'isolate';
+  isNoOp?: boolean;
+}
+
+export interface TestStepOptions {
+  /** Take the step definition, namespace, name and version from this template. */
+  template?: TaskTemplate;
+  /** The template step to run; defaults to the template's first step. */
+  stepName?: string;
+  /** Changes to the step definition (or the whole definition when there is no template). */
+  stepDefinition?: Partial<StepDefinition>;
+  /** Changes to `step_definition.handler` (callable, method, resolver, initialization). */
+  handler?: Partial<HandlerDefinition>;
+  /** The task context (`task.task.context`). */
+  input?: Record<string, unknown>;
+  /** `workflow_step.inputs`; defaults to the handler's initialization, as orchestration creates it. */
+  stepInputs?: Record<string, unknown> | null;
+  /** Makes the step a batch worker instance `{template}_{batch_id}` with these `BatchWorkerInputs`. */
+  batch?: TestBatchOptions;
+  /** Ancestors' values, wrapped as successful results. */
+  dependencies?: Record<string, unknown>;
+  /** Ancestors' full results (e.g. `dependencyFailure(...)`); wins over `dependencies`. */
+  dependencyResults?: Record<string, StepExecutionResult>;
+  /** `workflow_step.checkpoint` to resume from. */
+  checkpoint?: Partial<CheckpointRecord> & { cursor: unknown; items_processed: number };
+  /** Earlier attempts (`workflow_step.attempts`), 0 by default. */
+  attempts?: number;
+  maxAttempts?: number;
+  namespace?: string;
+  taskName?: string;
+}
+
+/** A successful `StepExecutionResult` carrying `value`, shaped as Rust's `success()` factory writes it. */
+export function dependencyResult(value: unknown, stepUuid: string = randomUUID()): StepExecutionResult {
+  const now = formatUtcTimestamp(new Date());
+  return {
+    step_uuid: stepUuid,
+    success: true,
+    result: value,
+    metadata: {
+      execution_time_ms: 1,
+      handler_version: null,
+      retryable: false,
+      completed_at: now,
+      worker_id: null,
+      worker_hostname: null,
+      started_at: now,
+      custom: {},
+      error_code: null,
+      error_type: null,
+      context: {},
+    },
+    status: 'completed',
+    error: null,
+    orchestration_metadata: { headers: {}, error_context: null, backoff_hint: null, custom: {} },
+  } as StepExecutionResult;
+}
+
+function templateStep(template: TaskTemplate, stepName: string | undefined): StepDefinition {
+  const steps = template.steps ?? [];
+  const step = stepName === undefined ? steps[0] : steps.find((s) => s.name === stepName);
+  if (step === undefined) {
+    throw new Error(
+      `Template '${template.name}' has no step ${stepName === undefined ? '' : `'${stepName}'`}`,
+    );
+  }
+  return step;
+}
+
+/** A step definition with every key serde writes, defaults filled as Rust's `StepDefinition` does (§4.4). */
+function completeDefinition(
+  partial: Partial<StepDefinition>,
+  handler: Partial<HandlerDefinition>,
+): StepDefinition {
+  const aliased = partial as Partial<StepDefinition> & { depends_on?: string[] };
+  const { depends_on: dependsOn, ...rest } = aliased;
+  return {
+    name: 'test_step',
+    description: null,
+    type: 'standard',
+    system_dependency: null,
+    dependencies: dependsOn ?? [],
+    timeout_seconds: null,
+    publishes_events: [],
+    batch_config: null,
+    ...rest,
+    retry: {
+      retryable: true,
+      max_attempts: 3,
+      backoff: 'exponential',
+      backoff_base_ms: null,
+      max_backoff_ms: null,
+      ...partial.retry,
+    },
+    handler: {
+      callable: 'test.Handler',
+      method: null,
+      resolver: null,
+      ...partial.handler,
+      ...handler,
+      initialization: { ...partial.handler?.initialization, ...handler.initialization },
+    },
+  } as StepDefinition;
+}
+
+/**
+ * A hydrated `TaskSequenceStep` (wire-types.md §4) built from a template step, inputs and dependency values,
+ * valid against the schemas package, so handlers can be unit-tested without a database.
+ */
+export function buildTaskSequenceStep(options: TestStepOptions = {}): TaskSequenceStep {
+  const base = options.template === undefined ? {} : templateStep(options.template, options.stepName);
+  const definition = completeDefinition({ ...base, ...options.stepDefinition }, options.handler ?? {});
+  const taskUuid = randomUUID();
+  const now = new Date();
+  const naive = formatNaiveTimestamp(now);
+  const initialization = definition.handler.initialization ?? {};
+
+  let name = definition.name;
+  let inputs: Record<string, unknown> | null =
+    options.stepInputs !== undefined
+      ? options.stepInputs
+      : Object.keys(initialization).length > 0
+        ? { ...initialization }
+        : null;
+  if (options.batch !== undefined) {
+    // Batch worker instances: name `{template}_{batch_id}`, inputs = initialization ∪ BatchWorkerInputs (§7.3).
+    name = `${definition.name}_${options.batch.cursor.batch_id}`;
+    inputs = {
+      ...initialization,
+      ...options.stepInputs,
+      cursor: options.batch.cursor,
+      batch_metadata: {
+        cursor_field: options.batch.cursorField ?? 'id',
+        failure_strategy: options.batch.failureStrategy ?? 'continue_on_failure',
+      },
+      is_no_op: options.batch.isNoOp ?? false,
+      __template_step_name: definition.name,
+    };
+  }
+
+  const dependencyResults: Record<string, StepExecutionResult> = {};
+  for (const [step, value] of Object.entries(options.dependencies ?? {}))
+    dependencyResults[step] = dependencyResult(value);
+  Object.assign(dependencyResults, options.dependencyResults);
+
+  const checkpoint =
+    options.checkpoint === undefined
+      ? null
+      : {
+          accumulated_results: null,
+          timestamp: formatUtcTimestamp(now),
+          history: [],
+          ...options.checkpoint,
+        };
+
+  return {
+    task: {
+      task: {
+        task_uuid: taskUuid,
+        named_task_uuid: randomUUID(),
+        complete: false,
+        requested_at: naive,
+        initiator: 'test',
+        source_system: 'tasker-bridge-testing',
+        reason: null,
+        tags: null,
+        context: options.input ?? {},
+        identity_hash: `test-${taskUuid}`,
+        priority: 0,
+        created_at: naive,
+        updated_at: naive,
+        correlation_id: randomUUID(),
+        parent_correlation_id: null,
+      },
+      task_name: options.taskName ?? options.template?.name ?? 'test_task',
+      task_version: options.template?.version ?? '1.0.0',
+      namespace_name: options.namespace ?? options.template?.namespace_name ?? 'test',
+    },
+    workflow_step: {
+      workflow_step_uuid: randomUUID(),
+      task_uuid: taskUuid,
+      named_step_uuid: randomUUID(),
+      name,
+      template_step_name: definition.name,
+      retryable: definition.retry?.retryable ?? true,
+      max_attempts: options.maxAttempts ?? definition.retry?.max_attempts ?? 3,
+      in_process: true,
+      processed: false,
+      processed_at: null,
+      attempts: options.attempts ?? 0,
+      last_attempted_at: null,
+      backoff_request_seconds: null,
+      inputs,
+      results: null,
+      checkpoint,
+      created_at: naive,
+      updated_at: naive,
+    },
+    dependency_results: dependencyResults,
+    step_definition: definition,
+  } as TaskSequenceStep;
+}

@@ -1,0 +1,49 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import ajvFormats from 'ajv-formats';
+
+/**
+ * How `runStep` treats a step definition's `result_schema` (no tasker worker checks it today,
+ * upstream-workers.md §6.5): `off` ignores it, `warn` logs violations and keeps the result, `enforce` turns a
+ * violating success into a permanent `result_schema_violation` failure.
+ */
+export const ResultSchemaMode = { OFF: 'off', WARN: 'warn', ENFORCE: 'enforce' } as const;
+export type ResultSchemaMode = (typeof ResultSchemaMode)[keyof typeof ResultSchemaMode];
+
+export interface SchemaIssue {
+  /** JSON Pointer into the value, `''` for the root. */
+  path: string;
+  message: string;
+}
+
+export type ResultSchemaCheck = { ok: true } | { ok: false; issues: SchemaIssue[] };
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+ajvFormats.default(ajv);
+
+/** Compiled validators keyed by the schema's JSON text: hydrated steps carry a fresh schema object each time. */
+const compiled = new Map<string, ValidateFunction>();
+const MAX_COMPILED = 500;
+
+function validatorFor(schema: unknown): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (validate === undefined) {
+    validate = ajv.compile(schema as object);
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
+/**
+ * Checks a handler's `result` value against a step's `result_schema`. Throws when the schema itself does not
+ * compile (a template error, which `runStep` logs instead of failing the step).
+ */
+export function checkResultSchema(schema: unknown, value: unknown): ResultSchemaCheck {
+  const validate = validatorFor(schema);
+  if (validate(value)) return { ok: true };
+  return {
+    ok: false,
+    issues: (validate.errors ?? []).map((e) => ({ path: e.instancePath, message: e.message ?? e.keyword })),
+  };
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkResultSchema,
+  defineHandler,
+  generateHandlerTypes,
+  type StepContext,
+  StepHandler,
+} from '../src/index.js';
+import { runHandler } from '../src/testing/index.js';
+import { expectWireValid, recordingLogger } from './support.js';
+
+const resultSchema = {
+  type: 'object',
+  required: ['squared_value'],
+  properties: { squared_value: { type: 'integer' } },
+  additionalProperties: false,
+};
+
+const template = {
+  name: 'mathematical_sequence',
+  namespace_name: 'linear_workflow',
+  version: '1.0.0',
+  input_schema: {
+    type: 'object',
+    required: ['even_number'],
+    properties: { even_number: { type: 'integer', description: 'An even number' } },
+  },
+  steps: [
+    { name: 'linear_step_1', handler: { callable: 'Square' }, result_schema: resultSchema },
+    { name: 'linear_step_2', handler: { callable: 'Add' } },
+  ],
+};
+
+describe('generateHandlerTypes', () => {
+  it('writes input and result types named after the template and its steps', async () => {
+    const source = await generateHandlerTypes(template);
+    expect(source).toContain('Generated from task template linear_workflow/mathematical_sequence@1.0.0');
+    expect(source).toMatch(/export interface MathematicalSequenceInput \{[\s\S]*even_number: number;/);
+    expect(source).toMatch(/export interface LinearStep1Result \{\s*squared_value: number;\s*\}/);
+    expect(source).toMatch(
+      /export interface MathematicalSequenceStepResults \{\s*"linear_step_1": LinearStep1Result;\s*\}/,
+    );
+  });
+
+  it('falls back to an open record without an input_schema', async () => {
+    const { input_schema: _ignored, ...bare } = template;
+    expect(await generateHandlerTypes(bare)).toContain(
+      'export type MathematicalSequenceInput = Record<string, unknown>;',
+    );
+  });
+});
+
+describe('result_schema checking', () => {
+  const wrong = defineHandler<{ even_number: number }>('Square', ({ input }) => ({
+    squared: input.even_number ** 2,
+  }));
+  const right = defineHandler<{ even_number: number }, never, { squared_value: number }>(
+    'Square',
+    ({ input }) => ({
+      squared_value: input.even_number ** 2,
+    }),
+  );
+  const options = { template, input: { even_number: 6 } };
+
+  it('reports issues by path', () => {
+    expect(checkResultSchema(resultSchema, { squared_value: 36 })).toEqual({ ok: true });
+    const check = checkResultSchema(resultSchema, { squared_value: 'x' });
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.issues[0]?.path).toBe('/squared_value');
+  });
+
+  it('off (default) ignores the schema', async () => {
+    expect((await runHandler(wrong, options)).success).toBe(true);
+  });
+
+  it('warn logs the violation and keeps the result', async () => {
+    const logger = recordingLogger();
+    const run = await runHandler(wrong, { ...options, resultSchemaMode: 'warn', logger });
+    expect(run.success).toBe(true);
+    expect(logger.entries.some((e) => e.level === 'warn' && e.msg?.includes('result_schema'))).toBe(true);
+  });
+
+  it('enforce fails a violating result permanently and passes a conforming one', async () => {
+    const bad = await runHandler(wrong, { ...options, resultSchemaMode: 'enforce' });
+    expect(expectWireValid(bad.result)).toMatchObject({
+      success: false,
+      metadata: { retryable: false, error_type: 'result_schema_violation' },
+    });
+    expect(bad.result?.error?.message).toContain('squared_value');
+    const good = await runHandler(right, { ...options, resultSchemaMode: 'enforce' });
+    expect(good.value).toEqual({ squared_value: 36 });
+  });
+
+  it("a handler's own mode wins over the worker's", async () => {
+    class Strict extends StepHandler {
+      static override resultSchemaMode = 'enforce' as const;
+      call(ctx: StepContext<{ even_number: number }>) {
+        return { squared: ctx.inputData.even_number ** 2 };
+      }
+    }
+    expect((await runHandler(Strict, { ...options, resultSchemaMode: 'off' })).errorType).toBe(
+      'result_schema_violation',
+    );
+    const lenient = defineHandler('Square', { resultSchemaMode: 'off' }, () => ({ nope: 1 }));
+    expect((await runHandler(lenient, { ...options, resultSchemaMode: 'enforce' })).success).toBe(true);
+  });
+});

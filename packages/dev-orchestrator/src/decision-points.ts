@@ -1,0 +1,147 @@
+import type { OrchestrationContext } from './context.js';
+import { inTransaction } from './db.js';
+import { createEdge, createWorkflowStep } from './step-creator.js';
+import {
+  deferredConvergenceSteps,
+  dependenciesOf,
+  findStep,
+  graphsFromDecision,
+  stepType,
+} from './template.js';
+import type { Template } from './wire.js';
+
+/**
+ * Decision points (queue-protocol.md §6.1, wire-types.md §6; upstream `lifecycle/decision_point/service.rs`):
+ * a completed `type: decision` step whose `result.decision_point_outcome` is
+ * `{"type":"create_steps","step_names":[…]}` gets the named steps created — plus the other steps of their
+ * graph segment that depend on them, exit decision points, and deferred convergence steps that depend on
+ * anything created — with `provides` edges (to the decision step when a parent was not created).
+ */
+
+export type DecisionPointOutcome = { type: 'no_branches' } | { type: 'create_steps'; step_names: string[] };
+
+/** `decision_points.max_steps_per_decision`, upstream default 50 (config/tasker/base/orchestration.toml). */
+const MAX_STEPS_PER_DECISION = 50;
+
+export class DecisionPointError extends Error {
+  readonly code = 'decision_point_invalid';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecisionPointError';
+  }
+}
+
+/** `DecisionPointOutcome::from_step_result`: serde's internally tagged enum, snake_case tags. */
+export function decisionOutcomeFrom(result: unknown): DecisionPointOutcome | undefined {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return undefined;
+  const outcome = (result as Record<string, unknown>).decision_point_outcome as
+    | Record<string, unknown>
+    | undefined;
+  if (outcome === null || typeof outcome !== 'object') return undefined;
+  if (outcome.type === 'no_branches') return { type: 'no_branches' };
+  if (
+    outcome.type === 'create_steps' &&
+    Array.isArray(outcome.step_names) &&
+    outcome.step_names.every((n) => typeof n === 'string')
+  ) {
+    return { type: 'create_steps', step_names: outcome.step_names as string[] };
+  }
+  return undefined;
+}
+
+/** Which template steps to create for an outcome (`determine_steps_to_create`). */
+export function stepsToCreate(template: Template, decisionName: string, requested: string[]): string[] {
+  const create = new Set(requested);
+  const graphs = graphsFromDecision(template, decisionName);
+  const graphStepNames = new Set<string>();
+  for (const graph of graphs) {
+    if (!requested.some((name) => graph.stepNames.has(name))) continue;
+    for (const name of graph.stepNames) graphStepNames.add(name);
+    for (const exit of graph.exitDecisions) create.add(exit);
+  }
+
+  // Dependents of created steps inside the segment (not convergence or batch-worker templates).
+  const dependents = new Map<string, string[]>();
+  for (const step of template.steps) {
+    if (!graphStepNames.has(step.name)) continue;
+    for (const dep of dependenciesOf(step)) dependents.set(dep, [...(dependents.get(dep) ?? []), step.name]);
+  }
+  const frontier = [...create];
+  while (frontier.length > 0) {
+    const current = frontier.pop()!;
+    for (const name of dependents.get(current) ?? []) {
+      const step = findStep(template, name);
+      if (create.has(name) || !step) continue;
+      if (stepType(step) === 'deferred_convergence' || stepType(step) === 'batch_worker') continue;
+      create.add(name);
+      frontier.push(name);
+    }
+  }
+
+  // Deferred convergence steps that depend on anything created, then whatever follows them whose
+  // dependencies are all created (or are the decision itself).
+  const deferred = deferredConvergenceSteps(template);
+  for (const step of deferred) if (dependenciesOf(step).some((dep) => create.has(dep))) create.add(step.name);
+  const allDependents = new Map<string, string[]>();
+  for (const step of template.steps) {
+    for (const dep of dependenciesOf(step))
+      allDependents.set(dep, [...(allDependents.get(dep) ?? []), step.name]);
+  }
+  const post = deferred.filter((s) => create.has(s.name)).map((s) => s.name);
+  while (post.length > 0) {
+    const current = post.pop()!;
+    for (const name of allDependents.get(current) ?? []) {
+      const step = findStep(template, name);
+      if (create.has(name) || !step) continue;
+      if (dependenciesOf(step).every((dep) => create.has(dep) || dep === decisionName)) {
+        create.add(name);
+        post.push(name);
+      }
+    }
+  }
+  return [...create];
+}
+
+/** Returns the created steps by name (empty for `no_branches`). */
+export async function processDecisionOutcome(
+  ctx: OrchestrationContext,
+  template: Template,
+  task: { task_uuid: string },
+  decision: { step_uuid: string; name: string },
+  outcome: DecisionPointOutcome,
+): Promise<Record<string, string>> {
+  if (outcome.type === 'no_branches') return {};
+  if (outcome.step_names.length > MAX_STEPS_PER_DECISION) {
+    throw new DecisionPointError(
+      `decision outcome asks for ${outcome.step_names.length} steps (max ${MAX_STEPS_PER_DECISION})`,
+    );
+  }
+  // validate_outcome: every requested step must be in a graph reachable from this decision.
+  const graphs = graphsFromDecision(template, decision.name);
+  for (const name of outcome.step_names) {
+    if (!graphs.some((g) => g.stepNames.has(name))) {
+      throw new DecisionPointError(
+        `Step '${name}' is not a valid descendant of decision point '${decision.name}'`,
+      );
+    }
+  }
+  const names = stepsToCreate(template, decision.name, outcome.step_names);
+  return inTransaction(ctx.pool, async (client) => {
+    const mapping: Record<string, string> = {};
+    for (const step of template.steps.filter((s) => names.includes(s.name))) {
+      mapping[step.name] = await createWorkflowStep(client, task.task_uuid, step);
+    }
+    for (const [name, toUuid] of Object.entries(mapping)) {
+      const step = findStep(template, name)!;
+      for (const dep of dependenciesOf(step)) {
+        let fromUuid = mapping[dep];
+        if (fromUuid === undefined) {
+          if (stepType(step) === 'deferred_convergence') continue;
+          fromUuid = decision.step_uuid;
+        }
+        await createEdge(client, fromUuid, toUuid, 'provides', { from: dep, to: name });
+      }
+    }
+    return mapping;
+  });
+}

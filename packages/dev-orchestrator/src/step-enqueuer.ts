@@ -1,0 +1,216 @@
+import type { OrchestrationContext } from './context.js';
+import { currentStepState, transitionStep } from './step-state-machine.js';
+import { currentTaskState, type TaskState, transitionTask } from './task-state-machine.js';
+
+/**
+ * Enqueueing ready steps and the task-state handling around it (queue-protocol.md §2; upstream
+ * `lifecycle/step_enqueuer.rs`, `lifecycle/step_enqueuer_services/state_handlers.rs`).
+ */
+
+export interface ReadyTaskInfo {
+  task_uuid: string;
+  namespace_name: string;
+  ready_steps_count: number;
+  current_state: TaskState;
+}
+
+export type ExecutionStatus =
+  | 'has_ready_steps'
+  | 'processing'
+  | 'blocked_by_failures'
+  | 'all_complete'
+  | 'waiting_for_dependencies';
+
+export interface TaskExecutionContext {
+  execution_status: ExecutionStatus;
+  ready_steps: number;
+  failed_steps: number;
+  total_steps: number;
+}
+
+export async function getTaskReadyInfo(
+  ctx: OrchestrationContext,
+  taskUuid: string,
+): Promise<ReadyTaskInfo | undefined> {
+  const { rows } = await ctx.pool.query<ReadyTaskInfo>(
+    `SELECT task_uuid::text, namespace_name::text, ready_steps_count::int AS ready_steps_count, current_state::text
+       FROM tasker.get_task_ready_info($1::uuid)`,
+    [taskUuid],
+  );
+  return rows[0];
+}
+
+export async function getTaskExecutionContext(
+  ctx: OrchestrationContext,
+  taskUuid: string,
+): Promise<TaskExecutionContext | undefined> {
+  const { rows } = await ctx.pool.query<TaskExecutionContext>(
+    `SELECT execution_status, ready_steps::int AS ready_steps, failed_steps::int AS failed_steps,
+            total_steps::int AS total_steps
+       FROM tasker.get_task_execution_context($1::uuid)`,
+    [taskUuid],
+  );
+  return rows[0];
+}
+
+export interface EnqueuedStep {
+  task_uuid: string;
+  step_uuid: string;
+  step_name: string;
+  queue_name: string;
+  msg_id: string;
+}
+
+/** `StateHandlers::process_task_by_state`: drives the task forward from its current state. */
+export async function processTaskByState(
+  ctx: OrchestrationContext,
+  info: ReadyTaskInfo,
+): Promise<EnqueuedStep[] | undefined> {
+  const { pool, processorUuid } = ctx;
+  const state = await currentTaskState(pool, info.task_uuid);
+  switch (state) {
+    case 'pending':
+      await transitionTask(pool, info.task_uuid, { type: 'Start' }, processorUuid);
+      return handleInitializing(ctx, info);
+    case 'initializing':
+      return handleInitializing(ctx, info);
+    case 'evaluating_results':
+      return handleEvaluating(ctx, info);
+    case 'waiting_for_dependencies':
+      await transitionTask(pool, info.task_uuid, { type: 'DependenciesReady' }, processorUuid);
+      return handleEvaluating(ctx, info);
+    case 'waiting_for_retry':
+      await transitionTask(pool, info.task_uuid, { type: 'RetryReady' }, processorUuid);
+      return handleEnqueueing(ctx, info);
+    default:
+      ctx.logger.warn({ task_uuid: info.task_uuid, state }, 'task in unexpected state for step enqueueing');
+      return undefined;
+  }
+}
+
+async function handleInitializing(
+  ctx: OrchestrationContext,
+  info: ReadyTaskInfo,
+): Promise<EnqueuedStep[] | undefined> {
+  if (info.ready_steps_count > 0) {
+    await transitionTask(
+      ctx.pool,
+      info.task_uuid,
+      { type: 'ReadyStepsFound', count: info.ready_steps_count },
+      ctx.processorUuid,
+    );
+    return handleEnqueueing(ctx, info);
+  }
+  await transitionTask(ctx.pool, info.task_uuid, { type: 'NoStepsFound' }, ctx.processorUuid);
+  return undefined;
+}
+
+async function handleEnqueueing(ctx: OrchestrationContext, info: ReadyTaskInfo): Promise<EnqueuedStep[]> {
+  const enqueued = await enqueueReadySteps(ctx, info);
+  await transitionTask(
+    ctx.pool,
+    info.task_uuid,
+    { type: 'StepsEnqueued', stepUuids: enqueued.map((s) => s.step_uuid) },
+    ctx.processorUuid,
+  );
+  return enqueued;
+}
+
+async function handleEvaluating(
+  ctx: OrchestrationContext,
+  info: ReadyTaskInfo,
+): Promise<EnqueuedStep[] | undefined> {
+  const execution = await getTaskExecutionContext(ctx, info.task_uuid);
+  if (!execution) throw new Error(`no execution context for task ${info.task_uuid}`);
+  const { pool, processorUuid } = ctx;
+  switch (execution.execution_status) {
+    case 'has_ready_steps':
+      await transitionTask(
+        pool,
+        info.task_uuid,
+        { type: 'ReadyStepsFound', count: execution.ready_steps },
+        processorUuid,
+      );
+      return handleEnqueueing(ctx, info);
+    case 'all_complete':
+      await transitionTask(pool, info.task_uuid, { type: 'AllStepsSuccessful' }, processorUuid);
+      return undefined;
+    case 'blocked_by_failures':
+      await transitionTask(
+        pool,
+        info.task_uuid,
+        { type: 'PermanentFailure', reason: 'Too many step failures' },
+        processorUuid,
+      );
+      return undefined;
+    case 'waiting_for_dependencies':
+      await transitionTask(pool, info.task_uuid, { type: 'NoDependenciesReady' }, processorUuid);
+      return undefined;
+    case 'processing':
+      return undefined;
+  }
+}
+
+/**
+ * `StepEnqueuer::enqueue_ready_steps`: ready steps from `tasker.get_step_readiness_status`; `waiting_for_retry`
+ * steps first go back to `pending` (event `Retry`); each step is marked `enqueued` (committed) before its
+ * `StepMessage` is sent with `tasker.pgmq_send_with_notify` — the "TAS-29 Phase 5.4" ordering.
+ */
+export async function enqueueReadySteps(
+  ctx: OrchestrationContext,
+  info: ReadyTaskInfo,
+): Promise<EnqueuedStep[]> {
+  const { pool, logger } = ctx;
+  const task = await pool.query<{ correlation_id: string }>(
+    'SELECT correlation_id::text FROM tasker.tasks WHERE task_uuid = $1::uuid',
+    [info.task_uuid],
+  );
+  const correlationId = task.rows[0]?.correlation_id ?? '00000000-0000-0000-0000-000000000000';
+  const ready = await pool.query<{ workflow_step_uuid: string; name: string }>(
+    `SELECT workflow_step_uuid::text, name FROM tasker.get_step_readiness_status($1::uuid, NULL)
+      WHERE ready_for_execution = true`,
+    [info.task_uuid],
+  );
+  const queueName = `worker_${info.namespace_name}_queue`;
+  const enqueued: EnqueuedStep[] = [];
+  for (const step of ready.rows) {
+    const log = logger.child({
+      task_uuid: info.task_uuid,
+      step_uuid: step.workflow_step_uuid,
+      correlation_id: correlationId,
+    });
+    const state = await currentStepState(pool, step.workflow_step_uuid);
+    try {
+      if (state === 'waiting_for_retry')
+        await transitionStep(pool, step.workflow_step_uuid, { type: 'Retry' });
+      else if (state !== 'pending') {
+        log.debug({ state }, 'skipping step not in an enqueueable state');
+        continue;
+      }
+      await transitionStep(pool, step.workflow_step_uuid, { type: 'Enqueue' });
+      const message = {
+        task_uuid: info.task_uuid,
+        step_uuid: step.workflow_step_uuid,
+        correlation_id: correlationId,
+      };
+      const sent = await pool.query<{ msg_id: string }>(
+        'SELECT tasker.pgmq_send_with_notify($1::text, $2::jsonb, $3::int) AS msg_id',
+        [queueName, JSON.stringify(message), 0],
+      );
+      const msgId = sent.rows[0]!.msg_id;
+      log.info({ step_name: step.name, queue_name: queueName, msg_id: msgId }, 'step enqueued');
+      enqueued.push({
+        task_uuid: info.task_uuid,
+        step_uuid: step.workflow_step_uuid,
+        step_name: step.name,
+        queue_name: queueName,
+        msg_id: msgId,
+      });
+    } catch (error) {
+      // Upstream counts the failure and carries on with the other steps; a send failure leaves the step
+      // `enqueued` (typically: no worker has created `worker_<ns>_queue` yet, queue-protocol.md §1.2).
+      log.warn({ step_name: step.name, queue_name: queueName, err: error }, 'failed to enqueue step');
+    }
+  }
+  return enqueued;
+}
