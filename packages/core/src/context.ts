@@ -185,7 +185,8 @@ export class StepContext<TInput = Record<string, unknown>> {
 
   /** Items processed as of the last checkpoint; 0 without one. */
   get checkpointItemsProcessed(): number {
-    return this.checkpoint?.items_processed ?? 0;
+    // u64 on the wire; a count of items stays far below 2^53.
+    return Number(this.checkpoint?.items_processed ?? 0);
   }
 
   /** The state carried by the last checkpoint, or undefined. */

@@ -83,7 +83,8 @@ export class HandlerRegistry {
    * applied, or null when nothing resolves it. Throws a permanent error for an unknown resolver hint or method.
    */
   async resolve(spec: string | HandlerDefinition): Promise<ExecutableHandler | null> {
-    const definition: HandlerDefinition = typeof spec === 'string' ? { callable: spec } : spec;
+    const definition: HandlerDefinition =
+      typeof spec === 'string' ? { callable: spec, method: null, resolver: null, initialization: {} } : spec;
     const handler = await this.#chain.resolve(definition);
     return handler === null ? null : dispatchMethod(handler, definition.method);
   }

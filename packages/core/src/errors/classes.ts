@@ -68,12 +68,9 @@ export class HandlerError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // `this` is the class on the right of `instanceof`: the check has to be polymorphic over subclasses.
-    // biome-ignore lint/complexity/noThisInStatic: see above
-    const target = this;
     // A user subclass without its own brand falls back to the ordinary prototype check.
-    if (!Object.hasOwn(target, 'brand')) return Function.prototype[Symbol.hasInstance].call(target, value);
-    return hasBrand(value, target.brand);
+    if (!Object.hasOwn(this, 'brand')) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return hasBrand(value, this.brand);
   }
 }
 
