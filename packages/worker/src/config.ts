@@ -1,0 +1,298 @@
+import type { HandlerRegistry, Logger, ResultSchemaMode } from '@tasker-bridge/core';
+import type { DomainEvent } from '@tasker-bridge/schemas';
+import type pg from 'pg';
+
+/** How steps reach the worker (upstream `worker.event_systems.worker.deployment_mode`, queue-protocol.md §3.3). */
+export const DeploymentMode = {
+  /** LISTEN/NOTIFY plus the fallback poller (upstream default). */
+  HYBRID: 'hybrid',
+  /** Poller only: for PgBouncer transaction pooling and other poolers where LISTEN cannot work. */
+  POLLING_ONLY: 'polling_only',
+} as const;
+export type DeploymentMode = (typeof DeploymentMode)[keyof typeof DeploymentMode];
+
+export interface TaskerWorkerOptions {
+  /** Resolves `step_definition.handler` to handlers (`@tasker-bridge/core`). Required. */
+  registry: HandlerRegistry;
+  /** tasker database. Env `DATABASE_URL`. */
+  databaseUrl?: string;
+  /** pgmq database when split from the tasker one (queue-protocol.md §0.4). Env `PGMQ_DATABASE_URL`. */
+  pgmqDatabaseUrl?: string;
+  /** Use this pool for the tasker database instead of creating one (it is not closed by `stop()`). */
+  pool?: pg.Pool;
+  /** Use this pool for the pgmq database (defaults to `pool` when the databases are the same). */
+  pgmqPool?: pg.Pool;
+  /** Directory of task template YAML files, searched recursively (§7.1). Env `TASKER_TEMPLATE_PATH`. */
+  templatePath?: string;
+  /** Templates to register in addition to the directory's, as parsed YAML/JSON objects. */
+  templates?: readonly unknown[];
+  /** Maximum steps executing at once; never more messages are read than free slots. Env `TASKER_MAX_CONCURRENT_HANDLERS`. Default 10. */
+  concurrency?: number;
+  /** Fallback poll interval (upstream: 500 ms). Env `TASKER_POLL_INTERVAL_MS`. */
+  pollIntervalMs?: number;
+  /** Messages read per queue per poll at most (upstream: 10). Env `TASKER_POLL_BATCH_SIZE`. */
+  pollBatchSize?: number;
+  /** Visibility timeout for polled/fetched messages (upstream: 30 s). Env `TASKER_VISIBILITY_TIMEOUT_SECONDS`. */
+  visibilityTimeoutSeconds?: number;
+  /** Per-step handler time limit (upstream: 30000 ms); the step's `timeout_seconds` applies too. Env `TASKER_HANDLER_TIMEOUT_MS`. */
+  handlerTimeoutMs?: number;
+  /** `hybrid` (default) or `polling_only`. Env `TASKER_DEPLOYMENT_MODE`. */
+  deploymentMode?: DeploymentMode;
+  /** `host:port` for `/health*` and `/metrics`; `null` or `''` disables. Env `TASKER_WEB_BIND_ADDRESS`. Default disabled. */
+  healthAddress?: string | null;
+  /** How long `stop()` lets in-flight steps finish before aborting them. Env `TASKER_SHUTDOWN_GRACE_MS`. Default 25000. */
+  shutdownGraceMs?: number;
+  /** `/health/ready` fails when the intake loop made no progress for this long. Default max(5 × poll interval, 5000). */
+  readinessStaleMs?: number;
+  /** A pino-compatible logger; default: a pino logger at `LOG_LEVEL` (default `info`). */
+  logger?: Logger;
+  /** Display id (`metadata.worker_id`, logs, health). Env `TASKER_WORKER_ID`. Default `worker_{worker uuid}`. */
+  workerId?: string;
+  /** Install SIGTERM/SIGINT handlers that call `stop()` (a second signal skips the grace period). Default false. */
+  installSignalHandlers?: boolean;
+  /** Connection pool size per database. Env `TASKER_DB_POOL_SIZE`. Default concurrency + 4. */
+  poolSize?: number;
+  /** `application_name` of every connection. Default `tasker-bridge-worker`. */
+  applicationName?: string;
+  /** Connection timeout. Default 10000 ms. */
+  connectTimeoutMs?: number;
+  /** How `runStep` treats `step_definition.result_schema` (default `off`). */
+  resultSchemaMode?: ResultSchemaMode;
+  /** Receives `fast`/`broadcast` domain events in-process (queue-protocol.md §6.4). */
+  onDomainEvent?: (event: DomainEvent) => void;
+  /** Environment to read (default `process.env`); tests pass their own. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface WorkerConfig {
+  databaseUrl: string | undefined;
+  pgmqDatabaseUrl: string | undefined;
+  templatePath: string | undefined;
+  concurrency: number;
+  pollIntervalMs: number;
+  pollBatchSize: number;
+  visibilityTimeoutSeconds: number;
+  handlerTimeoutMs: number;
+  deploymentMode: DeploymentMode;
+  health: { host: string; port: number } | null;
+  shutdownGraceMs: number;
+  readinessStaleMs: number;
+  logLevel: string;
+  workerId: string | undefined;
+  poolSize: number;
+  applicationName: string;
+  connectTimeoutMs: number;
+}
+
+/** Invalid configuration; `setting` names the option and environment variable. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_configuration';
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`Invalid worker configuration: ${setting} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function pick(option: unknown, env: Env, variable: string): { value: unknown; from: string } | undefined {
+  if (option !== undefined) return { value: option, from: 'option' };
+  const raw = env[variable];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return { value: raw.trim(), from: 'env' };
+}
+
+function integer(
+  option: unknown,
+  env: Env,
+  names: { option: string; env: string },
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const found = pick(option, env, names.env);
+  if (found === undefined) return fallback;
+  const n = typeof found.value === 'number' ? found.value : Number(found.value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(
+      `${names.option} (${names.env})`,
+      `must be an integer between ${min} and ${max}, got ${JSON.stringify(found.value)}`,
+    );
+  }
+  return n;
+}
+
+function text(option: unknown, env: Env, names: { option: string; env: string }): string | undefined {
+  const found = pick(option, env, names.env);
+  if (found === undefined) return undefined;
+  if (typeof found.value !== 'string') {
+    throw new ConfigError(`${names.option} (${names.env})`, `must be a string, got ${typeof found.value}`);
+  }
+  return found.value;
+}
+
+function databaseUrl(value: string | undefined, setting: string): string | undefined {
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(setting, 'is not a valid URL (expected postgres://user:pass@host:port/db)');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(setting, `must use the postgres:// scheme, got '${parsed.protocol}'`);
+  }
+  return value;
+}
+
+function deploymentMode(option: unknown, env: Env): DeploymentMode {
+  const found = pick(option, env, 'TASKER_DEPLOYMENT_MODE');
+  if (found === undefined) return DeploymentMode.HYBRID;
+  // Accept upstream's PascalCase spelling (`Hybrid`, `PollingOnly`) as well as ours.
+  const normalized = String(found.value)
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+  if (normalized === DeploymentMode.HYBRID || normalized === DeploymentMode.POLLING_ONLY) return normalized;
+  throw new ConfigError(
+    'deploymentMode (TASKER_DEPLOYMENT_MODE)',
+    `must be 'hybrid' or 'polling_only', got ${JSON.stringify(found.value)}`,
+  );
+}
+
+function healthAddress(option: unknown, env: Env): WorkerConfig['health'] {
+  if (option === null || option === '') return null;
+  const value = text(option, env, { option: 'healthAddress', env: 'TASKER_WEB_BIND_ADDRESS' });
+  if (value === undefined) return null;
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65535) {
+    throw new ConfigError(
+      'healthAddress (TASKER_WEB_BIND_ADDRESS)',
+      `must be host:port (e.g. 0.0.0.0:8081), got ${JSON.stringify(value)}`,
+    );
+  }
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/**
+ * Resolves options and environment into a validated configuration. Options win over the environment. Throws
+ * `ConfigError` naming the setting for anything invalid, so a misconfigured worker fails at `start()`.
+ */
+export function resolveConfig(options: TaskerWorkerOptions): WorkerConfig {
+  const env: Env = options.env ?? process.env;
+  const db = databaseUrl(
+    text(options.databaseUrl, env, { option: 'databaseUrl', env: 'DATABASE_URL' }),
+    'databaseUrl (DATABASE_URL)',
+  );
+  if (db === undefined && options.pool === undefined) {
+    throw new ConfigError('databaseUrl (DATABASE_URL)', 'is required (or pass a pg.Pool as `pool`)');
+  }
+  const pgmqDb = databaseUrl(
+    text(options.pgmqDatabaseUrl, env, { option: 'pgmqDatabaseUrl', env: 'PGMQ_DATABASE_URL' }),
+    'pgmqDatabaseUrl (PGMQ_DATABASE_URL)',
+  );
+  const concurrency = integer(
+    options.concurrency,
+    env,
+    { option: 'concurrency', env: 'TASKER_MAX_CONCURRENT_HANDLERS' },
+    10,
+    1,
+    10_000,
+  );
+  const pollIntervalMs = integer(
+    options.pollIntervalMs,
+    env,
+    { option: 'pollIntervalMs', env: 'TASKER_POLL_INTERVAL_MS' },
+    500,
+    10,
+    3_600_000,
+  );
+  const logLevel = (env.LOG_LEVEL ?? 'info').trim().toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(
+      'LOG_LEVEL',
+      `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`,
+    );
+  }
+  const readinessStaleMs =
+    options.readinessStaleMs ?? Math.max(5 * pollIntervalMs, 5_000 /* a few missed polls, not one */);
+  if (!Number.isInteger(readinessStaleMs) || readinessStaleMs <= 0) {
+    throw new ConfigError('readinessStaleMs', `must be a positive integer, got ${readinessStaleMs}`);
+  }
+  const templatePath = text(options.templatePath, env, {
+    option: 'templatePath',
+    env: 'TASKER_TEMPLATE_PATH',
+  });
+  if (templatePath === undefined && (options.templates === undefined || options.templates.length === 0)) {
+    throw new ConfigError(
+      'templatePath (TASKER_TEMPLATE_PATH)',
+      'is required: the worker serves the namespaces of the templates it registers (queue-protocol.md §7.1)',
+    );
+  }
+  return {
+    databaseUrl: db,
+    pgmqDatabaseUrl: pgmqDb,
+    templatePath,
+    concurrency,
+    pollIntervalMs,
+    pollBatchSize: integer(
+      options.pollBatchSize,
+      env,
+      { option: 'pollBatchSize', env: 'TASKER_POLL_BATCH_SIZE' },
+      10,
+      1,
+      1000,
+    ),
+    visibilityTimeoutSeconds: integer(
+      options.visibilityTimeoutSeconds,
+      env,
+      { option: 'visibilityTimeoutSeconds', env: 'TASKER_VISIBILITY_TIMEOUT_SECONDS' },
+      30,
+      1,
+      86_400,
+    ),
+    handlerTimeoutMs: integer(
+      options.handlerTimeoutMs,
+      env,
+      { option: 'handlerTimeoutMs', env: 'TASKER_HANDLER_TIMEOUT_MS' },
+      30_000,
+      1,
+      86_400_000,
+    ),
+    deploymentMode: deploymentMode(options.deploymentMode, env),
+    health: healthAddress(options.healthAddress, env),
+    shutdownGraceMs: integer(
+      options.shutdownGraceMs,
+      env,
+      { option: 'shutdownGraceMs', env: 'TASKER_SHUTDOWN_GRACE_MS' },
+      25_000,
+      0,
+      3_600_000,
+    ),
+    readinessStaleMs,
+    logLevel,
+    workerId: text(options.workerId, env, { option: 'workerId', env: 'TASKER_WORKER_ID' }),
+    poolSize: integer(
+      options.poolSize,
+      env,
+      { option: 'poolSize', env: 'TASKER_DB_POOL_SIZE' },
+      concurrency + 4,
+      2,
+      10_000,
+    ),
+    applicationName: options.applicationName ?? 'tasker-bridge-worker',
+    connectTimeoutMs: integer(
+      options.connectTimeoutMs,
+      env,
+      { option: 'connectTimeoutMs', env: 'TASKER_DB_CONNECT_TIMEOUT_MS' },
+      10_000,
+      1,
+      600_000,
+    ),
+  };
+}

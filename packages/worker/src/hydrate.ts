@@ -1,0 +1,117 @@
+import {
+  decodeParsed,
+  type StepExecutionResult,
+  type TaskSequenceStep,
+  type TaskTemplate,
+  WireValidationError,
+} from '@tasker-bridge/schemas';
+import { type Queryable, run } from './sql/connections.js';
+import { HYDRATE_STEP } from './sql/statements.js';
+
+/**
+ * Builds the `TaskSequenceStep` the Rust worker hands its handlers (queue-protocol.md §4.2) from one query,
+ * and decides whether the step can be claimed (§4.3-1: only `enqueued`).
+ *
+ * Outcomes:
+ * - `ready`: the step is `enqueued` and fully hydrated (decoded with serde's rules, so timestamps and defaults
+ *   are exactly what Rust would hand over);
+ * - `skip`: the message can never lead to a claim (unknown task/step, step of another task, template or step
+ *   definition missing, undecodable data, namespace not served, or the step is past `enqueued`). The caller
+ *   archives the message (an improvement over upstream, which re-reads such messages forever, §4.4).
+ * Database errors are thrown: the message stays for redelivery.
+ */
+
+export type Hydration =
+  | { kind: 'ready'; step: TaskSequenceStep; template: TaskTemplate }
+  | { kind: 'skip'; reason: SkipReason; detail: string; state: string | null };
+
+export const SkipReason = {
+  TASK_NOT_FOUND: 'task_not_found',
+  STEP_NOT_FOUND: 'step_not_found',
+  STEP_TASK_MISMATCH: 'step_task_mismatch',
+  NAMESPACE_NOT_SUPPORTED: 'namespace_not_supported',
+  TEMPLATE_INVALID: 'template_invalid',
+  STEP_DEFINITION_NOT_FOUND: 'step_definition_not_found',
+  NOT_CLAIMABLE: 'not_claimable',
+  UNDECODABLE: 'undecodable',
+} as const;
+export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
+
+export async function hydrateStep(
+  db: Queryable,
+  ids: { task_uuid: string; step_uuid: string },
+  supportedNamespaces: ReadonlySet<string>,
+): Promise<Hydration> {
+  const [row] = await run(db, HYDRATE_STEP, [ids.task_uuid, ids.step_uuid]);
+  if (row === undefined) throw new Error('hydrate_step returned no row');
+  const skip = (reason: SkipReason, detail: string): Hydration => ({
+    kind: 'skip',
+    reason,
+    detail,
+    state: row.current_state,
+  });
+
+  if (!row.task_found || row.task === null) return skip(SkipReason.TASK_NOT_FOUND, 'task does not exist');
+  if (!row.step_found || row.workflow_step === null)
+    return skip(SkipReason.STEP_NOT_FOUND, 'step does not exist');
+  if (row.step_task_uuid !== ids.task_uuid) {
+    return skip(SkipReason.STEP_TASK_MISMATCH, `step belongs to task ${row.step_task_uuid}`);
+  }
+  const namespace = row.namespace_name ?? '';
+  if (!supportedNamespaces.has(namespace)) {
+    // Upstream: "Namespace '…' is not supported by this worker" (§4.2-4).
+    return skip(
+      SkipReason.NAMESPACE_NOT_SUPPORTED,
+      `namespace '${namespace}' is not supported by this worker`,
+    );
+  }
+  // Claimability before decoding: a step past `enqueued` is skipped whatever its data looks like.
+  if (row.current_state !== 'enqueued') {
+    return skip(SkipReason.NOT_CLAIMABLE, `step is '${row.current_state ?? 'pending'}', not 'enqueued'`);
+  }
+
+  let template: TaskTemplate;
+  try {
+    template = decodeParsed('TaskTemplate', row.template);
+  } catch (error) {
+    return skip(
+      SkipReason.TEMPLATE_INVALID,
+      `named_tasks.configuration is not a TaskTemplate: ${message(error)}`,
+    );
+  }
+  const templateStepName = row.workflow_step.template_step_name as string;
+  const definition = template.steps.find((s) => s.name === templateStepName);
+  if (definition === undefined) {
+    return skip(
+      SkipReason.STEP_DEFINITION_NOT_FOUND,
+      `template ${namespace}/${row.task_name}/${row.task_version} has no step '${templateStepName}'`,
+    );
+  }
+
+  // Dependency results: later rows win for duplicate names (§4.2-7); each must decode strictly.
+  const dependencyResults: Record<string, StepExecutionResult> = {};
+  for (const [name, results] of row.dependencies ?? [])
+    dependencyResults[name] = results as StepExecutionResult;
+
+  try {
+    const step = decodeParsed('TaskSequenceStep', {
+      task: {
+        task: row.task,
+        task_name: row.task_name,
+        task_version: row.task_version,
+        namespace_name: namespace,
+      },
+      workflow_step: row.workflow_step,
+      dependency_results: dependencyResults,
+      step_definition: definition,
+    });
+    return { kind: 'ready', step, template };
+  } catch (error) {
+    return skip(SkipReason.UNDECODABLE, `step data does not decode as TaskSequenceStep: ${message(error)}`);
+  }
+}
+
+function message(error: unknown): string {
+  if (error instanceof WireValidationError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,32 @@
+// @tasker-bridge/worker — a pure-TypeScript tasker-core worker (queue protocol: /work/shared/protocol/queue-protocol.md).
+
+export {
+  ConfigError,
+  DeploymentMode,
+  resolveConfig,
+  type TaskerWorkerOptions,
+  type WorkerConfig,
+} from './config.js';
+export type { HealthCheck, ReadinessReport } from './health-server.js';
+export { Counter, Gauge, Histogram, WorkerMetrics } from './metrics.js';
+export {
+  domainEventQueueName,
+  notificationChannel,
+  ORCHESTRATION_QUEUES,
+  STEP_RESULTS_QUEUE,
+  stepQueueName,
+} from './queues.js';
+export { installSignalHandlers, type SignalHandlerOptions, type Stoppable } from './shutdown.js';
+export { TASKER_SESSION_OPTIONS } from './sql/connections.js';
+export * as statements from './sql/statements.js';
+export {
+  decodeTemplate,
+  findTemplateFiles,
+  loadTemplateSources,
+  type RegistrationResult,
+  registerTemplate,
+  registerTemplates,
+  type TemplateSource,
+} from './templates.js';
+export { uuidv7 } from './uuid.js';
+export { TaskerWorker, type WorkerState } from './worker.js';

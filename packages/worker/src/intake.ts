@@ -1,0 +1,236 @@
+import type { Logger } from '@tasker-bridge/core';
+
+/**
+ * Intake: turns the three ways a step message reaches the worker into one stream of `QueuedMessage`s for the
+ * step processor (queue-protocol.md §3):
+ * - a `message_with_payload` notification is processed directly, without reading the row (no visibility
+ *   timeout is ever set on this path, as upstream);
+ * - a signal-only notification (`message_ready`, `batch_ready`) is fetched by id;
+ * - the fallback poller's rows (see `poller.ts`).
+ *
+ * Capacity is checked before anything is read or claimed: a message only enters when a handler slot is
+ * reserved for it, so the worker never claims more steps than it can run (and never reads more messages than
+ * free slots). A payload notification that finds no free slot is dropped — the row stays visible in the queue
+ * and the poller takes it as soon as a slot frees. The same message arriving twice (notification + poll) is
+ * processed once per worker.
+ */
+
+export type ClaimMethod = 'event' | 'poll';
+
+export interface QueuedMessage {
+  queue: string;
+  namespace: string;
+  msgId: string;
+  /** The pgmq message body: should be a `StepMessage`; validated by the processor. */
+  body: unknown;
+  method: ClaimMethod;
+}
+
+/** Counting semaphore for handler slots. Reservations are synchronous so they cannot race. */
+export class HandlerSlots {
+  #inUse = 0;
+  #waiters: (() => void)[] = [];
+  constructor(readonly capacity: number) {}
+
+  get free(): number {
+    return this.capacity - this.#inUse;
+  }
+
+  get inUse(): number {
+    return this.#inUse;
+  }
+
+  /** Reserves up to `wanted` slots; returns how many were reserved. */
+  tryReserve(wanted = 1): number {
+    const n = Math.max(0, Math.min(wanted, this.free));
+    this.#inUse += n;
+    return n;
+  }
+
+  release(n = 1): void {
+    this.#inUse = Math.max(0, this.#inUse - n);
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves the next time a slot is released (or immediately when one is free). */
+  whenReleased(): Promise<void> {
+    if (this.free > 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+/** The notification payloads `tasker.pgmq_send_with_notify` produces (§3.1), as far as intake needs them. */
+export type ParsedNotification =
+  | { kind: 'payload'; queue: string; namespace: string; msgId: string; message: unknown }
+  | { kind: 'signal'; queue: string; namespace: string; msgId: string }
+  | { kind: 'ignored'; reason: string };
+
+export function parseNotification(payload: string | undefined): ParsedNotification {
+  if (payload === undefined || payload === '') return { kind: 'ignored', reason: 'empty payload' };
+  let event: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(payload);
+    if (typeof parsed !== 'object' || parsed === null)
+      return { kind: 'ignored', reason: 'payload is not an object' };
+    event = parsed as Record<string, unknown>;
+  } catch {
+    return { kind: 'ignored', reason: 'payload is not JSON' };
+  }
+  const queue = typeof event.queue_name === 'string' ? event.queue_name : undefined;
+  const namespace = typeof event.namespace === 'string' ? event.namespace : '';
+  const msgId = (value: unknown): string | undefined =>
+    typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value))
+      ? String(value)
+      : undefined;
+  if (queue === undefined) return { kind: 'ignored', reason: 'no queue_name' };
+  switch (event.event_type) {
+    case 'message_with_payload': {
+      const id = msgId(event.msg_id);
+      if (id === undefined) return { kind: 'ignored', reason: 'no msg_id' };
+      return { kind: 'payload', queue, namespace, msgId: id, message: event.message };
+    }
+    case 'message_ready': {
+      const id = msgId(event.msg_id);
+      if (id === undefined) return { kind: 'ignored', reason: 'no msg_id' };
+      return { kind: 'signal', queue, namespace, msgId: id };
+    }
+    case 'batch_ready': {
+      // As upstream: only the first id is fetched; the poller takes the rest (§3.2).
+      const ids = Array.isArray(event.msg_ids) ? event.msg_ids : [];
+      const id = msgId(ids[0]);
+      if (id === undefined) return { kind: 'ignored', reason: 'no msg_ids' };
+      return { kind: 'signal', queue, namespace, msgId: id };
+    }
+    default:
+      return { kind: 'ignored', reason: `event_type ${String(event.event_type)}` };
+  }
+}
+
+export interface IntakeOptions {
+  slots: HandlerSlots;
+  /** Step queue name → namespace, for the queues this worker serves. */
+  queues: ReadonlyMap<string, string>;
+  /** Fetch a signal-only message by id (`tasker.pgmq_read_specific_message`); null when not visible. */
+  fetchMessage: (queue: string, msgId: string) => Promise<{ msgId: string; body: unknown } | null>;
+  /** Processes one message; the slot reserved for it is released when the returned promise settles. */
+  process: (message: QueuedMessage) => Promise<void>;
+  /** Called when a notification could not be taken for lack of capacity (so the poller looks soon). */
+  onDeferred: () => void;
+  logger: Logger;
+}
+
+export class StepIntake {
+  readonly #options: IntakeOptions;
+  readonly #inFlight = new Set<string>();
+  readonly #running = new Set<Promise<void>>();
+  #accepting = false;
+
+  constructor(options: IntakeOptions) {
+    this.#options = options;
+  }
+
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  /** Messages currently being processed (claimed steps plus messages still being looked at). */
+  get inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  open(): void {
+    this.#accepting = true;
+  }
+
+  /** Stop taking new messages; in-flight ones continue. */
+  close(): void {
+    this.#accepting = false;
+  }
+
+  /** Resolves when every message taken so far has been processed. */
+  async drained(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+
+  isInFlight(queue: string, msgId: string): boolean {
+    return this.#inFlight.has(`${queue}:${msgId}`);
+  }
+
+  /** A notification on one of the namespace channels. */
+  onNotification(channel: string, payload: string | undefined): void {
+    if (!this.#accepting) return;
+    const parsed = parseNotification(payload);
+    if (parsed.kind === 'ignored') {
+      this.#options.logger.debug({ channel, reason: parsed.reason }, 'notification ignored');
+      return;
+    }
+    const namespace = this.#options.queues.get(parsed.queue);
+    if (namespace === undefined) return; // another queue on a shared channel: not ours (§3.2)
+    if (this.isInFlight(parsed.queue, parsed.msgId)) return;
+    if (this.#options.slots.tryReserve(1) === 0) {
+      this.#options.onDeferred();
+      return;
+    }
+    if (parsed.kind === 'payload') {
+      this.submitReserved({
+        queue: parsed.queue,
+        namespace,
+        msgId: parsed.msgId,
+        body: parsed.message,
+        method: 'event',
+      });
+      return;
+    }
+    void this.#fetchAndSubmit(parsed.queue, namespace, parsed.msgId);
+  }
+
+  async #fetchAndSubmit(queue: string, namespace: string, msgId: string): Promise<void> {
+    const key = `${queue}:${msgId}`;
+    this.#inFlight.add(key); // hold the id while fetching so a concurrent poll does not double-process
+    let fetched: { msgId: string; body: unknown } | null = null;
+    try {
+      fetched = await this.#options.fetchMessage(queue, msgId);
+    } catch (error) {
+      this.#options.logger.warn(
+        { queue, msg_id: msgId, error: (error as Error).message },
+        'could not fetch notified message; the poller will pick it up',
+      );
+    } finally {
+      this.#inFlight.delete(key);
+    }
+    if (fetched === null || !this.#accepting) {
+      this.#options.slots.release(1);
+      return;
+    }
+    this.submitReserved({ queue, namespace, msgId: fetched.msgId, body: fetched.body, method: 'event' });
+  }
+
+  /**
+   * Hands a message to the processor; the caller has reserved one slot for it, which is released when
+   * processing ends (or right away for a duplicate).
+   */
+  submitReserved(message: QueuedMessage): void {
+    const key = `${message.queue}:${message.msgId}`;
+    if (this.#inFlight.has(key)) {
+      this.#options.slots.release(1);
+      return;
+    }
+    this.#inFlight.add(key);
+    const work = this.#options
+      .process(message)
+      .catch((error: unknown) => {
+        this.#options.logger.error(
+          { queue: message.queue, msg_id: message.msgId, error: (error as Error)?.message },
+          'unexpected error while processing a message',
+        );
+      })
+      .finally(() => {
+        this.#inFlight.delete(key);
+        this.#running.delete(work);
+        this.#options.slots.release(1);
+      });
+    this.#running.add(work);
+  }
+}

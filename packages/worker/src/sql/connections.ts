@@ -1,0 +1,93 @@
+import pg from 'pg';
+import type { Statement } from './statements.js';
+
+/** Session settings every tasker connection needs (queue-protocol.md §0.1, §0.2). */
+export const TASKER_SESSION_OPTIONS = '-c search_path=tasker,public -c TimeZone=UTC';
+
+const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
+
+/**
+ * Type parsers for this package's connections only (no global mutation of node-pg): `timestamp without time
+ * zone` stays the naive UTC string PostgreSQL sent and int8 stays a string (queue-protocol.md §0.5).
+ */
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === TIMESTAMP_WITHOUT_TIME_ZONE) return (value: string) => value;
+    return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
+  },
+} as pg.CustomTypesConfig;
+
+export interface PoolSettings {
+  connectionString: string;
+  applicationName: string;
+  max: number;
+  connectionTimeoutMillis: number;
+  onError: (error: Error) => void;
+}
+
+/** One pool per database, with the error handler attached before first use (STYLE.md "Postgres discipline"). */
+export function createPool(settings: PoolSettings): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: settings.connectionString,
+    options: TASKER_SESSION_OPTIONS,
+    application_name: settings.applicationName,
+    connectionTimeoutMillis: settings.connectionTimeoutMillis,
+    max: settings.max,
+    idleTimeoutMillis: 30_000,
+    types: typeParsers,
+  });
+  pool.on('error', settings.onError);
+  return pool;
+}
+
+/** A dedicated (unpooled) client, for LISTEN. The caller attaches `error`/`end` handlers before connecting. */
+export function createClient(
+  connectionString: string,
+  applicationName: string,
+  timeoutMs: number,
+): pg.Client {
+  return new pg.Client({
+    connectionString,
+    options: TASKER_SESSION_OPTIONS,
+    application_name: applicationName,
+    connectionTimeoutMillis: timeoutMs,
+    types: typeParsers,
+  });
+}
+
+/** Anything that can run a query: a pool or a checked-out client. */
+export type Queryable = Pick<pg.Pool | pg.PoolClient | pg.Client, 'query'>;
+
+/** Runs a named statement and returns its typed rows. */
+export async function run<Row>(
+  db: Queryable,
+  stmt: Statement<Row>,
+  params: readonly unknown[],
+): Promise<Row[]> {
+  const result = await db.query({ text: stmt.text, values: params as unknown[] });
+  return result.rows as Row[];
+}
+
+/** SQLSTATE codes the worker distinguishes (PostgreSQL appendix A). */
+export const SqlState = {
+  UNIQUE_VIOLATION: '23505',
+} as const;
+
+export function sqlState(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+/** Redacts the password in a connection string for logs (never log secrets, STYLE.md). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable connection string>';
+  }
+}

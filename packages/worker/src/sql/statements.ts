@@ -1,0 +1,317 @@
+/**
+ * Every SQL statement of the worker side of the queue protocol, in one place, named for the protocol step it
+ * implements (STYLE.md "All SQL of the queue protocol lives in one place"). Section numbers refer to
+ * /work/shared/protocol/queue-protocol.md.
+ *
+ * Conventions (§0): every connection runs with `search_path=tasker,public` and `TimeZone=UTC`; tasker objects
+ * are schema-qualified anyway; pgmq parameters are cast (`$1::text`, `$2::bigint`) because node-pg sends
+ * untyped parameters and pgmq has overloaded functions; `msg_id` (int8) stays a string.
+ *
+ * Where upstream issues several statements for one protocol phase, the statements below fold them into one
+ * statement (one round trip, one implicit transaction) with the same effect; each comment says which upstream
+ * statements it replaces. The worker never spans a transaction across the tasker and the pgmq database (§0.4).
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// Statement type: the text plus the row type it returns, so call sites get typed rows.
+// ---------------------------------------------------------------------------------------------------------
+
+export interface Statement<Row> {
+  readonly name: string;
+  readonly text: string;
+  /** Phantom: the row type. Never set at runtime. */
+  readonly row?: Row;
+}
+
+function statement<Row>(name: string, text: string): Statement<Row> {
+  return { name, text };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Startup: template registration (§7.1) and queues (§1.2)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Find-or-create the namespace (§7.1; upstream `TaskNamespace::find_or_create`: SELECT, then INSERT with
+ * description `Auto-created namespace: {name}`). One statement; `ON CONFLICT DO NOTHING` + the fallback SELECT
+ * keeps it correct when two workers start at once. $1 = namespace name.
+ */
+export const FIND_OR_CREATE_NAMESPACE = statement<{ task_namespace_uuid: string }>(
+  'find_or_create_namespace',
+  `WITH inserted AS (
+     INSERT INTO tasker.task_namespaces (name, description, created_at, updated_at)
+     VALUES ($1::text, 'Auto-created namespace: ' || $1::text, NOW(), NOW())
+     ON CONFLICT (name) DO NOTHING
+     RETURNING task_namespace_uuid
+   )
+   SELECT task_namespace_uuid::text FROM inserted
+   UNION ALL
+   SELECT task_namespace_uuid::text FROM tasker.task_namespaces WHERE name = $1::text
+   LIMIT 1`,
+);
+
+/**
+ * Upsert the named task (§7.1; upstream `NamedTask::find_by_name_version_namespace` then `NamedTask::update`
+ * (`description = COALESCE($2, description)`, `configuration = COALESCE($3, configuration)`) or
+ * `NamedTask::create` with identity_strategy `strict`). One statement on the
+ * `(task_namespace_uuid, name, version)` unique constraint.
+ * $1 name, $2 version, $3 description (nullable), $4 namespace uuid, $5 configuration (serde JSON of the template).
+ */
+export const UPSERT_NAMED_TASK = statement<{ named_task_uuid: string; inserted: boolean }>(
+  'upsert_named_task',
+  `INSERT INTO tasker.named_tasks
+     (name, version, description, task_namespace_uuid, configuration, identity_strategy, created_at, updated_at)
+   VALUES ($1::text, $2::text, $3::text, $4::uuid, $5::jsonb, 'strict', NOW(), NOW())
+   ON CONFLICT (task_namespace_uuid, name, version) DO UPDATE
+     SET description = COALESCE(EXCLUDED.description, tasker.named_tasks.description),
+         configuration = COALESCE(EXCLUDED.configuration, tasker.named_tasks.configuration),
+         updated_at = NOW()
+   RETURNING named_task_uuid::text, (xmax = 0) AS inserted`,
+);
+
+/** `pgmq.create` is idempotent (§1.2). $1 = queue name. */
+export const CREATE_QUEUE = statement<Record<string, never>>('create_queue', 'SELECT pgmq.create($1::text)');
+
+// ---------------------------------------------------------------------------------------------------------
+// Intake (§3.3, §3.4)
+// ---------------------------------------------------------------------------------------------------------
+
+export interface QueueMessageRow {
+  msg_id: string;
+  read_ct: number;
+  message: unknown;
+}
+
+/**
+ * Fallback poll (§3.3): non-blocking `pgmq.read`, which sets the visibility timeout and increments read_ct.
+ * $1 queue, $2 visibility timeout seconds, $3 how many (never more than free handler slots).
+ */
+export const READ_MESSAGES = statement<QueueMessageRow>(
+  'read_messages',
+  'SELECT msg_id::text AS msg_id, read_ct, message FROM pgmq.read($1::text, $2::integer, $3::integer)',
+);
+
+/**
+ * Signal-only notification (§3.4): fetch one message by id; zero rows = missing, archived or invisible.
+ * $1 queue, $2 msg_id, $3 visibility timeout seconds.
+ */
+export const READ_SPECIFIC_MESSAGE = statement<QueueMessageRow>(
+  'read_specific_message',
+  `SELECT msg_id::text AS msg_id, read_ct, message
+     FROM tasker.pgmq_read_specific_message($1::text, $2::bigint, $3::integer)`,
+);
+
+/** Ack = archive, never delete (§4.4). $1 queue, $2 msg_id. */
+export const ARCHIVE_MESSAGE = statement<{ archived: boolean }>(
+  'archive_message',
+  'SELECT pgmq.archive($1::text, $2::bigint) AS archived',
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Hydration (§4.2) — one statement instead of upstream's seven
+// ---------------------------------------------------------------------------------------------------------
+
+export interface HydrationRow {
+  task_found: boolean;
+  step_found: boolean;
+  /** `tasks` row as Rust's `Task` serde JSON (naive timestamps from jsonb: `YYYY-MM-DDTHH:MM:SS.ffffff`). */
+  task: Record<string, unknown> | null;
+  task_name: string | null;
+  task_version: string | null;
+  namespace_name: string | null;
+  /** `named_tasks.configuration`: the serde JSON of the `TaskTemplate`. */
+  template: unknown;
+  /** `WorkflowStepWithName` serde JSON. */
+  workflow_step: Record<string, unknown> | null;
+  step_task_uuid: string | null;
+  /** `to_state` of the most recent transition; null = no transition (state `pending`, §4.3-1). */
+  current_state: string | null;
+  /** `[[step_name, results], …]` ordered by distance, workflow_step_uuid; null when the step is not claimable. */
+  dependencies: [string, unknown][] | null;
+}
+
+/**
+ * Everything the Rust worker reads before claiming (§4.2 statements 1, 2, 3, 5 and 7, plus the state read of
+ * §4.3-1) in one round trip:
+ * - `Task::find_by_id` column list (no `completed_at`), `Task::for_orchestration` names;
+ * - the template from `named_tasks.configuration` (joined by `named_task_uuid`, equivalent to upstream's
+ *   lookup by namespace name + task name + version through the unique constraint);
+ * - `WorkflowStepWithName::find_by_id` with `template_step_name = COALESCE(inputs->>'__template_step_name', name)`;
+ * - the current state (most recent transition);
+ * - `get_step_transitive_dependencies` rows with `processed AND results IS NOT NULL`, only when the step is
+ *   claimable (otherwise the worker archives the message and the walk would be wasted).
+ * $1 task_uuid, $2 step_uuid.
+ */
+export const HYDRATE_STEP = statement<HydrationRow>(
+  'hydrate_step',
+  `WITH ids AS (SELECT $1::uuid AS task_uuid, $2::uuid AS step_uuid)
+   SELECT
+     t.task_uuid IS NOT NULL AS task_found,
+     ws.workflow_step_uuid IS NOT NULL AS step_found,
+     CASE WHEN t.task_uuid IS NULL THEN NULL ELSE jsonb_build_object(
+       'task_uuid', t.task_uuid, 'named_task_uuid', t.named_task_uuid, 'complete', t.complete,
+       'requested_at', t.requested_at, 'initiator', t.initiator, 'source_system', t.source_system,
+       'reason', t.reason, 'tags', t.tags, 'context', t.context, 'identity_hash', t.identity_hash,
+       'priority', t.priority, 'created_at', t.created_at, 'updated_at', t.updated_at,
+       'correlation_id', t.correlation_id, 'parent_correlation_id', t.parent_correlation_id) END AS task,
+     nt.name AS task_name,
+     nt.version AS task_version,
+     tn.name AS namespace_name,
+     nt.configuration AS template,
+     CASE WHEN ws.workflow_step_uuid IS NULL THEN NULL ELSE jsonb_build_object(
+       'workflow_step_uuid', ws.workflow_step_uuid, 'task_uuid', ws.task_uuid,
+       'named_step_uuid', ws.named_step_uuid, 'name', ns.name,
+       'template_step_name', COALESCE(ws.inputs->>'__template_step_name', ns.name),
+       'retryable', ws.retryable, 'max_attempts', ws.max_attempts, 'in_process', ws.in_process,
+       'processed', ws.processed, 'processed_at', ws.processed_at, 'attempts', ws.attempts,
+       'last_attempted_at', ws.last_attempted_at, 'backoff_request_seconds', ws.backoff_request_seconds,
+       'inputs', ws.inputs, 'results', ws.results, 'checkpoint', ws.checkpoint,
+       'created_at', ws.created_at, 'updated_at', ws.updated_at) END AS workflow_step,
+     ws.task_uuid::text AS step_task_uuid,
+     cur.to_state AS current_state,
+     CASE WHEN ws.workflow_step_uuid IS NOT NULL AND cur.to_state = 'enqueued' THEN (
+       SELECT COALESCE(jsonb_agg(jsonb_build_array(d.step_name, d.results) ORDER BY d.distance, d.workflow_step_uuid),
+                       '[]'::jsonb)
+         FROM tasker.get_step_transitive_dependencies(ws.workflow_step_uuid) d
+        WHERE d.processed = true AND d.results IS NOT NULL) END AS dependencies
+   FROM ids
+   LEFT JOIN tasker.tasks t ON t.task_uuid = ids.task_uuid
+   LEFT JOIN tasker.named_tasks nt ON nt.named_task_uuid = t.named_task_uuid
+   LEFT JOIN tasker.task_namespaces tn ON tn.task_namespace_uuid = nt.task_namespace_uuid
+   LEFT JOIN tasker.workflow_steps ws ON ws.workflow_step_uuid = ids.step_uuid
+   LEFT JOIN tasker.named_steps ns ON ns.named_step_uuid = ws.named_step_uuid
+   LEFT JOIN LATERAL (
+     SELECT tr.to_state FROM tasker.workflow_step_transitions tr
+      WHERE tr.workflow_step_uuid = ids.step_uuid AND tr.most_recent = true
+      ORDER BY tr.sort_key DESC LIMIT 1
+   ) cur ON true`,
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Claim (§4.3) — one statement instead of upstream's state SELECT ×2, guard SELECT, BEGIN/sort_key/UPDATE/
+// INSERT/COMMIT, in_process UPDATE and attempts UPDATE.
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * `enqueued → in_progress` with upstream's metadata, then `in_process = true`, `attempts + 1`,
+ * `last_attempted_at` — atomically (upstream runs the last two in autocommit after the transition; folding them
+ * in removes the crash window "in_progress with the old attempts", §4.3).
+ *
+ * The double-claim guard is the same as upstream's: the partial unique index
+ * `idx_workflow_step_transitions_uuid_most_recent`. A concurrent claimer blocks on the row lock of the
+ * `most_recent` row; after the winner commits, READ COMMITTED re-checks `most_recent = true AND
+ * to_state = 'enqueued'`, finds nothing and inserts nothing (zero rows = not claimed). A unique violation, if
+ * it ever surfaces, also means "not claimed". The INSERT reads the UPDATE's output, so the old row is always
+ * demoted before the new one is inserted.
+ * $1 step_uuid, $2 transition metadata, $3 last_attempted_at (client clock, naive UTC, as Rust).
+ */
+export const CLAIM_STEP = statement<{ workflow_step_transition_uuid: string; attempts: number }>(
+  'claim_step',
+  `WITH prior AS (
+     UPDATE tasker.workflow_step_transitions
+        SET most_recent = false, updated_at = NOW()
+      WHERE workflow_step_uuid = $1::uuid AND most_recent = true AND to_state = 'enqueued'
+     RETURNING workflow_step_uuid
+   ), claimed AS (
+     INSERT INTO tasker.workflow_step_transitions
+       (workflow_step_uuid, to_state, from_state, metadata, sort_key, most_recent, created_at, updated_at)
+     SELECT prior.workflow_step_uuid, 'in_progress', 'enqueued', $2::jsonb,
+            (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM tasker.workflow_step_transitions
+              WHERE workflow_step_uuid = $1::uuid),
+            true, NOW(), NOW()
+       FROM prior
+     RETURNING workflow_step_transition_uuid, workflow_step_uuid
+   ), marked AS (
+     UPDATE tasker.workflow_steps ws
+        SET in_process = true, attempts = COALESCE(ws.attempts, 0) + 1, last_attempted_at = $3::timestamp,
+            updated_at = NOW()
+       FROM claimed
+      WHERE ws.workflow_step_uuid = claimed.workflow_step_uuid
+     RETURNING ws.attempts
+   )
+   SELECT claimed.workflow_step_transition_uuid::text, marked.attempts
+     FROM claimed CROSS JOIN marked`,
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Checkpoint yield (§6.3)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * `CheckpointService::persist_checkpoint`: the record with `history` = previous history + the current cursor
+ * (timestamp from `to_jsonb(now())`). No transition, no attempt increment. 0 rows = step missing.
+ * $1 step_uuid, $2 CheckpointRecord JSON (history []), $3 cursor JSON.
+ */
+export const PERSIST_CHECKPOINT = statement<{ checkpoint: unknown }>(
+  'persist_checkpoint',
+  `UPDATE tasker.workflow_steps
+      SET checkpoint = jsonb_set($2::jsonb, '{history}',
+            COALESCE((SELECT checkpoint->'history' FROM tasker.workflow_steps WHERE workflow_step_uuid = $1::uuid),
+                     '[]'::jsonb)
+            || jsonb_build_array(jsonb_build_object('cursor', $3::jsonb, 'timestamp', to_jsonb(now())))),
+          updated_at = NOW()
+    WHERE workflow_step_uuid = $1::uuid
+   RETURNING checkpoint`,
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// Completion (§4.6, §4.7) — one statement instead of upstream's step SELECT, task SELECT, state SELECT,
+// BEGIN/sort_key/UPDATE/INSERT/COMMIT and results UPDATE; then the message (separate, after commit).
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * `in_progress → enqueued_for_orchestration | enqueued_as_error_for_orchestration` with metadata
+ * `{event, timestamp, worker_uuid, correlation_id}` (fires the audit trigger exactly like upstream), and in the
+ * same transaction `in_process = false, results = $4` (upstream's post-transition action, run right after the
+ * commit). Zero rows = the step was not `in_progress` any more (upstream: `InvalidTransition`, nothing written).
+ * $1 step_uuid, $2 to_state, $3 metadata, $4 StepExecutionResult JSON.
+ */
+export const COMPLETE_STEP = statement<{ workflow_step_transition_uuid: string }>(
+  'complete_step',
+  `WITH prior AS (
+     UPDATE tasker.workflow_step_transitions
+        SET most_recent = false, updated_at = NOW()
+      WHERE workflow_step_uuid = $1::uuid AND most_recent = true AND to_state = 'in_progress'
+     RETURNING workflow_step_uuid
+   ), completed AS (
+     INSERT INTO tasker.workflow_step_transitions
+       (workflow_step_uuid, to_state, from_state, metadata, sort_key, most_recent, created_at, updated_at)
+     SELECT prior.workflow_step_uuid, $2::text, 'in_progress', $3::jsonb,
+            (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM tasker.workflow_step_transitions
+              WHERE workflow_step_uuid = $1::uuid),
+            true, NOW(), NOW()
+       FROM prior
+     RETURNING workflow_step_transition_uuid, workflow_step_uuid
+   ), written AS (
+     UPDATE tasker.workflow_steps ws
+        SET in_process = false, results = $4::jsonb, updated_at = NOW()
+       FROM completed
+      WHERE ws.workflow_step_uuid = completed.workflow_step_uuid
+     RETURNING ws.workflow_step_uuid
+   )
+   SELECT completed.workflow_step_transition_uuid::text FROM completed CROSS JOIN written`,
+);
+
+/**
+ * Current state of a step (§4.3-1), used only to decide what an empty `COMPLETE_STEP` means after a lost
+ * connection (did our own earlier attempt commit?). $1 step_uuid.
+ */
+export const CURRENT_STEP_STATE = statement<{ to_state: string; metadata: Record<string, unknown> | null }>(
+  'current_step_state',
+  `SELECT to_state, metadata FROM tasker.workflow_step_transitions
+    WHERE workflow_step_uuid = $1::uuid AND most_recent = true
+    ORDER BY sort_key DESC LIMIT 1`,
+);
+
+/**
+ * The notifying send (§2.2, §4.7): `pgmq.send` + NOTIFY on `pgmq_message_ready.{ns}` and
+ * `pgmq_message_ready`. Used for the completion message to `orchestration_step_results` and for domain events.
+ * $1 queue, $2 message, $3 delay seconds.
+ */
+export const SEND_WITH_NOTIFY = statement<{ msg_id: string }>(
+  'send_with_notify',
+  'SELECT tasker.pgmq_send_with_notify($1::text, $2::jsonb, $3::integer)::text AS msg_id',
+);
+
+/** Health: the database answers. */
+export const PING = statement<{ ok: number }>('ping', 'SELECT 1 AS ok');

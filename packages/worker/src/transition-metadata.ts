@@ -1,0 +1,100 @@
+import type { StepExecutionResult } from '@tasker-bridge/schemas';
+
+/**
+ * The `metadata` JSON of the step transitions the worker writes, byte-for-byte in the form Rust writes it
+ * (queue-protocol.md §4.3-4, §4.6-4):
+ * - `event` is a string holding the serde JSON of `StepEvent` (`#[serde(tag = "type", content = "data")]`);
+ *   for completions `data` is the `StepExecutionResult` as `serde_json::to_value` produces it — objects with
+ *   keys in sorted order at every level (serde_json's BTreeMap);
+ * - `timestamp` is chrono's `Utc::now().to_rfc3339()`: `+00:00` and nanosecond digits.
+ */
+
+export const StepEventType = {
+  START: 'Start',
+  ENQUEUE_FOR_ORCHESTRATION: 'EnqueueForOrchestration',
+  ENQUEUE_AS_ERROR_FOR_ORCHESTRATION: 'EnqueueAsErrorForOrchestration',
+} as const;
+
+export interface ClaimMetadata {
+  event: string;
+  timestamp: string;
+}
+
+export interface CompletionMetadata {
+  event: string;
+  timestamp: string;
+  worker_uuid: string;
+  correlation_id: string;
+}
+
+export function claimMetadata(now: () => string = rfc3339Now): ClaimMetadata {
+  return { event: JSON.stringify({ type: StepEventType.START }), timestamp: now() };
+}
+
+export function completionMetadata(
+  result: StepExecutionResult,
+  workerUuid: string,
+  correlationId: string,
+  now: () => string = rfc3339Now,
+): CompletionMetadata {
+  const type = result.success
+    ? StepEventType.ENQUEUE_FOR_ORCHESTRATION
+    : StepEventType.ENQUEUE_AS_ERROR_FOR_ORCHESTRATION;
+  return {
+    event: `{"type":${JSON.stringify(type)},"data":${stringifySorted(result)}}`,
+    timestamp: now(),
+    worker_uuid: workerUuid,
+    correlation_id: correlationId,
+  };
+}
+
+/**
+ * JSON text with object keys sorted (serde_json `Value` without `preserve_order`), `undefined` members dropped,
+ * and bigint written as an integer literal (u64/i64 fields beyond 2^53).
+ */
+export function stringifySorted(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'bigint':
+      return value.toString();
+    case 'number':
+      if (!Number.isFinite(value)) return 'null';
+      return JSON.stringify(value);
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        return `[${value.map((v) => (v === undefined ? 'null' : stringifySorted(v))).join(',')}]`;
+      }
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined && typeof v !== 'function')
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stringifySorted(v)}`).join(',')}}`;
+    }
+    default:
+      return 'null';
+  }
+}
+
+/** `DateTime<Utc>::to_rfc3339()`: `2026-03-01T12:00:00.123456789+00:00`, chrono's AutoSi fraction digits. */
+export function rfc3339Now(): string {
+  const ms = Date.now();
+  // Sub-millisecond digits from the monotonic clock: only the digits, not the instant, matter for the shape.
+  const subMsNanos = Math.floor((performance.now() % 1) * 1_000_000);
+  const nanos = (ms % 1000) * 1_000_000 + subMsNanos;
+  const civil = new Date(ms - (ms % 1000)).toISOString().slice(0, 19);
+  return `${civil}${autoSi(nanos)}+00:00`;
+}
+
+function autoSi(nanos: number): string {
+  if (nanos === 0) return '';
+  if (nanos % 1_000_000 === 0) return `.${String(nanos / 1_000_000).padStart(3, '0')}`;
+  if (nanos % 1_000 === 0) return `.${String(nanos / 1_000).padStart(6, '0')}`;
+  return `.${String(nanos).padStart(9, '0')}`;
+}
+
+/** `Utc::now().naive_utc()` for `last_attempted_at` (§4.3-6): `YYYY-MM-DD HH:MM:SS.ffffff`, no zone. */
+export function naiveUtcNow(date = new Date()): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}

@@ -1,0 +1,456 @@
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@tasker-bridge/core';
+import { formatUtcTimestamp } from '@tasker-bridge/schemas';
+import type pg from 'pg';
+import { sleep } from './backoff.js';
+import {
+  ConfigError,
+  DeploymentMode,
+  resolveConfig,
+  type TaskerWorkerOptions,
+  type WorkerConfig,
+} from './config.js';
+import { type HealthCheck, HealthServer, type ReadinessReport } from './health-server.js';
+import { HandlerSlots, StepIntake } from './intake.js';
+import { NotificationListener } from './listener.js';
+import { createDefaultLogger } from './logger.js';
+import { WorkerMetrics } from './metrics.js';
+import { FallbackPoller } from './poller.js';
+import { StepProcessor } from './process-step.js';
+import { namespaceQueues, notificationChannel, ORCHESTRATION_QUEUES, stepQueueName } from './queues.js';
+import { installSignalHandlers } from './shutdown.js';
+import { createClient, createPool, redactUrl, run } from './sql/connections.js';
+import { CREATE_QUEUE, PING, READ_MESSAGES, READ_SPECIFIC_MESSAGE } from './sql/statements.js';
+import { loadTemplateSources, registerTemplates, type TemplateSource } from './templates.js';
+import { uuidv7 } from './uuid.js';
+
+export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** How long completions may still take after running handlers were cancelled at shutdown. */
+const COMPLETION_DEADLINE_MS = 15_000;
+
+/**
+ * A tasker-core worker in TypeScript: registers its task templates, creates its queues, listens and polls for
+ * step messages, claims, runs and completes steps exactly as tasker's Rust worker does on the wire
+ * (/work/shared/protocol/queue-protocol.md). `start()` and `stop()` are idempotent.
+ */
+export class TaskerWorker {
+  /** UUIDv7 per process: `worker_uuid` in completion transitions and audit rows (§4.6). */
+  readonly workerUuid = uuidv7();
+  readonly metrics = new WorkerMetrics();
+
+  readonly #options: TaskerWorkerOptions;
+  #config: WorkerConfig | null = null;
+  #logger: Logger;
+  #state: WorkerState = 'idle';
+  #starting: Promise<void> | null = null;
+  #stopping: Promise<void> | null = null;
+  #startedAt = 0;
+
+  #taskerPool: pg.Pool | null = null;
+  #pgmqPool: pg.Pool | null = null;
+  #ownedPools: pg.Pool[] = [];
+  #namespaces: string[] = [];
+  #slots: HandlerSlots | null = null;
+  #intake: StepIntake | null = null;
+  #poller: FallbackPoller | null = null;
+  #listener: NotificationListener | null = null;
+  #health: HealthServer | null = null;
+  #healthAddress: AddressInfo | null = null;
+  #removeSignalHandlers: (() => void) | null = null;
+  #cancel = new AbortController();
+  #hardStop = new AbortController();
+  readonly #runningSteps = new Set<string>();
+
+  constructor(options: TaskerWorkerOptions) {
+    if (options === undefined || options.registry === undefined) {
+      throw new ConfigError('registry', 'is required (a HandlerRegistry from @tasker-bridge/core)');
+    }
+    this.#options = options;
+    this.#logger = options.logger ?? createDefaultLogger('info', {});
+  }
+
+  /** Display id: `TASKER_WORKER_ID` / `workerId`, else `worker_{workerUuid}` like upstream's worker id. */
+  get workerId(): string {
+    return this.#config?.workerId ?? this.#options.workerId ?? `worker_${this.workerUuid}`;
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** Namespaces served (from the registered templates); empty before `start()`. */
+  get namespaces(): readonly string[] {
+    return this.#namespaces;
+  }
+
+  /** Where the health server listens (after `start()`), or null. */
+  get healthAddress(): AddressInfo | null {
+    return this.#healthAddress;
+  }
+
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /** Steps currently claimed and not yet completed by this worker. */
+  get runningSteps(): readonly string[] {
+    return [...this.#runningSteps];
+  }
+
+  start(): Promise<void> {
+    if (this.#state === 'running') return Promise.resolve();
+    if (this.#starting) return this.#starting;
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.reject(new Error('a stopped worker cannot be restarted; create a new TaskerWorker'));
+    }
+    this.#starting = this.#start().finally(() => {
+      this.#starting = null;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    this.#state = 'starting';
+    try {
+      const config = resolveConfig(this.#options);
+      this.#config = config;
+      if (this.#options.logger === undefined) {
+        this.#logger = createDefaultLogger(config.logLevel, { worker_id: this.workerId });
+      } else {
+        this.#logger = this.#options.logger.child({ worker_id: this.workerId });
+      }
+      this.#createPools(config);
+      await this.#registerTemplates(config);
+      await this.#createQueues();
+      this.#wire(config);
+      this.#intake?.open();
+      if (this.#listener) await this.#listener.start();
+      this.#poller?.start();
+      if (config.health) {
+        this.#health = new HealthServer({
+          workerId: this.workerId,
+          live: () => this.#state === 'running' || this.#state === 'starting' || this.#state === 'stopping',
+          ready: () => this.readiness(),
+          metrics: () => this.metrics.render(),
+        });
+        this.#healthAddress = await this.#health.listen(config.health.host, config.health.port);
+      }
+      if (this.#options.installSignalHandlers) this.#removeSignalHandlers = installSignalHandlers(this);
+      this.#startedAt = Date.now();
+      this.#state = 'running';
+      this.#logger.info(
+        {
+          worker_uuid: this.workerUuid,
+          namespaces: this.#namespaces,
+          deployment_mode: config.deploymentMode,
+          concurrency: config.concurrency,
+          database: config.databaseUrl === undefined ? '<injected pool>' : redactUrl(config.databaseUrl),
+          health: this.#healthAddress ? `${this.#healthAddress.address}:${this.#healthAddress.port}` : null,
+        },
+        'worker started',
+      );
+    } catch (error) {
+      await this.#teardown();
+      this.#state = 'idle';
+      throw error;
+    }
+  }
+
+  #createPools(config: WorkerConfig): void {
+    const onError = (which: string) => (error: Error) =>
+      this.#logger.warn({ pool: which, error: error.message }, 'idle database connection lost');
+    const settings = {
+      applicationName: config.applicationName,
+      max: config.poolSize,
+      connectionTimeoutMillis: config.connectTimeoutMs,
+    };
+    if (this.#options.pool) {
+      this.#taskerPool = this.#options.pool;
+    } else {
+      this.#taskerPool = createPool({
+        ...settings,
+        connectionString: config.databaseUrl as string,
+        onError: onError('tasker'),
+      });
+      this.#ownedPools.push(this.#taskerPool);
+    }
+    const separatePgmq =
+      config.pgmqDatabaseUrl !== undefined && config.pgmqDatabaseUrl !== config.databaseUrl;
+    if (this.#options.pgmqPool) {
+      this.#pgmqPool = this.#options.pgmqPool;
+    } else if (separatePgmq) {
+      this.#pgmqPool = createPool({
+        ...settings,
+        connectionString: config.pgmqDatabaseUrl as string,
+        onError: onError('pgmq'),
+      });
+      this.#ownedPools.push(this.#pgmqPool);
+    } else {
+      this.#pgmqPool = this.#taskerPool;
+    }
+  }
+
+  async #registerTemplates(config: WorkerConfig): Promise<void> {
+    const sources: TemplateSource[] = [];
+    if (config.templatePath !== undefined) {
+      try {
+        sources.push(...(await loadTemplateSources(config.templatePath)));
+      } catch (error) {
+        throw new ConfigError(
+          'templatePath (TASKER_TEMPLATE_PATH)',
+          `cannot be read: ${(error as Error).message}`,
+        );
+      }
+    }
+    (this.#options.templates ?? []).forEach((value, i) => {
+      sources.push({ origin: `options.templates[${i}]`, value });
+    });
+    const result = await registerTemplates(this.#taskerPool as pg.Pool, sources, this.#logger);
+    if (result.registered.length === 0) {
+      throw new ConfigError(
+        'templatePath (TASKER_TEMPLATE_PATH)',
+        `yielded no valid task template (${sources.length} found${
+          result.failed.length > 0
+            ? `; ${result.failed.map((f) => `${f.origin}: ${f.reason}`).join('; ')}`
+            : ''
+        })`,
+      );
+    }
+    this.#namespaces = result.namespaces;
+    for (const { template } of result.registered) {
+      const missing = await this.#options.registry.missingHandlers(template);
+      if (missing.length > 0) {
+        // Upstream: such steps fail permanently with handler_not_found when they run (§7.1).
+        this.#logger.warn(
+          { namespace: template.namespace_name, name: template.name, callables: missing },
+          'template steps have no handler in this worker; they will fail with handler_not_found',
+        );
+      }
+    }
+  }
+
+  /** The Rust worker's queue set (§1.2): per namespace step + domain-event + DLQ queues, and orchestration's three. */
+  async #createQueues(): Promise<void> {
+    const queues = [...this.#namespaces.flatMap(namespaceQueues), ...ORCHESTRATION_QUEUES];
+    for (const queue of queues) await run(this.#pgmqPool as pg.Pool, CREATE_QUEUE, [queue]);
+  }
+
+  #wire(config: WorkerConfig): void {
+    const taskerPool = this.#taskerPool as pg.Pool;
+    const pgmqPool = this.#pgmqPool as pg.Pool;
+    const queues = new Map(this.#namespaces.map((ns) => [stepQueueName(ns), ns]));
+    const slots = new HandlerSlots(config.concurrency);
+    this.#slots = slots;
+    const processor = new StepProcessor({
+      taskerDb: taskerPool,
+      pgmqDb: pgmqPool,
+      registry: this.#options.registry,
+      workerUuid: this.workerUuid,
+      workerId: this.workerId,
+      namespaces: new Set(this.#namespaces),
+      handlerTimeoutMs: config.handlerTimeoutMs,
+      resultSchemaMode: this.#options.resultSchemaMode,
+      logger: this.#logger,
+      metrics: this.metrics,
+      cancelSignal: this.#cancel.signal,
+      hardStopSignal: this.#hardStop.signal,
+      onDomainEvent: this.#options.onDomainEvent,
+      onStepStarted: (uuid) => this.#runningSteps.add(uuid),
+      onStepFinished: (uuid) => this.#runningSteps.delete(uuid),
+    });
+    let deferred = false;
+    const intake = new StepIntake({
+      slots,
+      queues,
+      fetchMessage: async (queue, msgId) => {
+        const [row] = await run(pgmqPool, READ_SPECIFIC_MESSAGE, [
+          queue,
+          msgId,
+          config.visibilityTimeoutSeconds,
+        ]);
+        return row === undefined ? null : { msgId: row.msg_id, body: row.message };
+      },
+      process: async (message) => {
+        await processor.process(message);
+        // A notification was turned away while we were full: look at the queue now that a slot is free.
+        if (deferred) {
+          deferred = false;
+          this.#poller?.wake();
+        }
+      },
+      onDeferred: () => {
+        deferred = true;
+      },
+      logger: this.#logger,
+    });
+    this.#intake = intake;
+    this.#poller = new FallbackPoller({
+      queues,
+      intervalMs: config.pollIntervalMs,
+      batchSize: config.pollBatchSize,
+      slots,
+      read: async (queue, limit) => {
+        const rows = await run(pgmqPool, READ_MESSAGES, [queue, config.visibilityTimeoutSeconds, limit]);
+        return rows.map((r) => ({ msgId: r.msg_id, body: r.message }));
+      },
+      isInFlight: (queue, msgId) => intake.isInFlight(queue, msgId),
+      submitReserved: (message) => intake.submitReserved(message),
+      logger: this.#logger,
+    });
+    if (config.deploymentMode === DeploymentMode.HYBRID) {
+      const url = config.pgmqDatabaseUrl ?? config.databaseUrl;
+      if (url === undefined) {
+        this.#logger.warn({}, 'no database URL for LISTEN (injected pool): running in polling-only mode');
+      } else {
+        this.#listener = new NotificationListener({
+          createClient: () => createClient(url, `${config.applicationName}-listen`, config.connectTimeoutMs),
+          channels: this.#namespaces.map(notificationChannel),
+          onNotification: (channel, payload) => intake.onNotification(channel, payload),
+          // After a reconnect, notifications sent meanwhile are gone: catch up with a poll right away.
+          onConnected: (reconnected) => {
+            if (reconnected) this.#poller?.wake();
+          },
+          logger: this.#logger,
+        });
+      }
+    }
+  }
+
+  /** `/health/ready`: database answers, the worker is running, and the intake loop progressed recently. */
+  async readiness(): Promise<ReadinessReport> {
+    const config = this.#config;
+    const now = new Date();
+    const check = (ok: boolean, message: string, durationMs = 0): HealthCheck => ({
+      status: ok ? 'healthy' : 'unhealthy',
+      message,
+      duration_ms: durationMs,
+      last_checked: formatUtcTimestamp(now),
+    });
+    let database: HealthCheck;
+    const pingStarted = Date.now();
+    try {
+      if (!this.#taskerPool) throw new Error('not started');
+      await Promise.race([
+        run(this.#taskerPool, PING, []),
+        sleep(2_000).then(() => {
+          throw new Error('database ping timed out after 2000 ms');
+        }),
+      ]);
+      database = check(true, 'database answers', Date.now() - pingStarted);
+    } catch (error) {
+      database = check(false, (error as Error).message, Date.now() - pingStarted);
+    }
+    const running = this.#state === 'running' && this.#intake?.accepting === true;
+    const commandProcessor = check(running, `worker is ${this.#state}`);
+    const lastProgress = this.#poller?.lastProgressAt ?? 0;
+    const age = lastProgress === 0 ? Number.POSITIVE_INFINITY : now.getTime() - lastProgress;
+    const staleMs = config?.readinessStaleMs ?? 5_000;
+    const queueProcessing = check(
+      age <= staleMs,
+      lastProgress === 0
+        ? 'intake has not completed a poll yet'
+        : `last intake progress ${age} ms ago (limit ${staleMs} ms)`,
+    );
+    return {
+      ready:
+        database.status === 'healthy' &&
+        commandProcessor.status === 'healthy' &&
+        queueProcessing.status === 'healthy',
+      checks: { database, command_processor: commandProcessor, queue_processing: queueProcessing },
+      system_info: {
+        version: '0.1.0',
+        environment: process.env.TASKER_ENV ?? 'production',
+        uptime_seconds: this.#startedAt === 0 ? 0 : Math.floor((now.getTime() - this.#startedAt) / 1000),
+        worker_type: 'typescript',
+        database_pool_size: config?.poolSize ?? 0,
+        command_processor_active: running,
+        supported_namespaces: [...this.#namespaces],
+        deployment_mode: config?.deploymentMode ?? null,
+        listener_connected: this.#listener?.connected ?? false,
+        handler_slots: { capacity: this.#slots?.capacity ?? 0, in_use: this.#slots?.inUse ?? 0 },
+      },
+    };
+  }
+
+  /**
+   * Graceful stop: stop intake (LISTEN, poller), let in-flight steps finish within `graceMs` (default
+   * `shutdownGraceMs`), then abort their signals so they are reported as retryable `handler_cancelled`
+   * failures (never left `in_progress`), then close connections. Calling it again while stopping with a smaller
+   * `graceMs` (e.g. 0 on a second signal) cancels right away. Idempotent.
+   */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#state === 'idle') {
+      this.#state = 'stopped';
+      return Promise.resolve();
+    }
+    if (this.#state === 'stopped') return Promise.resolve();
+    if (this.#stopping) {
+      if (options.graceMs !== undefined && options.graceMs <= 0) this.#cancelRunning('stop requested again');
+      return this.#stopping;
+    }
+    this.#stopping = (async () => {
+      if (this.#starting) await this.#starting.catch(() => {});
+      this.#state = 'stopping';
+      await this.#drainAndTeardown(options.graceMs ?? this.#config?.shutdownGraceMs ?? 25_000);
+      this.#state = 'stopped';
+      this.#logger.info({}, 'worker stopped');
+    })();
+    return this.#stopping;
+  }
+
+  #cancelRunning(reason: string): void {
+    if (this.#cancel.signal.aborted) return;
+    if (this.#runningSteps.size > 0) {
+      this.#logger.warn(
+        { reason, step_uuids: [...this.#runningSteps] },
+        'cancelling running steps; they will be reported as retryable failures',
+      );
+    }
+    this.#cancel.abort(new Error(reason));
+  }
+
+  async #drainAndTeardown(graceMs: number): Promise<void> {
+    const intake = this.#intake;
+    intake?.close();
+    this.#removeSignalHandlers?.();
+    this.#removeSignalHandlers = null;
+    await Promise.all([this.#listener?.stop(), this.#poller?.stop()]);
+    if (intake) {
+      const drained = intake.drained();
+      const inTime = await Promise.race([
+        drained.then(() => true),
+        sleep(graceMs, this.#cancel.signal).then(() => false),
+      ]);
+      if (!inTime) {
+        this.#cancelRunning(`shutdown grace period of ${graceMs} ms ended`);
+        const finished = await Promise.race([
+          drained.then(() => true),
+          sleep(COMPLETION_DEADLINE_MS).then(() => false),
+        ]);
+        if (!finished) {
+          this.#logger.error(
+            { step_uuids: [...this.#runningSteps] },
+            'completions did not finish in time; giving up (steps stay in_progress until staleness detection)',
+          );
+          this.#hardStop.abort();
+          await drained;
+        }
+      }
+    }
+    await this.#teardown();
+  }
+
+  async #teardown(): Promise<void> {
+    this.#intake?.close();
+    await this.#listener?.stop().catch(() => {});
+    await this.#poller?.stop().catch(() => {});
+    await this.#health?.close().catch(() => {});
+    this.#health = null;
+    this.#removeSignalHandlers?.();
+    this.#removeSignalHandlers = null;
+    const pools = this.#ownedPools;
+    this.#ownedPools = [];
+    await Promise.all(pools.map((p) => p.end().catch(() => {})));
+  }
+}

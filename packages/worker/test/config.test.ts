@@ -1,0 +1,97 @@
+import { HandlerRegistry } from '@tasker-bridge/core';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, resolveConfig, TaskerWorker } from '../src/index.js';
+
+const registry = new HandlerRegistry();
+const base = { registry, templates: [{}] };
+
+describe('configuration', () => {
+  it('reads the environment, options win, defaults match upstream', () => {
+    const config = resolveConfig({
+      ...base,
+      concurrency: 3,
+      env: {
+        DATABASE_URL: 'postgres://u:p@h:5432/d',
+        TASKER_TEMPLATE_PATH: '/tmp/templates',
+        TASKER_MAX_CONCURRENT_HANDLERS: '50',
+        TASKER_POLL_INTERVAL_MS: '250',
+        TASKER_HANDLER_TIMEOUT_MS: '1000',
+        TASKER_WEB_BIND_ADDRESS: '0.0.0.0:8081',
+        TASKER_DEPLOYMENT_MODE: 'PollingOnly',
+      },
+    });
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://u:p@h:5432/d',
+      templatePath: '/tmp/templates',
+      concurrency: 3,
+      pollIntervalMs: 250,
+      handlerTimeoutMs: 1000,
+      deploymentMode: 'polling_only',
+      health: { host: '0.0.0.0', port: 8081 },
+      visibilityTimeoutSeconds: 30,
+      pollBatchSize: 10,
+    });
+    const defaults = resolveConfig({ ...base, env: { DATABASE_URL: 'postgres://h/d' } });
+    expect(defaults).toMatchObject({
+      concurrency: 10,
+      pollIntervalMs: 500,
+      handlerTimeoutMs: 30_000,
+      deploymentMode: 'hybrid',
+      health: null,
+    });
+  });
+
+  it.each([
+    [{ TASKER_TEMPLATE_PATH: '/t' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'mysql://h/d', TASKER_TEMPLATE_PATH: '/t' }, 'DATABASE_URL'],
+    [
+      { DATABASE_URL: 'postgres://h/d', PGMQ_DATABASE_URL: 'nonsense', TASKER_TEMPLATE_PATH: '/t' },
+      'PGMQ_DATABASE_URL',
+    ],
+    [
+      { DATABASE_URL: 'postgres://h/d', TASKER_TEMPLATE_PATH: '/t', TASKER_MAX_CONCURRENT_HANDLERS: 'ten' },
+      'TASKER_MAX_CONCURRENT_HANDLERS',
+    ],
+    [
+      { DATABASE_URL: 'postgres://h/d', TASKER_TEMPLATE_PATH: '/t', TASKER_POLL_INTERVAL_MS: '-1' },
+      'TASKER_POLL_INTERVAL_MS',
+    ],
+    [
+      { DATABASE_URL: 'postgres://h/d', TASKER_TEMPLATE_PATH: '/t', TASKER_HANDLER_TIMEOUT_MS: '1.5' },
+      'TASKER_HANDLER_TIMEOUT_MS',
+    ],
+    [
+      { DATABASE_URL: 'postgres://h/d', TASKER_TEMPLATE_PATH: '/t', TASKER_WEB_BIND_ADDRESS: 'localhost' },
+      'TASKER_WEB_BIND_ADDRESS',
+    ],
+    [
+      { DATABASE_URL: 'postgres://h/d', TASKER_TEMPLATE_PATH: '/t', TASKER_DEPLOYMENT_MODE: 'events' },
+      'TASKER_DEPLOYMENT_MODE',
+    ],
+    [{ DATABASE_URL: 'postgres://h/d', TASKER_TEMPLATE_PATH: '/t', LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ DATABASE_URL: 'postgres://h/d' }, 'TASKER_TEMPLATE_PATH'],
+  ])('invalid %o fails with a message naming %s', (env, setting) => {
+    const run = () => resolveConfig({ registry, env });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(setting);
+  });
+
+  it('start() rejects with the ConfigError before touching any database', async () => {
+    const worker = new TaskerWorker({ registry, env: { TASKER_TEMPLATE_PATH: '/t' } });
+    await expect(worker.start()).rejects.toMatchObject({
+      code: 'invalid_configuration',
+      setting: 'databaseUrl (DATABASE_URL)',
+    });
+    expect(worker.state).toBe('idle');
+  });
+
+  it('a template directory that cannot be read is a configuration error naming TASKER_TEMPLATE_PATH', async () => {
+    const worker = new TaskerWorker({
+      registry,
+      // A pool that never connects: the directory is read before any query.
+      pool: { query: () => Promise.reject(new Error('no db')) } as never,
+      env: { TASKER_TEMPLATE_PATH: '/definitely/not/here' },
+    });
+    await expect(worker.start()).rejects.toThrow(/TASKER_TEMPLATE_PATH.*cannot be read/);
+  });
+});

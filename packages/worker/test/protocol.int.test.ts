@@ -1,0 +1,418 @@
+import { checkpointYield, defineHandler, HandlerRegistry } from '@tasker-bridge/core';
+import { decodeParsed } from '@tasker-bridge/schemas';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../../test/support/db.js';
+import { TaskerWorker, type TaskerWorkerOptions } from '../src/index.js';
+import { eventually, ProtocolRows, recordingLogger, template } from './fixtures/protocol-rows.js';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let rows: ProtocolRows;
+const workers: TaskerWorker[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  rows = new ProtocolRows(db.url);
+});
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop({ graceMs: 0 })));
+});
+afterAll(async () => {
+  await rows?.close();
+  await db?.drop();
+});
+
+async function startWorker(
+  options: Partial<TaskerWorkerOptions> & Pick<TaskerWorkerOptions, 'registry' | 'templates'>,
+) {
+  const worker = new TaskerWorker({
+    databaseUrl: db.url,
+    logger: recordingLogger(),
+    pollIntervalMs: 100,
+    env: {},
+    ...options,
+  });
+  workers.push(worker);
+  await worker.start();
+  return worker;
+}
+
+const PARENT_RESULT = {
+  step_uuid: '00000000-0000-7000-8000-000000000001',
+  success: true,
+  result: { ok: 1 },
+  metadata: { execution_time_ms: 3, retryable: false, custom: {}, context: {} },
+  status: 'completed',
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('startup', () => {
+  it('registers templates into task_namespaces/named_tasks as upstream does and creates the queues', async () => {
+    const registry = new HandlerRegistry().register(
+      'reg.a',
+      defineHandler('reg.a', () => ({})),
+    );
+    const tpl = { ...template('reg', 'registration', [{ name: 'a' }]), description: 'first' };
+    const worker = await startWorker({ registry, templates: [tpl] });
+    expect(worker.namespaces).toEqual(['reg']);
+
+    const [ns] = await rows.query<{ description: string }>(
+      "SELECT description FROM tasker.task_namespaces WHERE name = 'reg'",
+    );
+    expect(ns?.description).toBe('Auto-created namespace: reg');
+    const [nt] = await rows.query<{ description: string; identity_strategy: string; configuration: unknown }>(
+      "SELECT description, identity_strategy::text, configuration FROM tasker.named_tasks WHERE name = 'registration'",
+    );
+    expect(nt?.description).toBe('first');
+    expect(nt?.identity_strategy).toBe('strict');
+    // The stored configuration is the full serde form and decodes as Rust's TaskTemplate.
+    const config = decodeParsed('TaskTemplate', nt?.configuration);
+    expect(config.steps[0]?.handler.callable).toBe('reg.a');
+    expect(nt?.configuration).toMatchObject({
+      system_dependencies: { primary: 'default', secondary: [] },
+      environments: {},
+      steps: [{ type: 'standard', retry: { retryable: true, max_attempts: 3 } }],
+    });
+
+    const queues = (await rows.query<{ queue_name: string }>('SELECT queue_name FROM pgmq.meta')).map(
+      (q) => q.queue_name,
+    );
+    expect(queues).toEqual(
+      expect.arrayContaining([
+        'worker_reg_queue',
+        'reg_domain_events',
+        'reg_domain_events_dlq',
+        'orchestration_step_results',
+        'orchestration_task_requests',
+        'orchestration_task_finalizations',
+      ]),
+    );
+
+    // Re-registration (a second worker, new description) updates in place: still one row.
+    await worker.stop();
+    await startWorker({ registry, templates: [{ ...tpl, description: 'second' }] });
+    const again = await rows.query<{ description: string }>(
+      "SELECT description FROM tasker.named_tasks WHERE name = 'registration'",
+    );
+    expect(again).toEqual([{ description: 'second' }]);
+  });
+});
+
+describe('claim → execute → complete', () => {
+  it('runs a step from a payload notification and writes exactly what the Rust worker writes', async () => {
+    const seen: unknown[] = [];
+    const registry = new HandlerRegistry().register(
+      'happy.charge',
+      defineHandler('happy.charge', ({ context }) => {
+        seen.push(context.step);
+        return { charged: context.inputData, from_parent: context.dependencyResults.validate?.result };
+      }),
+    );
+    const worker = await startWorker({
+      registry,
+      templates: [
+        template('happy', 'checkout', [{ name: 'validate' }, { name: 'charge', depends_on: ['validate'] }]),
+      ],
+    });
+    const task = await rows.createTask({
+      namespace: 'happy',
+      name: 'checkout',
+      context: { amount: 10.5 },
+      steps: [
+        { name: 'validate', state: 'complete', results: PARENT_RESULT },
+        { name: 'charge', dependsOn: ['validate'] },
+      ],
+    });
+    const stepUuid = task.steps.charge!;
+    const msgId = await rows.sendStepMessage('happy', {
+      task_uuid: task.task_uuid,
+      step_uuid: stepUuid,
+      correlation_id: task.correlation_id,
+    });
+
+    const done = await eventually(async () => {
+      const s = await rows.step(stepUuid);
+      return s.state === 'enqueued_for_orchestration' ? s : null;
+    });
+    expect(done.in_process).toBe(false);
+    expect(done.attempts).toBe(1);
+    expect(done.last_attempted_at).not.toBeNull();
+    expect(done.results).toMatchObject({
+      step_uuid: stepUuid,
+      success: true,
+      status: 'completed',
+      result: { charged: { amount: 10.5 }, from_parent: { ok: 1 } },
+      metadata: { retryable: false, worker_id: worker.workerId },
+    });
+
+    // Hydration: the handler got the full TaskSequenceStep (pre-claim snapshot, dependency results by name).
+    const step = decodeParsed('TaskSequenceStep', seen[0]);
+    expect(step.task).toMatchObject({
+      task_name: 'checkout',
+      task_version: '1.0.0',
+      namespace_name: 'happy',
+    });
+    expect(step.task.task.correlation_id).toBe(task.correlation_id);
+    expect(step.workflow_step).toMatchObject({
+      name: 'charge',
+      template_step_name: 'charge',
+      attempts: null,
+      in_process: false,
+    });
+    expect(step.task.task.requested_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$/);
+    expect(Object.keys(step.dependency_results)).toEqual(['validate']);
+    expect(step.step_definition.handler.callable).toBe('happy.charge');
+
+    // Transitions: enqueued → in_progress (Start) → enqueued_for_orchestration, upstream metadata shapes.
+    const transitions = await rows.transitions(stepUuid);
+    expect(transitions.map((t) => [t.from_state, t.to_state, t.sort_key, t.most_recent])).toEqual([
+      [null, 'pending', 1, false],
+      ['pending', 'enqueued', 2, false],
+      ['enqueued', 'in_progress', 3, false],
+      ['in_progress', 'enqueued_for_orchestration', 4, true],
+    ]);
+    const claim = transitions[2]!.metadata;
+    expect(Object.keys(claim).sort()).toEqual(['event', 'timestamp']);
+    expect(claim.event).toBe('{"type":"Start"}');
+    expect(claim.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,9}\+00:00$/);
+    const completion = transitions[3]!.metadata;
+    expect(Object.keys(completion).sort()).toEqual(['correlation_id', 'event', 'timestamp', 'worker_uuid']);
+    expect(completion.worker_uuid).toBe(worker.workerUuid);
+    expect(completion.worker_uuid).toMatch(UUID);
+    expect(completion.correlation_id).toBe(task.correlation_id);
+    const event = completion.event as string;
+    expect(
+      event.startsWith('{"type":"EnqueueForOrchestration","data":{"error":null,"metadata":{"completed_at":'),
+    ).toBe(true);
+    expect(JSON.parse(event).data).toEqual(done.results);
+
+    // Audit trigger fired with attribution, as for Rust's metadata shape.
+    const audit = await rows.query<{ worker_uuid: string; correlation_id: string; success: boolean }>(
+      'SELECT worker_uuid::text, correlation_id::text, success FROM tasker.workflow_step_result_audit WHERE workflow_step_uuid = $1',
+      [stepUuid],
+    );
+    expect(audit).toEqual([
+      { worker_uuid: worker.workerUuid, correlation_id: task.correlation_id, success: true },
+    ]);
+
+    // The step message was archived (ack) and the result message sent to orchestration.
+    expect(await rows.queueMessage('worker_happy_queue', msgId)).toMatchObject({
+      live: null,
+      archived: { read_ct: 0 },
+    });
+    const results = await rows.messages('orchestration_step_results');
+    expect(results.map((m) => m.message)).toContainEqual({
+      task_uuid: task.task_uuid,
+      step_uuid: stepUuid,
+      correlation_id: task.correlation_id,
+    });
+    expect(worker.metrics.stepsClaimed.get({ namespace: 'happy', claim_method: 'event' })).toBe(1);
+  });
+
+  it('reports failures through enqueued_as_error_for_orchestration with retryable metadata', async () => {
+    const registry = new HandlerRegistry().register(
+      'fail.boom',
+      defineHandler('fail.boom', () => {
+        throw new Error('gateway down');
+      }),
+    );
+    await startWorker({ registry, templates: [template('fail', 'boom', [{ name: 'boom' }])] });
+    const task = await rows.createTask({ namespace: 'fail', name: 'boom', steps: [{ name: 'boom' }] });
+    await rows.sendStepMessage('fail', {
+      task_uuid: task.task_uuid,
+      step_uuid: task.steps.boom,
+      correlation_id: task.correlation_id,
+    });
+    const s = await eventually(async () => {
+      const r = await rows.step(task.steps.boom!);
+      return r.state === 'enqueued_as_error_for_orchestration' ? r : null;
+    });
+    expect(s.results).toMatchObject({
+      success: false,
+      metadata: { retryable: true },
+      error: { message: 'gateway down' },
+    });
+    const [, , , last] = await rows.transitions(task.steps.boom!);
+    expect(
+      (last!.metadata.event as string).startsWith('{"type":"EnqueueAsErrorForOrchestration","data":{'),
+    ).toBe(true);
+  });
+
+  it('takes messages through the poller in polling-only mode (no notification), never reading beyond free slots', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const registry = new HandlerRegistry().register(
+      'poll.slow',
+      defineHandler('poll.slow', async () => {
+        await gate;
+        return { done: true };
+      }),
+    );
+    const worker = await startWorker({
+      registry,
+      templates: [
+        template(
+          'poll',
+          'slow',
+          [{ name: 'one' }, { name: 'two' }].map((s) => ({ ...s, handler: { callable: 'poll.slow' } })),
+        ),
+      ],
+      deploymentMode: 'polling_only',
+      concurrency: 1,
+    });
+    const t1 = await rows.createTask({ namespace: 'poll', name: 'slow', steps: [{ name: 'one' }] });
+    const t2 = await rows.createTask({ namespace: 'poll', name: 'slow', steps: [{ name: 'two' }] });
+    const m1 = await rows.sendSilently('worker_poll_queue', {
+      task_uuid: t1.task_uuid,
+      step_uuid: t1.steps.one,
+      correlation_id: t1.correlation_id,
+    });
+    await eventually(async () => (await rows.step(t1.steps.one!)).state === 'in_progress');
+    const m2 = await rows.sendSilently('worker_poll_queue', {
+      task_uuid: t2.task_uuid,
+      step_uuid: t2.steps.two,
+      correlation_id: t2.correlation_id,
+    });
+    // While the only slot is busy, several poll cycles pass and the second message is never read.
+    const cycles = (await worker.readiness()).system_info;
+    expect(cycles.handler_slots).toEqual({ capacity: 1, in_use: 1 });
+    await new Promise((r) => setTimeout(r, 400)); // 4 poll intervals: observation window, not synchronisation
+    expect((await rows.queueMessage('worker_poll_queue', m2)).live?.read_ct).toBe(0);
+    expect((await rows.step(t2.steps.two!)).state).toBe('enqueued');
+    release();
+    await eventually(async () => (await rows.step(t2.steps.two!)).state === 'enqueued_for_orchestration');
+    expect((await rows.queueMessage('worker_poll_queue', m1)).archived).not.toBeNull();
+    expect(worker.metrics.stepsClaimed.get({ namespace: 'poll', claim_method: 'poll' })).toBe(2);
+  });
+
+  it('fetches signal-only notifications (message ≥ 7000 chars) by id', async () => {
+    const registry = new HandlerRegistry().register(
+      'big.s',
+      defineHandler('big.s', () => ({ ok: true })),
+    );
+    await startWorker({
+      registry,
+      templates: [template('big', 'signal', [{ name: 's' }])],
+      pollIntervalMs: 60_000,
+    });
+    const task = await rows.createTask({ namespace: 'big', name: 'signal', steps: [{ name: 's' }] });
+    // Unknown keys are ignored by StepMessage decoding (serde), so padding makes a signal-only notification.
+    await rows.sendStepMessage('big', {
+      task_uuid: task.task_uuid,
+      step_uuid: task.steps.s,
+      correlation_id: task.correlation_id,
+      padding: 'x'.repeat(7500),
+    });
+    await eventually(async () => (await rows.step(task.steps.s!)).state === 'enqueued_for_orchestration', {
+      timeoutMs: 5_000,
+    });
+  });
+
+  it('carries decision outcomes in results, persists checkpoint yields and publishes domain events after completion', async () => {
+    let calls = 0;
+    const events: unknown[] = [];
+    const registry = new HandlerRegistry()
+      .register(
+        'ev.decide',
+        defineHandler('ev.decide', () => ({
+          decision_point_outcome: { type: 'create_steps', step_names: ['b'] },
+        })),
+      )
+      .register(
+        'ev.b',
+        defineHandler('ev.b', () => ({})),
+      )
+      .register(
+        'ev.batch',
+        defineHandler('ev.batch', ({ context }) => {
+          calls += 1;
+          const cursor = context.checkpointCursor<number>() ?? 0;
+          if (cursor < 2) return checkpointYield({ cursor: cursor + 1, itemsProcessed: cursor + 1 });
+          return { processed: cursor, paid: true };
+        }),
+      );
+    await startWorker({
+      registry,
+      onDomainEvent: (e) => events.push(e),
+      templates: [
+        template('ev', 'flow', [
+          { name: 'start', handler: { callable: 'ev.b' } },
+          { name: 'decide', type: 'decision', depends_on: ['start'] },
+          { name: 'b' },
+          {
+            name: 'batch',
+            publishes_events: [
+              {
+                name: 'payment.done',
+                description: 'paid',
+                condition: 'success',
+                schema: { type: 'object', required: ['paid'] },
+                delivery_mode: 'broadcast',
+              },
+              {
+                name: 'payment.failed',
+                description: 'failed',
+                condition: 'failure',
+                schema: { type: 'object' },
+              },
+            ],
+          },
+        ]),
+      ],
+    });
+    const task = await rows.createTask({
+      namespace: 'ev',
+      name: 'flow',
+      steps: [
+        { name: 'start', state: 'complete', results: PARENT_RESULT },
+        { name: 'decide', dependsOn: ['start'] },
+        { name: 'batch' },
+      ],
+    });
+    for (const name of ['decide', 'batch']) {
+      await rows.sendStepMessage('ev', {
+        task_uuid: task.task_uuid,
+        step_uuid: task.steps[name],
+        correlation_id: task.correlation_id,
+      });
+    }
+    const decided = await eventually(async () => {
+      const s = await rows.step(task.steps.decide!);
+      return s.state === 'enqueued_for_orchestration' ? s : null;
+    });
+    expect(decided.results?.result).toEqual({
+      decision_point_outcome: { type: 'create_steps', step_names: ['b'] },
+    });
+
+    const batch = await eventually(async () => {
+      const s = await rows.step(task.steps.batch!);
+      return s.state === 'enqueued_for_orchestration' ? s : null;
+    });
+    expect(calls).toBe(3);
+    expect(batch.attempts).toBe(1); // yields do not consume attempts
+    expect(batch.checkpoint).toMatchObject({ cursor: 2, items_processed: 2 });
+    expect(batch.checkpoint?.history).toHaveLength(2);
+
+    const domain = await eventually(async () => {
+      const m = await rows.messages('ev_domain_events');
+      return m.length > 0 ? m : null;
+    });
+    expect(domain).toHaveLength(1);
+    const published = decodeParsed('DomainEvent', domain[0]!.message);
+    expect(published).toMatchObject({
+      event_name: 'payment.done',
+      event_version: '1.0',
+      payload: { payload: { processed: 2, paid: true }, execution_result: { success: true } },
+      metadata: {
+        task_uuid: task.task_uuid,
+        step_uuid: task.steps.batch,
+        step_name: 'batch',
+        namespace: 'ev',
+        fired_by: 'DefaultDomainEventPublisher',
+      },
+    });
+    expect(published.event_id).toMatch(UUID);
+    expect(events).toHaveLength(1); // broadcast also goes in-process
+  });
+});
