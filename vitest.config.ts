@@ -43,6 +43,20 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Upstream's real programs (tasker-server from crates.io, tasker-py from PyPI) on the real database.
+          // The global setup installs them once into a cache outside the repo (a cold server build takes tens of
+          // minutes: test/fleet/NOTE.md); each file starts its own server and workers on its own database.
+          name: 'fleet',
+          include: ['test/fleet/**/*.test.ts'],
+          globalSetup: [dbSetup, './test/fleet/support/fleet-global.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'conformance',
           include: ['test/conformance/**/*.test.ts'],
           testTimeout: 60_000,

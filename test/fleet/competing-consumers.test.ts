@@ -1,0 +1,219 @@
+// Scenario 2: the example workflows' namespaces (`linear_workflow_ts`, `diamond_workflow_ts`) served by our TS
+// worker (the examples' handlers) AND upstream's Python worker (twins registered under the same callables):
+// competing consumers on the same queues. Every step completes once with the right value, both workers take
+// part, and what orchestration reads back (success, status, result, retryability) is the same whichever worker
+// ran a step.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exampleHandlers } from '@tasker-bridge/examples';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shapeDiff, shapeOf, snapshotTask, type TaskSnapshot, withClient } from './support/db-inspect.js';
+import { DIAMOND, exampleTemplates, expectedExampleResults, LINEAR } from './support/examples.js';
+import { decodeErrors, type Fleet, startFleet, submitAll } from './support/fleet.js';
+import { PYTHON_EXAMPLE_ALIASES } from './support/ts-handlers.js';
+import { startTsWorker } from './support/ts-worker.js';
+
+const EVEN_NUMBERS = [2, 4, 6, 8, 10, 12, 14, 16];
+
+/** What orchestration reads from a `results` document to decide a step's fate. */
+function orchestrationView(results: unknown) {
+  const r = results as {
+    success: boolean;
+    status: string;
+    result: unknown;
+    error: unknown;
+    metadata: { retryable: boolean };
+  };
+  return {
+    success: r.success,
+    status: r.status,
+    result: r.result,
+    error: r.error,
+    retryable: r.metadata.retryable,
+  };
+}
+
+describe('scenario 2: TS and Python workers competing for one namespace', () => {
+  let fleet: Fleet;
+  let tsWorkerUuid: string;
+  let snapshots: Array<{ kind: 'linear' | 'diamond'; n: number; snapshot: TaskSnapshot }>;
+
+  beforeAll(async () => {
+    fleet = await startFleet('competing');
+    const templates = await exampleTemplates(join(fleet.logDir, 'templates'), [
+      LINEAR.namespace,
+      DIAMOND.namespace,
+    ]);
+    const tsWorker = await startTsWorker(fleet, {
+      templatePath: templates,
+      handlers: exampleHandlers,
+      concurrency: 2,
+    });
+    tsWorkerUuid = tsWorker.workerUuid;
+    await fleet.startPythonWorker({ templateDir: templates, aliases: PYTHON_EXAMPLE_ALIASES });
+    const submissions = EVEN_NUMBERS.flatMap((n) => [
+      { kind: 'linear' as const, n, request: LINEAR },
+      { kind: 'diamond' as const, n, request: DIAMOND },
+    ]);
+    const created = await submitAll(fleet, submissions);
+    for (const c of created) {
+      const final = await fleet.api.waitForTask(c.task.task_uuid, { timeoutMs: 90_000 });
+      expect(final.status, `task ${c.kind}(${c.n})`).toBe('complete');
+    }
+    snapshots = await withClient(fleet.db.url, (client) =>
+      Promise.all(
+        created.map(async (c) => ({ ...c, snapshot: await snapshotTask(client, c.task.task_uuid) })),
+      ),
+    );
+    await writeFile(
+      join(fleet.logDir, 'snapshots.json'),
+      JSON.stringify({ tsWorkerUuid, snapshots }, null, 2),
+    );
+  });
+
+  afterAll(async () => {
+    await fleet?.stop();
+  });
+
+  function completedByTransition(t: { metadata: unknown }): string {
+    return (t.metadata as { worker_uuid?: string } | null)?.worker_uuid ?? '(none)';
+  }
+
+  /** worker_uuid of the worker that completed a step (attribution on its completion transition, §4.6). */
+  function completedBy(step: TaskSnapshot['steps'][number]): string {
+    const t = step.transitions.find((x) => x.to_state === 'enqueued_for_orchestration');
+    return (t?.metadata as { worker_uuid?: string } | undefined)?.worker_uuid ?? '(none)';
+  }
+
+  it('completes every step once, with the expected value', () => {
+    for (const { kind, n, snapshot } of snapshots) {
+      const expected = expectedExampleResults(kind, n);
+      expect(snapshot.steps.map((s) => s.name).sort()).toEqual(Object.keys(expected).sort());
+      for (const step of snapshot.steps) {
+        expect((step.results as { result: unknown }).result, `${kind}(${n}) ${step.name}`).toMatchObject(
+          expected[step.name]!,
+        );
+      }
+      for (const step of snapshot.steps) {
+        const states = step.transitions.map((t) => t.to_state);
+        expect(
+          states.filter((s) => s === 'complete'),
+          `${kind}(${n}) ${step.name}`,
+        ).toHaveLength(1);
+      }
+      // The audit trigger writes one row per enqueued_for_orchestration transition.
+      const completions = snapshot.steps.flatMap((s) =>
+        s.transitions.filter((t) => t.to_state === 'enqueued_for_orchestration'),
+      );
+      expect(snapshot.audits).toHaveLength(completions.length);
+    }
+  });
+
+  it("claims each step once, except when upstream's Rust core overrides our claim", async () => {
+    // Both workers get every `message_with_payload` notification and claim without reading the row (§3.2).
+    // Our claim and completion are single statements conditional on the current state (`enqueued`, then
+    // `in_progress`), so our worker never takes or completes a step another worker holds. Upstream's claim and
+    // completion read the state *before* their transaction and then demote whatever row is `most_recent`, so a
+    // few milliseconds after our claim the Rust core can take the step again, and after our completion it can
+    // complete it again (NOTE.md, "Competing consumers"). Those are the only anomalies allowed.
+    const anomalies: string[] = [];
+    for (const { kind, n, snapshot } of snapshots) {
+      for (const step of snapshot.steps) {
+        const where = `${kind}(${n}).${step.name}`;
+        const states = step.transitions.map((t) => t.to_state);
+        if (step.attempts === 1) {
+          expect(states, where).toEqual([
+            'pending',
+            'enqueued',
+            'in_progress',
+            'enqueued_for_orchestration',
+            'complete',
+          ]);
+          continue;
+        }
+        expect(step.attempts, where).toBe(2);
+        const completions = step.transitions.filter((t) => t.to_state === 'enqueued_for_orchestration');
+        expect(states, where).toEqual([
+          'pending',
+          'enqueued',
+          'in_progress',
+          'in_progress',
+          ...completions.map(() => 'enqueued_for_orchestration'),
+          'complete',
+        ]);
+        expect(completions.length, where).toBeLessThanOrEqual(2);
+        if (completions.length === 2) {
+          // one completion each: ours, then the Rust core's (which demoted ours)
+          const by = completions.map(completedByTransition);
+          expect(
+            by.filter((u) => u === tsWorkerUuid),
+            where,
+          ).toHaveLength(1);
+        }
+        anomalies.push(`${where}: claimed twice, completed ${completions.length}x`);
+      }
+    }
+    const total = snapshots.reduce((sum, s) => sum + s.snapshot.steps.length, 0);
+    await writeFile(
+      join(fleet.logDir, 'double-claims.txt'),
+      `${anomalies.length}/${total}\n${anomalies.join('\n')}\n`,
+    );
+  });
+
+  it('shares the steps between both workers', () => {
+    const counts = new Map<string, number>();
+    for (const { snapshot } of snapshots) {
+      for (const step of snapshot.steps)
+        counts.set(completedBy(step), (counts.get(completedBy(step)) ?? 0) + 1);
+    }
+    expect(counts.has('(none)')).toBe(false);
+    expect(counts.get(tsWorkerUuid) ?? 0).toBeGreaterThan(0);
+    const others = [...counts.keys()].filter((k) => k !== tsWorkerUuid);
+    expect(others).toHaveLength(1); // the Python worker's Rust core
+    expect(counts.get(others[0]!) ?? 0).toBeGreaterThan(0);
+  });
+
+  it('gives orchestration the same view of a step whichever worker ran it', () => {
+    const byStep = new Map<string, { ts?: unknown; py?: unknown; tsShape?: unknown; pyShape?: unknown }>();
+    for (const { kind, n, snapshot } of snapshots) {
+      // steps claimed once: their results document comes from the one worker that ran them
+      for (const step of snapshot.steps.filter((x) => x.attempts === 1)) {
+        const key = `${kind}/${n}/${step.name}`;
+        const side = completedBy(step) === tsWorkerUuid ? 'ts' : 'py';
+        const entry = byStep.get(step.name) ?? {};
+        entry[side] = { key, view: orchestrationView(step.results) };
+        entry[`${side}Shape`] = shapeOf(step.results);
+        byStep.set(step.name, entry);
+      }
+    }
+    let compared = 0;
+    for (const [name, { tsShape, pyShape }] of byStep) {
+      if (tsShape === undefined || pyShape === undefined) continue;
+      compared++;
+      // Successful results: only what tasker-py leaves null differs (NOTE.md, D1 and D5).
+      const diffs = shapeDiff(tsShape, pyShape, name).filter(
+        (d) =>
+          !/\.metadata\.(handler_version|started_at|worker_id): "string(:timestamp)?" \| "null"$/.test(d) &&
+          !/\.orchestration_metadata: \{.*\} \| "null"$/.test(d),
+      );
+      expect(diffs).toEqual([]);
+    }
+    expect(compared).toBeGreaterThan(0);
+    for (const { kind, n, snapshot } of snapshots) {
+      for (const step of snapshot.steps) {
+        expect(orchestrationView(step.results)).toEqual({
+          success: true,
+          status: 'completed',
+          result: expect.objectContaining(expectedExampleResults(kind, n)[step.name]),
+          error: null,
+          retryable: false,
+        });
+      }
+    }
+  });
+
+  it('leaves no decode error in the orchestration log', async () => {
+    expect(decodeErrors(await fleet.server.process.log())).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+// Our TypeScript worker (@tasker-bridge/worker) inside the test process, logging JSON lines to a file.
+
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HandlerRegistry, type Logger } from '@tasker-bridge/core';
+import { TaskerWorker } from '@tasker-bridge/worker';
+import type { Fleet } from './fleet.js';
+
+function fileLogger(path: string, bindings: Record<string, unknown> = {}): Logger {
+  const write =
+    (level: string) =>
+    (obj: unknown, msg?: string): void => {
+      const fields = typeof obj === 'object' && obj !== null ? obj : { value: obj };
+      appendFileSync(
+        path,
+        `${JSON.stringify({ time: new Date().toISOString(), level, ...bindings, ...fields, msg }, errorReplacer)}\n`,
+      );
+    };
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (more: Record<string, unknown>) => fileLogger(path, { ...bindings, ...more }),
+  } as Logger;
+}
+
+function errorReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+}
+
+export interface TsWorkerOptions {
+  /** Handler sources to register (each carries its name: `defineHandler(name, …)` or a class with handlerName). */
+  handlers: readonly Parameters<HandlerRegistry['register']>[0][];
+  /** Directory of templates to register (its namespaces are the ones served). */
+  templatePath?: string;
+  /** Templates as objects, in addition to the directory's. */
+  templates?: readonly unknown[];
+  name?: string;
+  concurrency?: number;
+}
+
+/** Starts a TaskerWorker on the fleet's database; the fleet stops it at teardown. */
+export async function startTsWorker(fleet: Fleet, options: TsWorkerOptions): Promise<TaskerWorker> {
+  const registry = new HandlerRegistry();
+  for (const handler of options.handlers) registry.register(handler);
+  const name = options.name ?? 'ts-worker';
+  const worker = new TaskerWorker({
+    registry,
+    databaseUrl: fleet.db.url,
+    ...(options.templatePath ? { templatePath: options.templatePath } : {}),
+    ...(options.templates ? { templates: options.templates } : {}),
+    concurrency: options.concurrency ?? 4,
+    pollIntervalMs: 500,
+    healthAddress: null,
+    shutdownGraceMs: 5_000,
+    logger: fileLogger(join(fleet.logDir, `${name}.log`)),
+    env: {},
+  });
+  fleet.track({ stop: () => worker.stop() });
+  await worker.start();
+  return worker;
+}
