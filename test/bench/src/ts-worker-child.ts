@@ -1,0 +1,31 @@
+// Child process: our TaskerWorker (built package, `dist/`) with one no-op handler, on the bench database.
+// Env: BENCH_DB_URL, BENCH_WORKER_MODULE (optional), BENCH_WORKER_OPTIONS (JSON TaskerWorkerOptions subset: concurrency, pollIntervalMs, ...).
+// Prints `BENCH_READY` once started; SIGTERM stops it gracefully. Logs (pino, info) go to stdout → a log file.
+
+import { defineHandler, HandlerRegistry } from '@tasker-bridge/core';
+import type { TaskerWorker as TaskerWorkerClass } from '@tasker-bridge/worker';
+import { HANDLER_NAME, templateObject } from './db.js';
+
+const registry = new HandlerRegistry().register(
+  defineHandler(HANDLER_NAME, async () => ({ started_at_ms: performance.timeOrigin + performance.now() })),
+);
+// BENCH_WORKER_MODULE: another build of the worker package (e.g. with a patch from /tmp/bench-patches applied).
+const { TaskerWorker } = (await import(process.env.BENCH_WORKER_MODULE || '@tasker-bridge/worker')) as {
+  TaskerWorker: typeof TaskerWorkerClass;
+};
+const options = JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') as Record<string, unknown>;
+const worker = new TaskerWorker({
+  registry,
+  databaseUrl: process.env.BENCH_DB_URL as string,
+  templates: [await templateObject()],
+  healthAddress: null,
+  env: {},
+  ...options,
+});
+await worker.start();
+process.stdout.write('BENCH_READY\n');
+const stop = () => {
+  void worker.stop({ graceMs: 5_000 }).then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
