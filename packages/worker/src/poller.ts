@@ -66,11 +66,12 @@ export class FallbackPoller {
   }
 
   async #run(stop: AbortSignal): Promise<void> {
-    const { logger, intervalMs } = this.#options;
+    const { logger, intervalMs, slots } = this.#options;
     while (!stop.aborted) {
       let delay = intervalMs;
+      let backlog = false;
       try {
-        await this.#cycle(stop);
+        backlog = await this.#cycle(stop);
         if (this.#consecutiveFailures > 0) logger.info({}, 'polling recovered');
         this.#consecutiveFailures = 0;
         this.#lastProgressAt = Date.now();
@@ -84,16 +85,31 @@ export class FallbackPoller {
       }
       if (stop.aborted) break;
       if (this.#wake.signal.aborted) this.#wake = new AbortController();
+      if (backlog) {
+        // A read came back full: more messages are probably waiting. Do not sleep the poll interval (the pg-boss
+        // trap, perf-anchors.md §2.4): read again as soon as a handler slot is free, after one macrotask so that
+        // completions finishing together are read as one batch. The interval still applies once a read comes
+        // back short (queue drained) — the steady state with notifications is unchanged.
+        if (slots.free === 0) {
+          await Promise.race([slots.whenReleased(), sleep(delay, AbortSignal.any([stop, this.#wake.signal]))]);
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       await sleep(delay, AbortSignal.any([stop, this.#wake.signal]));
     }
   }
 
-  async #cycle(stop: AbortSignal): Promise<void> {
+  /** One pass over the queues; true when some read returned as many rows as it asked for (backlog). */
+  async #cycle(stop: AbortSignal): Promise<boolean> {
     const { queues, batchSize, slots } = this.#options;
+    let backlog = false;
     for (const [queue, namespace] of queues) {
-      if (stop.aborted) return;
+      if (stop.aborted) return backlog;
       const reserved = slots.tryReserve(batchSize);
-      if (reserved === 0) return; // full: nothing may be read; the loop itself is still alive
+      // Full: nothing may be read now, so whether messages wait is unknown. Report a backlog so the loop looks
+      // again as soon as a slot frees instead of sleeping the interval (a wake-up can arrive before the release).
+      if (reserved === 0) return true;
       let rows: { msgId: string; body: unknown }[];
       try {
         rows = await this.#options.read(queue, reserved);
@@ -101,6 +117,7 @@ export class FallbackPoller {
         slots.release(reserved);
         throw error;
       }
+      if (rows.length === reserved) backlog = true;
       let used = 0;
       for (const row of rows) {
         if (this.#options.isInFlight(queue, row.msgId)) continue;
@@ -109,5 +126,6 @@ export class FallbackPoller {
       }
       if (reserved - used > 0) slots.release(reserved - used);
     }
+    return backlog;
   }
 }

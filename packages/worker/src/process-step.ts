@@ -267,7 +267,9 @@ export class StepProcessor {
     this.#o.metrics.submissionDuration.observe(performance.now() - submitStarted, {
       result_type: 'completion',
     });
-    logger.info(
+    // One info line per step is enough: core's runStep already logs 'step completed' (info) on success and the
+    // failure at warn; this line adds only the ids of the result message (debug).
+    logger[result.success ? 'debug' : 'info'](
       { duration_ms: durationMs, success: result.success, state: written.toState, result_msg_id: sent },
       'step result sent to orchestration',
     );

@@ -286,6 +286,41 @@ describe('claim → execute → complete', () => {
     expect(worker.metrics.stepsClaimed.get({ namespace: 'poll', claim_method: 'poll' })).toBe(2);
   });
 
+  it('drains a backlog larger than its handler slots without waiting for the poll interval', async () => {
+    const registry = new HandlerRegistry().register(
+      'backlog.step',
+      defineHandler('backlog.step', () => ({ ok: true })),
+    );
+    // A poll interval far longer than the deadline below: only reading again as soon as slots free up (after a
+    // full read) can drain twelve notified messages through two slots in time.
+    await startWorker({
+      registry,
+      templates: [template('backlog', 'many', [{ name: 's', handler: { callable: 'backlog.step' } }])],
+      concurrency: 2,
+      pollIntervalMs: 600_000,
+    });
+    const tasks = [];
+    for (let i = 0; i < 12; i += 1) {
+      tasks.push(await rows.createTask({ namespace: 'backlog', name: 'many', steps: [{ name: 's' }] }));
+    }
+    await Promise.all(
+      tasks.map((task) =>
+        rows.sendStepMessage('backlog', {
+          task_uuid: task.task_uuid,
+          step_uuid: task.steps.s,
+          correlation_id: task.correlation_id,
+        }),
+      ),
+    );
+    await eventually(
+      async () => {
+        const states = await Promise.all(tasks.map(async (task) => (await rows.step(task.steps.s!)).state));
+        return states.every((state) => state === 'enqueued_for_orchestration');
+      },
+      { timeoutMs: 20_000 },
+    );
+  });
+
   it('fetches signal-only notifications (message ≥ 7000 chars) by id', async () => {
     const registry = new HandlerRegistry().register(
       'big.s',
