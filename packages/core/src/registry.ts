@@ -6,7 +6,12 @@ import {
   type HandlerSource,
   ResolverChain,
 } from './resolvers.js';
-import type { HandlerDefinition, TaskTemplate } from './wire.js';
+import {
+  decodeParsed,
+  type HandlerDefinition,
+  type HandlerDefinitionInput,
+  type TaskTemplateInput,
+} from './wire.js';
 
 export interface HandlerRegistryOptions {
   /** Resolvers added after the built-in explicit mapping (e.g. a `ClassLookupResolver`, custom ones). */
@@ -79,23 +84,28 @@ export class HandlerRegistry {
   }
 
   /**
-   * The handler for a callable or a full `handler` definition, with `method` dispatch and `resolver` hints
-   * applied, or null when nothing resolves it. Throws a permanent error for an unknown resolver hint or method.
+   * The handler for a callable or a `handler` definition as a template writes it (only `callable` is required;
+   * serde's defaults fill the rest), with `method` dispatch and `resolver` hints applied, or null when nothing
+   * resolves it. Throws a permanent error for an unknown resolver hint or method, and a `WireValidationError`
+   * (`wire_validation_failed`) for a definition Rust would not decode.
    */
-  async resolve(spec: string | HandlerDefinition): Promise<ExecutableHandler | null> {
+  async resolve(spec: string | HandlerDefinitionInput): Promise<ExecutableHandler | null> {
     const definition: HandlerDefinition =
-      typeof spec === 'string' ? { callable: spec, method: null, resolver: null, initialization: {} } : spec;
+      typeof spec === 'string'
+        ? { callable: spec, method: null, resolver: null, initialization: {} }
+        : decodeParsed('HandlerDefinition', spec);
     const handler = await this.#chain.resolve(definition);
     return handler === null ? null : dispatchMethod(handler, definition.method);
   }
 
   /**
-   * Callables of `template` that no resolver can resolve, so a worker can refuse to start instead of failing
-   * steps at run time (upstream-workers.md §6.10).
+   * Callables of `template` (YAML-shaped or the full stored form) that no resolver can resolve, so a worker can
+   * refuse to start instead of failing steps at run time (upstream-workers.md §6.10). Throws a
+   * `WireValidationError` for a template Rust would not decode.
    */
-  async missingHandlers(template: TaskTemplate): Promise<string[]> {
+  async missingHandlers(template: TaskTemplateInput): Promise<string[]> {
     const missing = new Set<string>();
-    for (const step of template.steps ?? []) {
+    for (const step of decodeParsed('TaskTemplate', template).steps) {
       try {
         if ((await this.resolve(step.handler)) === null) missing.add(step.handler.callable);
       } catch {

@@ -10,10 +10,13 @@ export type {
   CheckpointYieldData,
   CursorConfig,
   HandlerDefinition,
+  HandlerDefinitionInput,
   OrchestrationMetadata,
+  RetryConfigurationInput,
   StepDefinition,
   StepExecutionResult,
   TaskSequenceStep,
   TaskTemplate,
+  TaskTemplateInput,
 } from '@tasker-bridge/schemas';
-export { formatNaiveTimestamp, formatUtcTimestamp, validate } from '@tasker-bridge/schemas';
+export { decodeParsed, formatNaiveTimestamp, formatUtcTimestamp, validate } from '@tasker-bridge/schemas';

@@ -107,6 +107,9 @@ describe('HandlerRegistry', () => {
       'Nope.Handler',
       'ResolverTests.StepHandlers.MultiMethodHandler',
     ]);
+    await expect(registry.missingHandlers({ ...template, steps: [{ name: 'a' }] } as never)).rejects.toThrow(
+      /\/steps\/0\/handler: is required/,
+    );
   });
 });
 

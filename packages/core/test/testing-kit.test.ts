@@ -1,4 +1,4 @@
-import { validate } from '@tasker-bridge/schemas';
+import { validate, WireValidationError } from '@tasker-bridge/schemas';
 import { describe, expect, it } from 'vitest';
 import { defineHandler } from '../src/index.js';
 import {
@@ -49,6 +49,20 @@ describe('test kit', () => {
     });
     expect(step.workflow_step.inputs).toEqual({ add: 10 });
     expectWireValid(step.dependency_results.linear_step_1);
+  });
+
+  it("completes a YAML-shaped template with serde's defaults and rejects one Rust would not decode", () => {
+    const step = buildTaskSequenceStep({ template, stepName: 'linear_step_1' });
+    expect(step.step_definition).toMatchObject({
+      type: 'standard',
+      dependencies: [],
+      publishes_events: [],
+      retry: { backoff_base_ms: 1000, max_backoff_ms: 30000 },
+      handler: { method: null, resolver: null, initialization: {} },
+    });
+    expect(step.workflow_step.inputs).toBeNull();
+    const broken = { ...template, steps: [{ name: 'x', handler: { callable: 'X', method: 7 } }] };
+    expect(() => buildTaskSequenceStep({ template: broken as never })).toThrow(WireValidationError);
   });
 
   it('builds dependency results shaped as Rust success() writes them', () => {

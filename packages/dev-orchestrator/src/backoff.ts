@@ -1,6 +1,6 @@
+import type { OrchestrationMetadata } from '@tasker-bridge/schemas';
 import type { OrchestrationContext } from './context.js';
 import { inTransaction } from './db.js';
-import type { StepResultDocument } from './wire.js';
 
 /**
  * Orchestration's backoff (queue-protocol.md §5.2; upstream `orchestration/backoff_calculator.rs` fed by
@@ -78,9 +78,9 @@ export function exponentialDelaySeconds(
 export async function applyBackoff(
   ctx: OrchestrationContext,
   stepUuid: string,
-  metadata: NonNullable<StepResultDocument['orchestration_metadata']>,
+  metadata: OrchestrationMetadata,
 ): Promise<number> {
-  const requested = retryAfterSeconds(metadata.headers ?? {});
+  const requested = retryAfterSeconds(metadata.headers);
   let delay: number;
   if (requested !== undefined) {
     delay = Math.min(requested, ctx.backoff.maxDelaySeconds);

@@ -1,8 +1,15 @@
+import {
+  type BatchConfiguration,
+  type BatchProcessingOutcome,
+  type CursorConfig,
+  decodeParsed,
+  type StepDefinition,
+  type TaskTemplate,
+} from '@tasker-bridge/schemas';
 import type { OrchestrationContext } from './context.js';
 import { inTransaction } from './db.js';
 import { createEdge, createWorkflowStep } from './step-creator.js';
-import { deferredConvergenceSteps, dependenciesOf, findStep, stepType } from './template.js';
-import type { CursorConfig, Template, TemplateStep } from './wire.js';
+import { deferredConvergenceSteps, findStep } from './template.js';
 
 /**
  * Batch processing (queue-protocol.md §6.2, wire-types.md §7; upstream `lifecycle/batch_processing/service.rs`):
@@ -15,16 +22,6 @@ import type { CursorConfig, Template, TemplateStep } from './wire.js';
  * batchable step (`batch_dependency`). Idempotent: nothing happens if workers already exist.
  */
 
-export type BatchProcessingOutcome =
-  | { type: 'no_batches' }
-  | {
-      type: 'create_batches';
-      worker_template_name: string;
-      worker_count: number;
-      cursor_configs: CursorConfig[];
-      total_items: number;
-    };
-
 export class BatchProcessingError extends Error {
   readonly code = 'batch_processing_invalid';
   constructor(message: string) {
@@ -33,61 +30,37 @@ export class BatchProcessingError extends Error {
   }
 }
 
-const isCursorConfig = (c: unknown): c is CursorConfig => {
-  if (c === null || typeof c !== 'object') return false;
-  const o = c as Record<string, unknown>;
-  return (
-    typeof o.batch_id === 'string' &&
-    'start_cursor' in o &&
-    'end_cursor' in o &&
-    Number.isInteger(o.batch_size) &&
-    (o.batch_size as number) >= 0
-  );
-};
-
-/** `BatchProcessingOutcome::from_step_result` (serde, tag `type`, every field required). */
+/**
+ * `BatchProcessingOutcome::from_step_result`: `result.batch_processing_outcome` decoded as serde does (tag
+ * `type`, every field required), or undefined when absent or malformed.
+ */
 export function batchOutcomeFrom(result: unknown): BatchProcessingOutcome | undefined {
   if (result === null || typeof result !== 'object' || Array.isArray(result)) return undefined;
-  const o = (result as Record<string, unknown>).batch_processing_outcome as
-    | Record<string, unknown>
-    | undefined;
-  if (o === null || typeof o !== 'object') return undefined;
-  if (o.type === 'no_batches') return { type: 'no_batches' };
-  if (
-    o.type === 'create_batches' &&
-    typeof o.worker_template_name === 'string' &&
-    Number.isInteger(o.worker_count) &&
-    Number.isInteger(o.total_items) &&
-    Array.isArray(o.cursor_configs) &&
-    o.cursor_configs.every(isCursorConfig)
-  ) {
-    return {
-      type: 'create_batches',
-      worker_template_name: o.worker_template_name,
-      worker_count: o.worker_count as number,
-      cursor_configs: o.cursor_configs,
-      total_items: o.total_items as number,
-    };
+  const outcome = (result as Record<string, unknown>).batch_processing_outcome;
+  if (outcome === null || typeof outcome !== 'object') return undefined;
+  try {
+    return decodeParsed('BatchProcessingOutcome', outcome);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 function workerTemplate(
-  template: Template,
+  template: TaskTemplate,
   name: string,
-): TemplateStep & { batch_config: NonNullable<TemplateStep['batch_config']> } {
+): StepDefinition & { batch_config: BatchConfiguration } {
   const step = findStep(template, name);
   if (!step) throw new BatchProcessingError(`Worker template not found: ${name}`);
-  if (stepType(step) !== 'batch_worker')
+  if (step.type !== 'batch_worker')
     throw new BatchProcessingError(`Template ${name} is not a BatchWorker type`);
   if (!step.batch_config) throw new BatchProcessingError(`Step ${name} missing batch configuration`);
-  return step as TemplateStep & { batch_config: NonNullable<TemplateStep['batch_config']> };
+  return { ...step, batch_config: step.batch_config };
 }
 
 /** Returns the created worker step names (empty when workers already existed). */
 export async function processBatchOutcome(
   ctx: OrchestrationContext,
-  template: Template,
+  template: TaskTemplate,
   task: { task_uuid: string },
   batchable: { step_uuid: string; name: string },
   outcome: BatchProcessingOutcome,
@@ -105,7 +78,7 @@ export async function processBatchOutcome(
     let isNoOp: boolean;
     if (outcome.type === 'no_batches') {
       const batchableStep = findStep(template, batchable.name);
-      const name = batchableStep?.handler.initialization?.worker_template_name;
+      const name = batchableStep?.handler.initialization.worker_template_name;
       if (typeof name !== 'string') {
         throw new BatchProcessingError(
           `batchable step '${batchable.name}' needs handler.initialization.worker_template_name for a no_batches outcome`,
@@ -128,7 +101,7 @@ export async function processBatchOutcome(
     for (const cursor of cursors) {
       const name = `${worker.name}_${cursor.batch_id}`;
       const inputs = {
-        ...(worker.handler.initialization ?? {}),
+        ...worker.handler.initialization,
         cursor,
         batch_metadata: {
           cursor_field: worker.batch_config.cursor_field,
@@ -137,7 +110,7 @@ export async function processBatchOutcome(
         is_no_op: isNoOp,
         __template_step_name: worker.name,
       };
-      const instance: TemplateStep = {
+      const instance: StepDefinition = {
         ...worker,
         name,
         type: 'standard',
@@ -150,7 +123,7 @@ export async function processBatchOutcome(
 
     const convergence: { name: string; uuid: string }[] = [];
     for (const step of deferredConvergenceSteps(template)) {
-      if (dependenciesOf(step).includes(worker.name)) {
+      if (step.dependencies.includes(worker.name)) {
         convergence.push({ name: step.name, uuid: await createWorkflowStep(client, task.task_uuid, step) });
       }
     }

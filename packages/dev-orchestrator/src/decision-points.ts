@@ -1,14 +1,8 @@
+import { type DecisionPointOutcome, decodeParsed, type TaskTemplate } from '@tasker-bridge/schemas';
 import type { OrchestrationContext } from './context.js';
 import { inTransaction } from './db.js';
 import { createEdge, createWorkflowStep } from './step-creator.js';
-import {
-  deferredConvergenceSteps,
-  dependenciesOf,
-  findStep,
-  graphsFromDecision,
-  stepType,
-} from './template.js';
-import type { Template } from './wire.js';
+import { deferredConvergenceSteps, findStep, graphsFromDecision } from './template.js';
 
 /**
  * Decision points (queue-protocol.md §6.1, wire-types.md §6; upstream `lifecycle/decision_point/service.rs`):
@@ -17,8 +11,6 @@ import type { Template } from './wire.js';
  * graph segment that depend on them, exit decision points, and deferred convergence steps that depend on
  * anything created — with `provides` edges (to the decision step when a parent was not created).
  */
-
-export type DecisionPointOutcome = { type: 'no_branches' } | { type: 'create_steps'; step_names: string[] };
 
 /** `decision_points.max_steps_per_decision`, upstream default 50 (config/tasker/base/orchestration.toml). */
 const MAX_STEPS_PER_DECISION = 50;
@@ -31,26 +23,23 @@ export class DecisionPointError extends Error {
   }
 }
 
-/** `DecisionPointOutcome::from_step_result`: serde's internally tagged enum, snake_case tags. */
+/**
+ * `DecisionPointOutcome::from_step_result`: `result.decision_point_outcome` decoded as serde does (internally
+ * tagged, snake_case tags), or undefined when absent or malformed.
+ */
 export function decisionOutcomeFrom(result: unknown): DecisionPointOutcome | undefined {
   if (result === null || typeof result !== 'object' || Array.isArray(result)) return undefined;
-  const outcome = (result as Record<string, unknown>).decision_point_outcome as
-    | Record<string, unknown>
-    | undefined;
+  const outcome = (result as Record<string, unknown>).decision_point_outcome;
   if (outcome === null || typeof outcome !== 'object') return undefined;
-  if (outcome.type === 'no_branches') return { type: 'no_branches' };
-  if (
-    outcome.type === 'create_steps' &&
-    Array.isArray(outcome.step_names) &&
-    outcome.step_names.every((n) => typeof n === 'string')
-  ) {
-    return { type: 'create_steps', step_names: outcome.step_names as string[] };
+  try {
+    return decodeParsed('DecisionPointOutcome', outcome);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /** Which template steps to create for an outcome (`determine_steps_to_create`). */
-export function stepsToCreate(template: Template, decisionName: string, requested: string[]): string[] {
+export function stepsToCreate(template: TaskTemplate, decisionName: string, requested: string[]): string[] {
   const create = new Set(requested);
   const graphs = graphsFromDecision(template, decisionName);
   const graphStepNames = new Set<string>();
@@ -64,7 +53,7 @@ export function stepsToCreate(template: Template, decisionName: string, requeste
   const dependents = new Map<string, string[]>();
   for (const step of template.steps) {
     if (!graphStepNames.has(step.name)) continue;
-    for (const dep of dependenciesOf(step)) dependents.set(dep, [...(dependents.get(dep) ?? []), step.name]);
+    for (const dep of step.dependencies) dependents.set(dep, [...(dependents.get(dep) ?? []), step.name]);
   }
   const frontier = [...create];
   while (frontier.length > 0) {
@@ -72,7 +61,7 @@ export function stepsToCreate(template: Template, decisionName: string, requeste
     for (const name of dependents.get(current) ?? []) {
       const step = findStep(template, name);
       if (create.has(name) || !step) continue;
-      if (stepType(step) === 'deferred_convergence' || stepType(step) === 'batch_worker') continue;
+      if (step.type === 'deferred_convergence' || step.type === 'batch_worker') continue;
       create.add(name);
       frontier.push(name);
     }
@@ -81,10 +70,10 @@ export function stepsToCreate(template: Template, decisionName: string, requeste
   // Deferred convergence steps that depend on anything created, then whatever follows them whose
   // dependencies are all created (or are the decision itself).
   const deferred = deferredConvergenceSteps(template);
-  for (const step of deferred) if (dependenciesOf(step).some((dep) => create.has(dep))) create.add(step.name);
+  for (const step of deferred) if (step.dependencies.some((dep) => create.has(dep))) create.add(step.name);
   const allDependents = new Map<string, string[]>();
   for (const step of template.steps) {
-    for (const dep of dependenciesOf(step))
+    for (const dep of step.dependencies)
       allDependents.set(dep, [...(allDependents.get(dep) ?? []), step.name]);
   }
   const post = deferred.filter((s) => create.has(s.name)).map((s) => s.name);
@@ -93,7 +82,7 @@ export function stepsToCreate(template: Template, decisionName: string, requeste
     for (const name of allDependents.get(current) ?? []) {
       const step = findStep(template, name);
       if (create.has(name) || !step) continue;
-      if (dependenciesOf(step).every((dep) => create.has(dep) || dep === decisionName)) {
+      if (step.dependencies.every((dep) => create.has(dep) || dep === decisionName)) {
         create.add(name);
         post.push(name);
       }
@@ -105,7 +94,7 @@ export function stepsToCreate(template: Template, decisionName: string, requeste
 /** Returns the created steps by name (empty for `no_branches`). */
 export async function processDecisionOutcome(
   ctx: OrchestrationContext,
-  template: Template,
+  template: TaskTemplate,
   task: { task_uuid: string },
   decision: { step_uuid: string; name: string },
   outcome: DecisionPointOutcome,
@@ -133,10 +122,10 @@ export async function processDecisionOutcome(
     }
     for (const [name, toUuid] of Object.entries(mapping)) {
       const step = findStep(template, name)!;
-      for (const dep of dependenciesOf(step)) {
+      for (const dep of step.dependencies) {
         let fromUuid = mapping[dep];
         if (fromUuid === undefined) {
-          if (stepType(step) === 'deferred_convergence') continue;
+          if (step.type === 'deferred_convergence') continue;
           fromUuid = decision.step_uuid;
         }
         await createEdge(client, fromUuid, toUuid, 'provides', { from: dep, to: name });

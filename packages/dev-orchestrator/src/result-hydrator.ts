@@ -1,5 +1,10 @@
+import {
+  decodeParsed,
+  type StepExecutionResult,
+  type StepMessage,
+  WireValidationError,
+} from '@tasker-bridge/schemas';
 import type { Queryable } from './db.js';
-import type { StepResultDocument } from './wire.js';
 
 /**
  * Turning an `orchestration_step_results` message into the step's `StepExecutionResult` (queue-protocol.md
@@ -16,12 +21,6 @@ export class HydrationError extends Error {
   }
 }
 
-export interface StepMessage {
-  task_uuid: string;
-  step_uuid: string;
-  correlation_id: string;
-}
-
 export interface HydratedResult {
   message: StepMessage;
   step: {
@@ -31,85 +30,33 @@ export interface HydratedResult {
     max_attempts: number | null;
     step_name: string;
   };
-  result: StepResultDocument;
+  /** `results` decoded as serde decodes it: every absent key has its default. */
+  result: StepExecutionResult;
 }
 
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
+/** The message body as a `StepMessage` (three UUIDs), or a `HydrationError`. */
 export function parseStepMessage(body: unknown): StepMessage {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new HydrationError('Invalid StepMessage format: not an object');
+  try {
+    return decodeParsed('StepMessage', body);
+  } catch (error) {
+    throw new HydrationError(`Invalid StepMessage format: ${wireProblem(error)}`);
   }
-  const o = body as Record<string, unknown>;
-  for (const key of ['task_uuid', 'step_uuid', 'correlation_id'] as const) {
-    if (typeof o[key] !== 'string' || !UUID.test(o[key] as string)) {
-      throw new HydrationError(`Invalid StepMessage format: ${key} missing or not a UUID`);
-    }
-  }
-  return {
-    task_uuid: o.task_uuid as string,
-    step_uuid: o.step_uuid as string,
-    correlation_id: o.correlation_id as string,
-  };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
-const BACKOFF_TYPES = ['ServerRequested', 'RateLimit', 'ServiceUnavailable', 'Custom'];
+/** `results` decoded as orchestration's serde decodes it (§4.6), or undefined when serde would reject it. */
+export function decodeStepResult(results: unknown): StepExecutionResult | undefined {
+  try {
+    return decodeParsed('StepExecutionResult', results);
+  } catch (error) {
+    if (error instanceof WireValidationError) return undefined;
+    throw error;
+  }
+}
 
-/** What serde rejects in a `StepExecutionResult` document (§4.6); returns the first problem found. */
-export function stepResultProblem(doc: unknown): string | undefined {
-  if (!isObject(doc)) return 'results is not an object';
-  const has = (o: Record<string, unknown>, k: string) => Object.hasOwn(o, k);
-  if (has(doc, 'step_uuid') && (typeof doc.step_uuid !== 'string' || !UUID.test(doc.step_uuid)))
-    return 'step_uuid is not a UUID';
-  if (has(doc, 'success') && typeof doc.success !== 'boolean') return 'success must be a boolean';
-  if (has(doc, 'status') && typeof doc.status !== 'string') return 'status must be a string';
-  if (has(doc, 'metadata')) {
-    const m = doc.metadata;
-    if (!isObject(m)) return 'metadata must be an object';
-    if (has(m, 'execution_time_ms') && !Number.isInteger(m.execution_time_ms))
-      return 'metadata.execution_time_ms must be an integer';
-    if (has(m, 'retryable') && typeof m.retryable !== 'boolean')
-      return 'metadata.retryable must be a boolean';
-    for (const k of ['custom', 'context'])
-      if (has(m, k) && !isObject(m[k])) return `metadata.${k} must be an object`;
-    for (const k of ['handler_version', 'worker_id', 'worker_hostname', 'error_code', 'error_type']) {
-      if (has(m, k) && m[k] !== null && typeof m[k] !== 'string')
-        return `metadata.${k} must be a string or null`;
-    }
-    for (const k of ['completed_at', 'started_at']) {
-      if (
-        has(m, k) &&
-        m[k] !== null &&
-        (typeof m[k] !== 'string' || Number.isNaN(Date.parse(m[k] as string)))
-      ) {
-        return `metadata.${k} must be an RFC 3339 timestamp`;
-      }
-    }
-  }
-  if (has(doc, 'error') && doc.error !== null) {
-    const e = doc.error;
-    if (!isObject(e)) return 'error must be an object or null';
-    if (typeof e.message !== 'string') return 'error.message is required';
-    if (typeof e.retryable !== 'boolean') return 'error.retryable is required';
-  }
-  if (has(doc, 'orchestration_metadata') && doc.orchestration_metadata !== null) {
-    const om = doc.orchestration_metadata;
-    if (!isObject(om)) return 'orchestration_metadata must be an object or null';
-    if (!isObject(om.headers) || !Object.values(om.headers).every((v) => typeof v === 'string')) {
-      return 'orchestration_metadata.headers is required (string map)';
-    }
-    if (!isObject(om.custom)) return 'orchestration_metadata.custom is required';
-    const hint = om.backoff_hint;
-    if (hint !== undefined && hint !== null) {
-      if (!isObject(hint) || !BACKOFF_TYPES.includes(hint.backoff_type as string))
-        return 'backoff_hint.backoff_type is invalid';
-      if (!Number.isInteger(hint.delay_seconds) || (hint.delay_seconds as number) < 0)
-        return 'backoff_hint.delay_seconds must be a u32';
-    }
-  }
-  return undefined;
+/** The reasons of a `WireValidationError`, path first; anything else is rethrown. */
+function wireProblem(error: unknown): string {
+  if (!(error instanceof WireValidationError)) throw error;
+  return error.issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ');
 }
 
 export async function hydrateResult(db: Queryable, body: unknown): Promise<HydratedResult> {
@@ -125,15 +72,20 @@ export async function hydrateResult(db: Queryable, body: unknown): Promise<Hydra
   if (row.results === null || row.results === undefined) {
     throw new HydrationError(`No results found in WorkflowStep.results for step_uuid ${message.step_uuid}`);
   }
-  const problem = stepResultProblem(row.results);
-  if (problem)
-    throw new HydrationError(`Failed to deserialize StepExecutionResult from results JSONB: ${problem}`);
-  const { results, ...step } = row;
-  return { message, step, result: results as StepResultDocument };
+  let result: StepExecutionResult;
+  try {
+    result = decodeParsed('StepExecutionResult', row.results);
+  } catch (error) {
+    throw new HydrationError(
+      `Failed to deserialize StepExecutionResult from results JSONB: ${wireProblem(error)}`,
+    );
+  }
+  const { results: _results, ...step } = row;
+  return { message, step, result };
 }
 
 /** `StepExecutionResult::normalized_status`: an empty status follows `success`. */
-export function normalizedStatus(result: StepResultDocument): string {
-  if (result.status === undefined || result.status === '') return result.success ? 'completed' : 'failed';
+export function normalizedStatus(result: StepExecutionResult): string {
+  if (result.status === '') return result.success ? 'completed' : 'failed';
   return result.status;
 }

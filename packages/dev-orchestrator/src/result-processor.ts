@@ -1,19 +1,19 @@
+import type { StepExecutionResult } from '@tasker-bridge/schemas';
 import { applyBackoff } from './backoff.js';
 import { batchOutcomeFrom, processBatchOutcome } from './batch-workers.js';
 import type { OrchestrationContext } from './context.js';
 import { decisionOutcomeFrom, processDecisionOutcome } from './decision-points.js';
 import {
+  decodeStepResult,
   type HydratedResult,
   HydrationError,
   hydrateResult,
   normalizedStatus,
-  stepResultProblem,
 } from './result-hydrator.js';
 import type { EnqueuedStep } from './step-enqueuer.js';
 import { currentStepState, type StepEvent, type StepState, transitionStep } from './step-state-machine.js';
 import { coordinateTaskFinalization, type FinalizationAction } from './task-finalizer.js';
-import { findStep, loadTemplateForTask, stepType } from './template.js';
-import type { StepResultDocument } from './wire.js';
+import { findStep, loadTemplateForTask } from './template.js';
 
 /**
  * What orchestration does with one `orchestration_step_results` message (queue-protocol.md §5.2; upstream
@@ -24,6 +24,9 @@ import type { StepResultDocument } from './wire.js';
  */
 
 export const STEP_RESULTS_QUEUE = 'orchestration_step_results';
+
+/** What serde gives `results.step_uuid` when the key is absent. */
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface QueueMessage {
   msg_id: string;
@@ -84,7 +87,7 @@ async function handleStepExecutionResult(
     step_uuid: stepUuid,
     correlation_id: hydrated.message.correlation_id,
   });
-  if (result.step_uuid !== undefined && result.step_uuid !== stepUuid) {
+  if (result.step_uuid !== NIL_UUID && result.step_uuid !== stepUuid) {
     // Upstream would act on `results.step_uuid`; acting on the message's step is the safer reading here.
     log.warn({ results_step_uuid: result.step_uuid }, 'results.step_uuid differs from the message step_uuid');
   }
@@ -135,10 +138,7 @@ async function transitionFromNotificationState(
     [stepUuid],
   );
   const row = rows[0]!;
-  const decoded =
-    row.results !== null && stepResultProblem(row.results) === undefined
-      ? (row.results as StepResultDocument)
-      : undefined;
+  const decoded = row.results === null ? undefined : decodeStepResult(row.results);
   const event =
     state === 'enqueued_for_orchestration'
       ? successEvent(row.results, decoded, status)
@@ -146,7 +146,7 @@ async function transitionFromNotificationState(
   return transitionStep(ctx.pool, stepUuid, event);
 }
 
-function successEvent(results: unknown, decoded: StepResultDocument | undefined, status: string): StepEvent {
+function successEvent(results: unknown, decoded: StepExecutionResult | undefined, status: string): StepEvent {
   if (decoded) {
     // A failure reported through the success state is permanent: no retry from here.
     return decoded.success
@@ -166,11 +166,11 @@ function successEvent(results: unknown, decoded: StepResultDocument | undefined,
  */
 function errorEvent(
   row: { attempts: number | null; max_attempts: number | null },
-  decoded: StepResultDocument | undefined,
+  decoded: StepExecutionResult | undefined,
   status: string,
 ): StepEvent {
   const attemptsLeft = (row.attempts ?? 0) < (row.max_attempts ?? 0);
-  const retry = decoded ? decoded.metadata?.retryable === true && attemptsLeft : attemptsLeft;
+  const retry = decoded ? decoded.metadata.retryable && attemptsLeft : attemptsLeft;
   const message = decoded
     ? (decoded.error?.message ?? 'Step execution failed')
     : `Step failed with status: ${status}`;
@@ -185,7 +185,7 @@ async function processOutcomes(
   log: OrchestrationContext['logger'],
 ): Promise<string[]> {
   try {
-    const { rows } = await ctx.pool.query<{ name: string; results: StepResultDocument | null }>(
+    const { rows } = await ctx.pool.query<{ name: string; results: { result?: unknown } | null }>(
       `SELECT ns.name, ws.results FROM tasker.workflow_steps ws
          JOIN tasker.named_steps ns ON ns.named_step_uuid = ws.named_step_uuid
         WHERE ws.workflow_step_uuid = $1::uuid`,
@@ -197,7 +197,7 @@ async function processOutcomes(
     const definition = findStep(template, row.name);
     if (!definition) return [];
     const result = row.results?.result;
-    if (stepType(definition) === 'decision') {
+    if (definition.type === 'decision') {
       const outcome = decisionOutcomeFrom(result);
       if (!outcome) {
         log.warn(
@@ -215,7 +215,7 @@ async function processOutcomes(
       );
       return Object.keys(mapping);
     }
-    if (stepType(definition) === 'batchable') {
+    if (definition.type === 'batchable') {
       const outcome = batchOutcomeFrom(result);
       if (!outcome) {
         log.warn(

@@ -1,5 +1,5 @@
+import type { StepDefinition } from '@tasker-bridge/schemas';
 import type { Queryable } from './db.js';
-import type { TemplateStep } from './wire.js';
 
 /**
  * Creating workflow steps and edges, shared by task initialisation, decision points and batch workers
@@ -35,13 +35,12 @@ async function findOrCreateNamedStep(client: Queryable, name: string): Promise<s
 }
 
 /**
- * `WorkflowStepCreator::create_single_step`: retryable/max_attempts from the step's retry config (serde
- * defaults `true`/3), inputs = `handler.initialization` or NULL when empty; idempotent per (task, named step).
+ * `WorkflowStepCreator::create_single_step`: retryable/max_attempts from the step's retry config, inputs = `handler.initialization` or NULL when empty; idempotent per (task, named step).
  */
 export async function createWorkflowStep(
   client: Queryable,
   taskUuid: string,
-  step: TemplateStep,
+  step: StepDefinition,
 ): Promise<string> {
   const namedStepUuid = await findOrCreateNamedStep(client, step.name);
   const existing = await client.query<{ workflow_step_uuid: string }>(
@@ -50,13 +49,13 @@ export async function createWorkflowStep(
     [taskUuid, namedStepUuid],
   );
   if (existing.rows[0]) return existing.rows[0].workflow_step_uuid;
-  const initialization = step.handler.initialization ?? {};
+  const initialization = step.handler.initialization;
   const inputs = Object.keys(initialization).length === 0 ? null : JSON.stringify(initialization);
   const { rows } = await client.query<{ workflow_step_uuid: string }>(
     `INSERT INTO tasker.workflow_steps (task_uuid, named_step_uuid, retryable, max_attempts, inputs, created_at, updated_at)
      VALUES ($1::uuid, $2::uuid, $3, $4, $5::jsonb, NOW(), NOW())
      RETURNING workflow_step_uuid::text`,
-    [taskUuid, namedStepUuid, step.retry?.retryable ?? true, step.retry?.max_attempts ?? 3, inputs],
+    [taskUuid, namedStepUuid, step.retry.retryable, step.retry.max_attempts, inputs],
   );
   return rows[0]!.workflow_step_uuid;
 }

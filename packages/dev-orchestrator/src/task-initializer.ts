@@ -5,7 +5,7 @@ import { keyedIdentityHash, sanitizeJson, strictIdentityHash } from './identity-
 import { createEdge, createWorkflowStep } from './step-creator.js';
 import { insertStepTransition } from './step-state-machine.js';
 import { insertTaskTransition, transitionTask } from './task-state-machine.js';
-import { dependenciesOf, findNamedTask, initialStepSet, parseTemplate, TemplateError } from './template.js';
+import { findNamedTask, initialStepSet, parseTemplate, TemplateError } from './template.js';
 
 /**
  * Task initialisation (upstream `lifecycle/task_initialization/service.rs` and its helpers): load the template
@@ -112,7 +112,7 @@ export async function initializeTask(
     for (const step of template.steps) {
       const to = mapping[step.name];
       if (to === undefined) continue;
-      for (const dependency of dependenciesOf(step)) {
+      for (const dependency of step.dependencies) {
         const from = mapping[dependency];
         if (from !== undefined)
           await createEdge(client, from, to, 'provides', { from: dependency, to: step.name });

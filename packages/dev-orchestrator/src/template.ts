@@ -1,5 +1,10 @@
+import {
+  decodeParsed,
+  type StepDefinition,
+  type TaskTemplate,
+  WireValidationError,
+} from '@tasker-bridge/schemas';
 import type { Queryable } from './db.js';
-import type { Template, TemplateStep } from './wire.js';
 
 /**
  * Task templates as orchestration reads them from `tasker.named_tasks.configuration` (queue-protocol.md §7.1),
@@ -39,7 +44,7 @@ export async function findNamedTask(
 }
 
 /** The template of the task a step or task belongs to. */
-export async function loadTemplateForTask(db: Queryable, taskUuid: string): Promise<Template> {
+export async function loadTemplateForTask(db: Queryable, taskUuid: string): Promise<TaskTemplate> {
   const { rows } = await db.query<{
     configuration: unknown;
     namespace: string;
@@ -58,40 +63,33 @@ export async function loadTemplateForTask(db: Queryable, taskUuid: string): Prom
   return parseTemplate(row.configuration, `${row.namespace}/${row.name}/${row.version}`);
 }
 
-/** Reads the JSON the registering worker stored; the checks mirror what serde would reject. */
-export function parseTemplate(configuration: unknown, label: string): Template {
+/**
+ * Reads the JSON the registering worker stored, as serde does (`decodeParsed('TaskTemplate', …)`: defaults
+ * filled, `depends_on`/`step_type` aliases resolved); orchestration also refuses a template without steps.
+ */
+export function parseTemplate(configuration: unknown, label: string): TaskTemplate {
   if (configuration === null || typeof configuration !== 'object' || Array.isArray(configuration)) {
     throw new TemplateError(`No task handler configuration found in database for ${label}`);
   }
-  const template = configuration as Partial<Template>;
-  if (typeof template.name !== 'string' || typeof template.namespace_name !== 'string') {
-    throw new TemplateError(`configuration of ${label} is not a TaskTemplate (name/namespace_name missing)`);
+  let template: TaskTemplate;
+  try {
+    template = decodeParsed('TaskTemplate', configuration);
+  } catch (error) {
+    if (!(error instanceof WireValidationError)) throw error;
+    throw new TemplateError(`configuration of ${label} is not a TaskTemplate: ${error.message}`);
   }
-  if (!Array.isArray(template.steps) || template.steps.length === 0) {
+  if (template.steps.length === 0) {
     throw new TemplateError(`Empty steps array in task template configuration for ${label}`);
   }
-  for (const step of template.steps) {
-    if (typeof step?.name !== 'string' || typeof step.handler?.callable !== 'string') {
-      throw new TemplateError(`configuration of ${label} has a step without name or handler.callable`);
-    }
-  }
-  return template as Template;
+  return template;
 }
 
-export function stepType(step: TemplateStep): NonNullable<TemplateStep['type']> {
-  return step.type ?? (step.step_type as TemplateStep['type']) ?? 'standard';
-}
-
-export function dependenciesOf(step: TemplateStep): string[] {
-  return step.dependencies ?? (step.depends_on as string[] | undefined) ?? [];
-}
-
-export function findStep(template: Template, name: string): TemplateStep | undefined {
+export function findStep(template: TaskTemplate, name: string): StepDefinition | undefined {
   return template.steps.find((s) => s.name === name);
 }
 
-export function deferredConvergenceSteps(template: Template): TemplateStep[] {
-  return template.steps.filter((s) => stepType(s) === 'deferred_convergence');
+export function deferredConvergenceSteps(template: TaskTemplate): StepDefinition[] {
+  return template.steps.filter((s) => s.type === 'deferred_convergence');
 }
 
 interface WorkflowGraph {
@@ -102,11 +100,11 @@ interface WorkflowGraph {
 }
 
 /** `segment_workflow_graphs`. */
-function segmentGraphs(template: Template): WorkflowGraph[] {
-  const decisions = template.steps.filter((s) => stepType(s) === 'decision').map((s) => s.name);
+function segmentGraphs(template: TaskTemplate): WorkflowGraph[] {
+  const decisions = template.steps.filter((s) => s.type === 'decision').map((s) => s.name);
   if (decisions.length === 0) {
     const names = template.steps
-      .filter((s) => stepType(s) !== 'batch_worker' && stepType(s) !== 'deferred_convergence')
+      .filter((s) => s.type !== 'batch_worker' && s.type !== 'deferred_convergence')
       .map((s) => s.name);
     return [{ entryDecision: undefined, exitDecisions: [], stepNames: new Set(names), initial: true }];
   }
@@ -115,10 +113,10 @@ function segmentGraphs(template: Template): WorkflowGraph[] {
     seen.add(name);
     const step = findStep(template, name);
     if (!step) return false;
-    return dependenciesOf(step).some((dep) => decisions.includes(dep) || descendsFromDecision(dep, seen));
+    return step.dependencies.some((dep) => decisions.includes(dep) || descendsFromDecision(dep, seen));
   };
   const initialNames = template.steps
-    .filter((s) => !descendsFromDecision(s.name) && stepType(s) !== 'batch_worker')
+    .filter((s) => !descendsFromDecision(s.name) && s.type !== 'batch_worker')
     .map((s) => s.name);
   const graphs: WorkflowGraph[] = [
     {
@@ -129,7 +127,7 @@ function segmentGraphs(template: Template): WorkflowGraph[] {
     },
   ];
   for (const decision of decisions) {
-    const children = template.steps.filter((s) => dependenciesOf(s).includes(decision));
+    const children = template.steps.filter((s) => s.dependencies.includes(decision));
     if (children.length === 0) continue;
     const visited = new Set<string>();
     const exits = new Set<string>();
@@ -140,7 +138,7 @@ function segmentGraphs(template: Template): WorkflowGraph[] {
         return;
       }
       visited.add(name);
-      for (const dependent of template.steps.filter((s) => dependenciesOf(s).includes(name)))
+      for (const dependent of template.steps.filter((s) => s.dependencies.includes(name)))
         visit(dependent.name);
     };
     for (const child of children) visit(child.name);
@@ -150,7 +148,7 @@ function segmentGraphs(template: Template): WorkflowGraph[] {
 }
 
 /** Steps created at task initialisation (`initial_step_set`), in template order. */
-export function initialStepSet(template: Template): TemplateStep[] {
+export function initialStepSet(template: TaskTemplate): StepDefinition[] {
   const names = new Set(
     segmentGraphs(template)
       .filter((g) => g.initial)
@@ -159,6 +157,6 @@ export function initialStepSet(template: Template): TemplateStep[] {
   return template.steps.filter((s) => names.has(s.name));
 }
 
-export function graphsFromDecision(template: Template, decision: string): WorkflowGraph[] {
+export function graphsFromDecision(template: TaskTemplate, decision: string): WorkflowGraph[] {
   return segmentGraphs(template).filter((g) => g.entryDecision === decision);
 }

@@ -75,9 +75,89 @@ function isValueSchema(node) {
   return !TYPE_KEYWORDS.some((k) => k in node) && !('title' in node);
 }
 
+/**
+ * Roots of the `…Input` types: the wire types people write by hand (a YAML task template, a `handler:` block).
+ * Each root, and every type it reaches that has keys serde can fill in, gets an `<Name>Input` variant.
+ */
+const INPUT_ROOTS = ['TaskTemplate', 'HandlerDefinition'];
+
+/** Whether serde accepts the key missing: an Option (read as None) or a field with a serde default. */
+function fillableBySerde(prop) {
+  if ('default' in prop || prop['x-serde-default'] !== undefined || prop['x-nullable'] === true) return true;
+  if (prop['x-skip-serializing-if'] === 'none') return true;
+  if (Array.isArray(prop.type)) return prop.type.includes('null');
+  return Array.isArray(prop.anyOf) && prop.anyOf.some((s) => s.type === 'null');
+}
+
+function refsOf(node, out = []) {
+  if (node === null || typeof node !== 'object') return out;
+  if (typeof node.$ref === 'string' && node.$ref.endsWith('.json'))
+    out.push(node.$ref.replace(/\.json$/, ''));
+  for (const child of Array.isArray(node) ? node : Object.values(node)) refsOf(child, out);
+  return out;
+}
+
+/**
+ * The `<Name>Input` schemas (types only; never validated against): the shape a user writes, from which
+ * `decodeParsed(name, value)` builds the full form. Only the keys serde requires stay required, serde aliases
+ * are accepted too, and nested types are their own Input variants. A type with nothing to fill in (and no
+ * Input variant below it) has no Input variant: the wire type is already what a user writes.
+ */
+function inputDefinitions(schemas) {
+  const sparse = new Map();
+  const hasInput = (name) => {
+    if (!sparse.has(name)) {
+      sparse.set(name, false); // cycle guard
+      const props = Object.entries(schemas[name].properties ?? {});
+      const required = schemas[name].required ?? [];
+      sparse.set(
+        name,
+        props.some(([key, p]) => (required.includes(key) && fillableBySerde(p)) || 'x-serde-alias' in p) ||
+          refsOf(schemas[name]).some(hasInput),
+      );
+    }
+    return sparse.get(name);
+  };
+  const withInputRefs = (node) =>
+    JSON.parse(JSON.stringify(node), (key, value) =>
+      key === '$ref' && value.endsWith('.json') && hasInput(value.replace(/\.json$/, ''))
+        ? value.replace(/\.json$/, 'Input.json')
+        : value,
+    );
+  const pending = INPUT_ROOTS.filter(hasInput);
+  const out = {};
+  while (pending.length > 0) {
+    const name = pending.shift();
+    if (`${name}Input` in out) continue;
+    const { properties = {}, required = [], ...schema } = schemas[name];
+    const props = {};
+    const aliases = [];
+    for (const [key, prop] of Object.entries(properties)) {
+      props[key] = withInputRefs(prop);
+      const alias = prop['x-serde-alias'];
+      if (alias) {
+        props[alias] = { ...props[key], description: `serde alias of \`${key}\` (give one, not both).` };
+        aliases.push(`\`${alias}\``);
+      }
+    }
+    const aliasNote = aliases.length > 0 ? ` The serde aliases ${aliases.join(', ')} are accepted.` : '';
+    out[`${name}Input`] = {
+      ...schema,
+      title: `${name}Input`,
+      description: `${name} as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out.${aliasNote} \`decodeParsed('${name}', value)\` returns the full \`${name}\`.`,
+      properties: props,
+      required: required.filter((key) => !fillableBySerde(properties[key])),
+    };
+    pending.push(...refsOf(properties).filter(hasInput));
+  }
+  return out;
+}
+
 async function generateTypes(schemas) {
   const names = Object.keys(schemas);
   const definitions = Object.fromEntries(names.map((n) => [n, forTypes(schemas[n])]));
+  for (const [name, schema] of Object.entries(inputDefinitions(schemas)))
+    definitions[name] = forTypes(schema);
   const root = {
     title: 'WireTypeMap',
     description: 'Every wire type by name: the type behind each `WireTypeName`.',

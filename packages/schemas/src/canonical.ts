@@ -172,7 +172,14 @@ function structFromWire(
       else v = value[field.alias];
     }
     if (v === undefined) {
-      if (field.hasDefault) out[field.name] = cloneJson(field.defaultValue);
+      // A default is decoded too: a struct default such as `metadata: {}` gets its own fields' defaults.
+      if (field.hasDefault)
+        out[field.name] = fromWire(
+          field.shape,
+          cloneJson(field.defaultValue),
+          pointer(path, field.name),
+          issues,
+        );
       else if (field.defaultNow) out[field.name] = formatUtcTimestamp(new Date());
       else if (field.optional && !field.skip) out[field.name] = null;
       continue;

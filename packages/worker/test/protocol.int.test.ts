@@ -299,7 +299,7 @@ describe('claim → execute → complete', () => {
       concurrency: 2,
       pollIntervalMs: 600_000,
     });
-    const tasks = [];
+    const tasks: Awaited<ReturnType<typeof rows.createTask>>[] = [];
     for (let i = 0; i < 12; i += 1) {
       tasks.push(await rows.createTask({ namespace: 'backlog', name: 'many', steps: [{ name: 's' }] }));
     }

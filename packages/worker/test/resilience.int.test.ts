@@ -217,7 +217,7 @@ describe('health and metrics over HTTP', () => {
     const { stepUuid } = await enqueue('ok');
     await eventually(async () => (await stateOf(stepUuid)) === 'enqueued_for_orchestration');
 
-    const health = await (await fetch(`${base}/health`)).json();
+    const health = (await (await fetch(`${base}/health`)).json()) as { timestamp: string };
     expect(health).toMatchObject({ status: 'healthy', worker_id: worker.workerId });
     expect(health.timestamp).toMatch(/Z$/);
     expect((await fetch(`${base}/health/live`)).status).toBe(200);

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import {
   type CheckpointRecord,
   type CursorConfig,
+  decodeParsed,
   formatNaiveTimestamp,
   formatUtcTimestamp,
-  type HandlerDefinition,
+  type HandlerDefinitionInput,
+  type RetryConfigurationInput,
   type StepDefinition,
   type StepExecutionResult,
   type TaskSequenceStep,
   type TaskTemplate,
+  type TaskTemplateInput,
 } from '../wire.js';
 
 export interface TestBatchOptions {
@@ -18,15 +21,31 @@ export interface TestBatchOptions {
   isNoOp?: boolean;
 }
 
+/**
+ * Changes a test makes to a step definition. `handler` and `retry` replace the template's and are completed
+ * with serde's defaults; the other keys are applied as given, unchecked, so a test can use values the wire
+ * would not carry (e.g. a fractional `timeout_seconds` for a fast timeout).
+ */
+export type StepDefinitionChanges = Partial<Omit<StepDefinition, 'handler' | 'retry'>> & {
+  handler?: Partial<HandlerDefinitionInput>;
+  retry?: RetryConfigurationInput;
+  /** serde alias of `dependencies`. */
+  depends_on?: string[];
+};
+
 export interface TestStepOptions {
-  /** Take the step definition, namespace, name and version from this template. */
-  template?: TaskTemplate;
+  /**
+   * Take the step definition, namespace, name and version from this template: as written in YAML (only names,
+   * version and each step's `handler.callable` are required) or the full stored form. serde's defaults are
+   * applied (`decodeParsed('TaskTemplate', …)`); a template Rust would not decode throws `WireValidationError`.
+   */
+  template?: TaskTemplateInput;
   /** The template step to run; defaults to the template's first step. */
   stepName?: string;
-  /** Changes to the step definition (or the whole definition when there is no template). */
-  stepDefinition?: Partial<StepDefinition>;
+  /** Changes to the template step (or to the default `test_step` calling `test.Handler`). */
+  stepDefinition?: StepDefinitionChanges;
   /** Changes to `step_definition.handler` (callable, method, resolver, initialization). */
-  handler?: Partial<HandlerDefinition>;
+  handler?: Partial<HandlerDefinitionInput>;
   /** The task context (`task.task.context`). */
   input?: Record<string, unknown>;
   /** `workflow_step.inputs`; defaults to the handler's initialization, as orchestration creates it. */
@@ -73,8 +92,7 @@ export function dependencyResult(value: unknown, stepUuid: string = randomUUID()
 }
 
 function templateStep(template: TaskTemplate, stepName: string | undefined): StepDefinition {
-  const steps = template.steps ?? [];
-  const step = stepName === undefined ? steps[0] : steps.find((s) => s.name === stepName);
+  const step = stepName === undefined ? template.steps[0] : template.steps.find((s) => s.name === stepName);
   if (step === undefined) {
     throw new Error(
       `Template '${template.name}' has no step ${stepName === undefined ? '' : `'${stepName}'`}`,
@@ -83,40 +101,34 @@ function templateStep(template: TaskTemplate, stepName: string | undefined): Ste
   return step;
 }
 
-/** A step definition with every key serde writes, defaults filled as Rust's `StepDefinition` does (§4.4). */
+/** The step a test runs when no template is given: `test_step` calling `test.Handler`, serde's defaults filled. */
+const defaultStep = (): StepDefinition =>
+  decodeParsed('StepDefinition', { name: 'test_step', handler: { callable: 'test.Handler' } });
+
+/** The template step (or the default step) with the test's changes applied. */
 function completeDefinition(
-  partial: Partial<StepDefinition>,
-  handler: Partial<HandlerDefinition>,
+  base: StepDefinition | undefined,
+  changes: StepDefinitionChanges,
+  handlerChanges: Partial<HandlerDefinitionInput>,
 ): StepDefinition {
-  const aliased = partial as Partial<StepDefinition> & { depends_on?: string[] };
-  const { depends_on: dependsOn, ...rest } = aliased;
+  const { handler, retry, depends_on: dependsOn, ...rest } = changes;
+  const start = base ?? defaultStep();
+  // A `handler` or `retry` in the changes replaces the template's, completed as serde completes it.
+  const stepHandler =
+    handler === undefined
+      ? start.handler
+      : decodeParsed('HandlerDefinition', { callable: 'test.Handler', ...handler });
   return {
-    name: 'test_step',
-    description: null,
-    type: 'standard',
-    system_dependency: null,
-    dependencies: dependsOn ?? [],
-    timeout_seconds: null,
-    publishes_events: [],
-    batch_config: null,
+    ...start,
+    ...(dependsOn === undefined ? {} : { dependencies: dependsOn }),
     ...rest,
-    retry: {
-      retryable: true,
-      max_attempts: 3,
-      backoff: 'exponential',
-      backoff_base_ms: null,
-      max_backoff_ms: null,
-      ...partial.retry,
-    },
+    retry: retry === undefined ? start.retry : decodeParsed('RetryConfiguration', retry),
     handler: {
-      callable: 'test.Handler',
-      method: null,
-      resolver: null,
-      ...partial.handler,
-      ...handler,
-      initialization: { ...partial.handler?.initialization, ...handler.initialization },
+      ...stepHandler,
+      ...handlerChanges,
+      initialization: { ...stepHandler.initialization, ...handlerChanges.initialization },
     },
-  } as StepDefinition;
+  };
 }
 
 /**
@@ -124,12 +136,14 @@ function completeDefinition(
  * valid against the schemas package, so handlers can be unit-tested without a database.
  */
 export function buildTaskSequenceStep(options: TestStepOptions = {}): TaskSequenceStep {
-  const base = options.template === undefined ? {} : templateStep(options.template, options.stepName);
-  const definition = completeDefinition({ ...base, ...options.stepDefinition }, options.handler ?? {});
+  const template =
+    options.template === undefined ? undefined : decodeParsed('TaskTemplate', options.template);
+  const base = template === undefined ? undefined : templateStep(template, options.stepName);
+  const definition = completeDefinition(base, options.stepDefinition ?? {}, options.handler ?? {});
   const taskUuid = randomUUID();
   const now = new Date();
   const naive = formatNaiveTimestamp(now);
-  const initialization = definition.handler.initialization ?? {};
+  const initialization = definition.handler.initialization;
 
   let name = definition.name;
   let inputs: Record<string, unknown> | null =
@@ -188,9 +202,9 @@ export function buildTaskSequenceStep(options: TestStepOptions = {}): TaskSequen
         correlation_id: randomUUID(),
         parent_correlation_id: null,
       },
-      task_name: options.taskName ?? options.template?.name ?? 'test_task',
-      task_version: options.template?.version ?? '1.0.0',
-      namespace_name: options.namespace ?? options.template?.namespace_name ?? 'test',
+      task_name: options.taskName ?? template?.name ?? 'test_task',
+      task_version: template?.version ?? '1.0.0',
+      namespace_name: options.namespace ?? template?.namespace_name ?? 'test',
     },
     workflow_step: {
       workflow_step_uuid: randomUUID(),
@@ -198,8 +212,8 @@ export function buildTaskSequenceStep(options: TestStepOptions = {}): TaskSequen
       named_step_uuid: randomUUID(),
       name,
       template_step_name: definition.name,
-      retryable: definition.retry?.retryable ?? true,
-      max_attempts: options.maxAttempts ?? definition.retry?.max_attempts ?? 3,
+      retryable: definition.retry.retryable,
+      max_attempts: options.maxAttempts ?? definition.retry.max_attempts,
       in_process: true,
       processed: false,
       processed_at: null,

@@ -4,7 +4,7 @@ import { HandlerRegistry } from '../registry.js';
 import type { HandlerSource } from '../resolvers.js';
 import { runStep, type StepOutcome } from '../run-step.js';
 import type { ResultSchemaMode } from '../typed/result-schema.js';
-import type { CheckpointYieldData, StepExecutionResult } from '../wire.js';
+import { type CheckpointYieldData, decodeParsed, type StepExecutionResult } from '../wire.js';
 import { buildTaskSequenceStep, type TestStepOptions } from './build-step.js';
 
 export interface TestContextOptions extends TestStepOptions {
@@ -86,20 +86,15 @@ export async function runHandler(
 }
 
 function templateProblems(options: RunHandlerOptions, result: StepExecutionResult | undefined): string[] {
-  const template = options.template;
-  if (template === undefined || result === undefined || !result.success) return [];
-  const stepName = buildStepName(options);
+  if (options.template === undefined || result === undefined || !result.success) return [];
   const outcome = (
     result.result as { decision_point_outcome?: { type?: string; step_names?: string[] } } | null
   )?.decision_point_outcome;
   if (outcome?.type !== 'create_steps') return [];
+  const template = decodeParsed('TaskTemplate', options.template);
+  const stepName = options.stepName ?? template.steps[0]?.name ?? 'test_step';
   const children = new Set(
-    (template.steps ?? [])
-      .filter((s) => {
-        const deps = s.dependencies ?? (s as { depends_on?: string[] }).depends_on ?? [];
-        return deps.includes(stepName);
-      })
-      .map((s) => s.name),
+    template.steps.filter((s) => s.dependencies.includes(stepName)).map((s) => s.name),
   );
   return (outcome.step_names ?? [])
     .filter((name) => !children.has(name))
@@ -107,8 +102,4 @@ function templateProblems(options: RunHandlerOptions, result: StepExecutionResul
       (name) =>
         `decision '${stepName}' activates '${name}', which is not one of its children in the template`,
     );
-}
-
-function buildStepName(options: RunHandlerOptions): string {
-  return options.stepName ?? options.template?.steps?.[0]?.name ?? 'test_step';
 }

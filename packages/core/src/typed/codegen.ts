@@ -1,4 +1,4 @@
-import type { TaskTemplate } from '../wire.js';
+import { decodeParsed, type TaskTemplateInput } from '../wire.js';
 
 export interface GenerateHandlerTypesOptions {
   /** Text of the first comment line; defaults to naming the template. */
@@ -27,11 +27,15 @@ function titled(schema: unknown, title: string): Record<string, unknown> {
  *
  * json-schema-to-typescript (and its prettier) is loaded on first use only, so workers that never generate
  * code do not pay for it.
+ *
+ * `template` may be YAML-shaped or the full stored form (serde's defaults are applied); a template Rust would
+ * not decode throws `WireValidationError`.
  */
 export async function generateHandlerTypes(
-  template: TaskTemplate,
+  input: TaskTemplateInput,
   options: GenerateHandlerTypesOptions = {},
 ): Promise<string> {
+  const template = decodeParsed('TaskTemplate', input);
   const { compile } = await import('json-schema-to-typescript');
   const compileOptions = { bannerComment: '', format: true, declareExternallyReferenced: true };
   const base = pascalCase(template.name);
@@ -40,13 +44,13 @@ export async function generateHandlerTypes(
     '// Do not edit: regenerate with generateHandlerTypes() from @tasker-bridge/core.',
   ];
   const inputName = `${base}Input`;
-  if (template.input_schema !== undefined && template.input_schema !== null) {
+  if (template.input_schema !== null) {
     parts.push(await compile(titled(template.input_schema, inputName), inputName, compileOptions));
   } else {
     parts.push(`export type ${inputName} = Record<string, unknown>;\n`);
   }
   const resultEntries: string[] = [];
-  for (const step of template.steps ?? []) {
+  for (const step of template.steps) {
     const schema = step.result_schema;
     if (schema === undefined || schema === null) continue;
     const typeName = `${pascalCase(step.name)}Result`;

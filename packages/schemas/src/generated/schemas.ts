@@ -1300,7 +1300,9 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
         "description": "serde_json::Value: the handler output. Decision and batchable steps nest their outcome here (§6, §7)."
       },
       "metadata": {
-        "$ref": "StepExecutionMetadata.json"
+        "$ref": "StepExecutionMetadata.json",
+        "default": {},
+        "description": "Absent: StepExecutionMetadata's own defaults (completed_at = now); null is rejected."
       },
       "status": {
         "type": "string",

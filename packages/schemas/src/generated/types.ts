@@ -727,3 +727,191 @@ export interface TemplateMetadata {
   created_at: string | null;
   updated_at: string | null;
 }
+/**
+ * TaskTemplate as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('TaskTemplate', value)` returns the full `TaskTemplate`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "TaskTemplateInput".
+ */
+export interface TaskTemplateInput {
+  name: string;
+  namespace_name: string;
+  version: string;
+  description?: string | null;
+  metadata?: TemplateMetadataInput | null;
+  system_dependencies?: SystemDependenciesInput;
+  domain_events?: DomainEventDefinitionInput[];
+  /**
+   * Option<serde_json::Value>: a JSON Schema for task.context.
+   */
+  input_schema?: unknown;
+  steps?: StepDefinitionInput[];
+  environments?: {
+    [k: string]: EnvironmentOverrideInput;
+  };
+  lifecycle?: LifecycleConfigInput | null;
+}
+/**
+ * TemplateMetadata as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('TemplateMetadata', value)` returns the full `TemplateMetadata`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "TemplateMetadataInput".
+ */
+export interface TemplateMetadataInput {
+  author?: string | null;
+  tags?: string[];
+  documentation_url?: string | null;
+  created_at?: string | null;
+  updated_at?: string | null;
+}
+/**
+ * SystemDependencies as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('SystemDependencies', value)` returns the full `SystemDependencies`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "SystemDependenciesInput".
+ */
+export interface SystemDependenciesInput {
+  primary?: string;
+  secondary?: string[];
+}
+/**
+ * DomainEventDefinition as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('DomainEventDefinition', value)` returns the full `DomainEventDefinition`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "DomainEventDefinitionInput".
+ */
+export interface DomainEventDefinitionInput {
+  name: string;
+  description?: string | null;
+  /**
+   * Option<serde_json::Value>: a JSON Schema.
+   */
+  schema?: unknown;
+}
+/**
+ * StepDefinition as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. The serde aliases `step_type`, `depends_on` are accepted. `decodeParsed('StepDefinition', value)` returns the full `StepDefinition`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "StepDefinitionInput".
+ */
+export interface StepDefinitionInput {
+  name: string;
+  description?: string | null;
+  handler: HandlerDefinitionInput;
+  type?: 'standard' | 'decision' | 'deferred_convergence' | 'batchable' | 'batch_worker';
+  /**
+   * serde alias of `type` (give one, not both).
+   */
+  step_type?: 'standard' | 'decision' | 'deferred_convergence' | 'batchable' | 'batch_worker';
+  system_dependency?: string | null;
+  dependencies?: string[];
+  /**
+   * serde alias of `dependencies` (give one, not both).
+   */
+  depends_on?: string[];
+  retry?: RetryConfigurationInput;
+  timeout_seconds?: number | null;
+  publishes_events?: EventDeclarationInput[];
+  batch_config?: BatchConfiguration | null;
+  /**
+   * Option<serde_json::Value>: a JSON Schema for the handler result; omitted on output when None.
+   */
+  result_schema?: unknown;
+}
+/**
+ * HandlerDefinition as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('HandlerDefinition', value)` returns the full `HandlerDefinition`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "HandlerDefinitionInput".
+ */
+export interface HandlerDefinitionInput {
+  callable: string;
+  /**
+   * null means "call".
+   */
+  method?: string | null;
+  resolver?: string | null;
+  initialization?: {
+    [k: string]: unknown;
+  };
+}
+/**
+ * RetryConfiguration as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('RetryConfiguration', value)` returns the full `RetryConfiguration`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "RetryConfigurationInput".
+ */
+export interface RetryConfigurationInput {
+  retryable?: boolean;
+  max_attempts?: number;
+  backoff?: 'none' | 'linear' | 'exponential' | 'fibonacci';
+  backoff_base_ms?: number | bigint | null;
+  max_backoff_ms?: number | bigint | null;
+}
+/**
+ * EventDeclaration as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('EventDeclaration', value)` returns the full `EventDeclaration`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "EventDeclarationInput".
+ */
+export interface EventDeclarationInput {
+  name: string;
+  description: string;
+  condition?: 'success' | 'failure' | 'retryable_failure' | 'permanent_failure' | 'always';
+  /**
+   * serde_json::Value (required): a JSON Schema for the business payload.
+   */
+  schema: unknown;
+  delivery_mode?: 'durable' | 'fast' | 'broadcast';
+  publisher?: string | null;
+}
+/**
+ * EnvironmentOverride as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('EnvironmentOverride', value)` returns the full `EnvironmentOverride`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "EnvironmentOverrideInput".
+ */
+export interface EnvironmentOverrideInput {
+  steps?: StepOverrideInput[];
+}
+/**
+ * StepOverride as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('StepOverride', value)` returns the full `StepOverride`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "StepOverrideInput".
+ */
+export interface StepOverrideInput {
+  name: string;
+  handler?: HandlerOverrideInput | null;
+  timeout_seconds?: number | null;
+  retry?: RetryConfigurationInput | null;
+}
+/**
+ * HandlerOverride as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('HandlerOverride', value)` returns the full `HandlerOverride`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "HandlerOverrideInput".
+ */
+export interface HandlerOverrideInput {
+  initialization?: {
+    [k: string]: unknown;
+  } | null;
+}
+/**
+ * LifecycleConfig as written by hand (e.g. YAML): keys serde fills in (Option → None, #[serde(default)]) may be left out. `decodeParsed('LifecycleConfig', value)` returns the full `LifecycleConfig`.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "LifecycleConfigInput".
+ */
+export interface LifecycleConfigInput {
+  max_duration_minutes?: number | null;
+  max_waiting_for_dependencies_minutes?: number | null;
+  max_waiting_for_retry_minutes?: number | null;
+  max_steps_in_process_minutes?: number | null;
+  /**
+   * dlq | error | none.
+   */
+  staleness_action?: string;
+  auto_fail_on_timeout?: boolean | null;
+  auto_dlq_on_timeout?: boolean | null;
+}
