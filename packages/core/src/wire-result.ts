@@ -57,8 +57,15 @@ export function toStepExecutionResult(
   } as StepExecutionResult;
 }
 
-function orchestrationMetadata(handlerResult: StepHandlerResult): OrchestrationMetadata {
+/**
+ * Backoff hints for orchestration, or null when the handler gave none. Orchestration runs its backoff calculator
+ * only for a non-null object (queue-protocol.md §5.2), which then replaces the retry timing the template asks for
+ * with the server-wide exponential backoff; so, like the Python and napi-TS workers (and unlike Rust's factories,
+ * which always write an empty object), we write null unless there is a hint to pass on.
+ */
+function orchestrationMetadata(handlerResult: StepHandlerResult): OrchestrationMetadata | null {
   const failure = handlerResult.error;
+  if (failure?.retryAfterSeconds === undefined && failure?.backoffHint === undefined) return null;
   const headers: Record<string, string> = {};
   if (failure?.retryAfterSeconds !== undefined) {
     // The backoff calculator looks up `retry-after` case-insensitively and parses an integer number of seconds

@@ -41,7 +41,7 @@ describe('result factories', () => {
 });
 
 describe('wire results from runStep', () => {
-  it('write a success exactly as Rust success() does', async () => {
+  it('write a success in the shape of Rust success(), with no orchestration hints unless the handler gave some', async () => {
     const run = await runHandler(
       defineHandler('ok', () => success({ charge_id: 'ch_1' }, { gateway: 'stripe' })),
       { workerId: 'worker_1' },
@@ -52,7 +52,7 @@ describe('wire results from runStep', () => {
       status: 'completed',
       result: { charge_id: 'ch_1' },
       error: null,
-      orchestration_metadata: { headers: {}, error_context: null, backoff_hint: null, custom: {} },
+      orchestration_metadata: null,
       metadata: {
         handler_version: '1.0.0',
         retryable: false,
