@@ -10,7 +10,10 @@ function run(label, cmd, args) {
 }
 
 const npx = 'npx';
-if (run('typecheck', npx, ['tsc', '-b']) !== 0 || run('typecheck tests', npx, ['tsc', '-p', 'tsconfig.tests.json']) !== 0) {
+if (
+  run('typecheck', npx, ['tsc', '-b']) !== 0 ||
+  run('typecheck tests', npx, ['tsc', '-p', 'tsconfig.tests.json']) !== 0
+) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }

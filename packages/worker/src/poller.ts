@@ -91,7 +91,10 @@ export class FallbackPoller {
         // completions finishing together are read as one batch. The interval still applies once a read comes
         // back short (queue drained) — the steady state with notifications is unchanged.
         if (slots.free === 0) {
-          await Promise.race([slots.whenReleased(), sleep(delay, AbortSignal.any([stop, this.#wake.signal]))]);
+          await Promise.race([
+            slots.whenReleased(),
+            sleep(delay, AbortSignal.any([stop, this.#wake.signal])),
+          ]);
         }
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;

@@ -67,6 +67,7 @@ export class HandlerError extends Error {
     Object.defineProperty(this, BRANDS, { value: brandsOf(ctor), enumerable: false });
   }
 
+  // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` is asked about, possibly a subclass.
   static override [Symbol.hasInstance](value: unknown): boolean {
     // A user subclass without its own brand falls back to the ordinary prototype check.
     if (!Object.hasOwn(this, 'brand')) return Function.prototype[Symbol.hasInstance].call(this, value);
