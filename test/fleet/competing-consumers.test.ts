@@ -134,17 +134,21 @@ describe('scenario 2: TS and Python workers competing for one namespace', () => 
         }
         expect(step.attempts, where).toBe(2);
         const completions = step.transitions.filter((t) => t.to_state === 'enqueued_for_orchestration');
-        expect(states, where).toEqual([
-          'pending',
-          'enqueued',
-          'in_progress',
-          'in_progress',
-          ...completions.map(() => 'enqueued_for_orchestration'),
-          'complete',
-        ]);
+        // The two claims and completions interleave in either order (ours may even complete before the Rust
+        // core re-claims), but the step is dispatched once, claimed twice, completed at most twice, and ends
+        // complete exactly once.
+        expect(states.slice(0, 3), where).toEqual(['pending', 'enqueued', 'in_progress']);
+        expect(states.at(-1), where).toBe('complete');
+        const middle = states.slice(3, -1);
+        expect(new Set(middle), where).toEqual(new Set(['in_progress', 'enqueued_for_orchestration']));
+        expect(
+          middle.filter((state) => state === 'in_progress'),
+          where,
+        ).toHaveLength(1);
+        expect(completions.length, where).toBeGreaterThanOrEqual(1);
         expect(completions.length, where).toBeLessThanOrEqual(2);
         if (completions.length === 2) {
-          // one completion each: ours, then the Rust core's (which demoted ours)
+          // one completion each: ours and the Rust core's
           const by = completions.map(completedByTransition);
           expect(
             by.filter((u) => u === tsWorkerUuid),

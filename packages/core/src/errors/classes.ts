@@ -67,11 +67,13 @@ export class HandlerError extends Error {
     Object.defineProperty(this, BRANDS, { value: brandsOf(ctor), enumerable: false });
   }
 
-  // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` is asked about, possibly a subclass.
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class `instanceof` asks about, possibly a subclass.
+    // biome-ignore lint/complexity/noThisInStatic: the receiver is the point.
+    const cls: typeof HandlerError = this;
     // A user subclass without its own brand falls back to the ordinary prototype check.
-    if (!Object.hasOwn(this, 'brand')) return Function.prototype[Symbol.hasInstance].call(this, value);
-    return hasBrand(value, this.brand);
+    if (!Object.hasOwn(cls, 'brand')) return Function.prototype[Symbol.hasInstance].call(cls, value);
+    return hasBrand(value, cls.brand);
   }
 }
 
