@@ -57,6 +57,19 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Process kills, connection kills, PostgreSQL restarts and bad input under load (test/chaos). Worker
+          // processes run the built packages, hence the build step; files that restart PostgreSQL use a cluster
+          // of their own. `CHAOS_SCALE=soak` (npm run test:chaos:soak) for the long run.
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          globalSetup: [dbSetup, './test/chaos/support/build.ts'],
+          testTimeout: 180_000, // soak scenarios set their own (support/harness.ts TEST_TIMEOUT)
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'conformance',
           include: ['test/conformance/**/*.test.ts'],
           testTimeout: 60_000,

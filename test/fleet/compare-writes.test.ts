@@ -65,6 +65,12 @@ const EXPLAINED: Array<{ pattern: RegExp; why: string }> = [
     pattern: /^step \w+\.backoff_request_seconds: "integer" \| "null"$/,
     why: 'D6 orchestration-computed backoff',
   },
+  {
+    // D7: our claim metadata names the claiming worker and the step message holding its lease (worker README
+    // "Leases"); extra keys, which orchestration never reads.
+    pattern: /\(enqueued->in_progress\)\.metadata\.(lease|worker_uuid): .* \| \(absent\)$/,
+    why: 'D7 claim lease metadata',
+  },
 ];
 
 interface Run {

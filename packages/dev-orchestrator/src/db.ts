@@ -52,6 +52,10 @@ export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 /** Runs `fn` in one transaction on one pooled client; the client is always released. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client has no pool error listener: a backend killed between two statements would otherwise
+  // surface as an uncaught 'error' event instead of failing the next query (which rolls back and rethrows).
+  const onError = () => {};
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -61,6 +65,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
+    client.off('error', onError);
     client.release();
   }
 }

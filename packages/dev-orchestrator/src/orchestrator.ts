@@ -6,7 +6,12 @@ import { createPool } from './db.js';
 import { NotificationListener } from './listener.js';
 import { type ProgressEvent, ProgressTracker } from './progress.js';
 import { processResultMessage, type QueueMessage, STEP_RESULTS_QUEUE } from './result-processor.js';
-import { getTaskReadyInfo, processTaskByState, type ReadyTaskInfo } from './step-enqueuer.js';
+import {
+  findStrandedTasks,
+  getTaskReadyInfo,
+  processTaskByState,
+  type ReadyTaskInfo,
+} from './step-enqueuer.js';
 import type { StepState } from './step-state-machine.js';
 import { type CreatedTask, initializeTask, type TaskRequest } from './task-initializer.js';
 import { currentTaskState, type TaskState, TERMINAL_TASK_STATES } from './task-state-machine.js';
@@ -301,7 +306,10 @@ export class DevOrchestrator {
     }
   }
 
-  /** Upstream's periodic ready-task cycle (`tasker.get_next_ready_tasks`): retries after backoff, waiting tasks. */
+  /**
+   * Upstream's periodic ready-task cycle (`tasker.get_next_ready_tasks`): retries after backoff, waiting tasks;
+   * plus our own tasks stranded mid-operation by a lost connection.
+   */
   private async readyTaskCycle(): Promise<void> {
     if (!this.running) return;
     const ctx = this.context();
@@ -310,7 +318,7 @@ export class DevOrchestrator {
          FROM tasker.get_next_ready_tasks($1::int)`,
       [READY_TASKS_PER_CYCLE],
     );
-    for (const info of rows) {
+    for (const info of [...rows, ...(await findStrandedTasks(ctx, READY_TASKS_PER_CYCLE))]) {
       try {
         await processTaskByState(ctx, info);
       } catch (error) {

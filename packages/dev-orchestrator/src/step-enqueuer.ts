@@ -40,6 +40,26 @@ export async function getTaskReadyInfo(
   return rows[0];
 }
 
+/**
+ * Tasks this processor left in a working state (`initializing`, `enqueuing_steps`, `evaluating_results`)
+ * because the database went away mid-operation. The dev orchestrator runs one operation at a time, so when this
+ * runs none of its own tasks can legitimately be in those states; upstream leaves such tasks to its staleness
+ * detector (hours), which would stall a dev loop or a chaos test.
+ */
+export async function findStrandedTasks(ctx: OrchestrationContext, limit: number): Promise<ReadyTaskInfo[]> {
+  const { rows } = await ctx.pool.query<ReadyTaskInfo>(
+    `SELECT info.task_uuid::text, info.namespace_name::text, info.ready_steps_count::int AS ready_steps_count,
+            info.current_state::text
+       FROM tasker.task_transitions tt
+       CROSS JOIN LATERAL tasker.get_task_ready_info(tt.task_uuid) info
+      WHERE tt.most_recent = true AND tt.processor_uuid = $1::uuid
+        AND tt.to_state IN ('initializing', 'enqueuing_steps', 'evaluating_results')
+      LIMIT $2::int`,
+    [ctx.processorUuid, limit],
+  );
+  return rows;
+}
+
 export async function getTaskExecutionContext(
   ctx: OrchestrationContext,
   taskUuid: string,
@@ -81,6 +101,10 @@ export async function processTaskByState(
       return handleEvaluating(ctx, info);
     case 'waiting_for_retry':
       await transitionTask(pool, info.task_uuid, { type: 'RetryReady' }, processorUuid);
+      return handleEnqueueing(ctx, info);
+    case 'enqueuing_steps':
+      // Only reached for a task stranded mid-enqueue (connection lost, see `findStrandedTasks`): enqueueing
+      // picks the steps still ready, so the ones already sent are not sent twice.
       return handleEnqueueing(ctx, info);
     default:
       ctx.logger.warn({ task_uuid: info.task_uuid, state }, 'task in unexpected state for step enqueueing');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.js';
 import { DevOrchestrator, DuplicateTaskError, type ProgressEvent } from '../src/index.js';
 import { SqlWorker } from './sql-worker.js';
@@ -383,6 +383,47 @@ describe('DevOrchestrator plays orchestration against a SQL worker', () => {
     });
     await w.run(1, () => ({ success: true }));
     expect((await orch.waitForTask(t2.task_uuid, { timeoutMs: 10_000 })).state).toBe('complete');
+  });
+
+  it('resumes a task stranded mid-enqueue (connection lost) without sending its steps twice', async () => {
+    const w = await worker('dev_strand', template('dev_strand', 'strand', [step('s1'), step('s2', ['s1'])]));
+    const { task_uuid } = await orch.createTask({
+      namespace: 'dev_strand',
+      name: 'strand',
+      version: '1.0.0',
+      context: {},
+    });
+    // What a connection lost between "steps sent" and `StepsEnqueued` leaves behind: the task's current state is
+    // `enqueuing_steps` (owned by this orchestrator) although s1 was already sent.
+    await w.query(
+      `WITH gone AS (
+         DELETE FROM tasker.task_transitions WHERE task_uuid = $1::uuid AND most_recent AND to_state = 'steps_in_process'
+         RETURNING task_uuid)
+       UPDATE tasker.task_transitions tt SET most_recent = true FROM gone
+        WHERE tt.task_uuid = gone.task_uuid AND tt.to_state = 'enqueuing_steps'`,
+      [task_uuid],
+    );
+    // The ready-task cycle finds it and finishes the enqueue; only then is s1 run (a result arriving while the
+    // task is stranded would wait for the message's redelivery).
+    await vi.waitFor(async () => expect((await orch.getTask(task_uuid))?.state).toBe('steps_in_process'), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    const handled = await w.run(2, (s) => ({ success: true, result: { from: s.name } }));
+    expect(handled.map((s) => s.name)).toEqual(['s1', 's2']);
+    expect((await orch.waitForTask(task_uuid, { timeoutMs: 10_000 })).state).toBe('complete');
+
+    const resumed = await w.query<{ event: string }>(
+      `SELECT metadata->>'event' AS event FROM tasker.task_transitions
+        WHERE task_uuid = $1::uuid AND to_state = 'steps_in_process' ORDER BY sort_key LIMIT 1`,
+      [task_uuid],
+    );
+    expect(resumed.rows[0]!.event).toBe('StepsEnqueued([])'); // nothing re-sent
+    const sent = await w.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pgmq.a_worker_dev_strand_queue WHERE message->>'task_uuid' = $1`,
+      [task_uuid],
+    );
+    expect(sent.rows[0]!.n).toBe(2);
   });
 
   it('archives an undecodable result message instead of re-reading it forever', async () => {

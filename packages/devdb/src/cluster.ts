@@ -63,7 +63,8 @@ export function adminUrlFor(port: number): string {
   return `postgres://${DEV_DB_USER}:${DEV_DB_PASSWORD}@127.0.0.1:${port}/postgres`;
 }
 
-async function postgresOsUser(): Promise<{ uid: number; gid: number } | undefined> {
+/** As root the server runs as `postgres`: its uid/gid (undefined when not root or no such user). */
+export async function postgresOsUser(): Promise<{ uid: number; gid: number } | undefined> {
   if (!isRoot()) return undefined;
   const uid = await runCommand('id', ['-u', 'postgres']);
   const gid = await runCommand('id', ['-g', 'postgres']);

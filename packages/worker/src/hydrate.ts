@@ -15,6 +15,8 @@ import { HYDRATE_STEP } from './sql/statements.js';
  * Outcomes:
  * - `ready`: the step is `enqueued` and fully hydrated (decoded with serde's rules, so timestamps and defaults
  *   are exactly what Rust would hand over);
+ * - `claimed`: the step is `in_progress` or `enqueued_*_for_orchestration`, with its latest claim (lease
+ *   recovery decides, README "Leases");
  * - `skip`: the message can never lead to a claim (unknown task/step, step of another task, template or step
  *   definition missing, undecodable data, namespace not served, or the step is past `enqueued`). The caller
  *   archives the message (an improvement over upstream, which re-reads such messages forever, §4.4).
@@ -23,7 +25,31 @@ import { HYDRATE_STEP } from './sql/statements.js';
 
 export type Hydration =
   | { kind: 'ready'; step: TaskSequenceStep; template: TaskTemplate }
-  | { kind: 'skip'; reason: SkipReason; detail: string; state: string | null };
+  | { kind: 'skip'; reason: SkipReason; detail: string; state: string | null }
+  | Claimed;
+
+/**
+ * The step is claimed (`in_progress`) or its claim has ended (`enqueued_*_for_orchestration`, result maybe not
+ * yet sent): the caller decides from the claim's lease whether this message is that lease and whether it
+ * lapsed (README "Leases").
+ */
+export interface Claimed {
+  kind: 'claimed';
+  state: 'in_progress' | 'enqueued_for_orchestration' | 'enqueued_as_error_for_orchestration';
+  /** Age of the current state, by the database clock. */
+  stateAgeMs: number;
+  /** The latest claim (`in_progress` transition): its uuid and metadata. */
+  claimTransitionUuid: string | null;
+  claimMetadata: Record<string, unknown> | null;
+  taskUuid: string;
+  correlationId: string;
+}
+
+const CLAIMED_STATES: ReadonlySet<string> = new Set([
+  'in_progress',
+  'enqueued_for_orchestration',
+  'enqueued_as_error_for_orchestration',
+]);
 
 export const SkipReason = {
   TASK_NOT_FOUND: 'task_not_found',
@@ -66,6 +92,17 @@ export async function hydrateStep(
     );
   }
   // Claimability before decoding: a step past `enqueued` is skipped whatever its data looks like.
+  if (row.current_state !== null && CLAIMED_STATES.has(row.current_state)) {
+    return {
+      kind: 'claimed',
+      state: row.current_state as Claimed['state'],
+      stateAgeMs: row.state_age_ms ?? 0,
+      claimTransitionUuid: row.claim_transition_uuid,
+      claimMetadata: row.claim_metadata,
+      taskUuid: ids.task_uuid,
+      correlationId: String(row.task.correlation_id),
+    };
+  }
   if (row.current_state !== 'enqueued') {
     return skip(SkipReason.NOT_CLAIMABLE, `step is '${row.current_state ?? 'pending'}', not 'enqueued'`);
   }

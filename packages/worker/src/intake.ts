@@ -3,9 +3,11 @@ import type { Logger } from '@tasker-bridge/core';
 /**
  * Intake: turns the three ways a step message reaches the worker into one stream of `QueuedMessage`s for the
  * step processor (queue-protocol.md §3):
- * - a `message_with_payload` notification is processed directly, without reading the row (no visibility
- *   timeout is ever set on this path, as upstream);
- * - a signal-only notification (`message_ready`, `batch_ready`) is fetched by id;
+ * - a notification (`message_with_payload`, `message_ready`, `batch_ready`) is fetched by id with
+ *   `tasker.pgmq_read_specific_message`, which takes the message's lease (visibility timeout) first. Upstream
+ *   processes a payload without reading the row; we need the lease before the claim (README "Leases"), and
+ *   the read costs no extra round trip: it replaces the archive that followed the claim. Of several workers
+ *   notified of the same message only one gets the row, so the others skip the hydration and the failed claim;
  * - the fallback poller's rows (see `poller.ts`).
  *
  * Capacity is checked before anything is read or claimed: a message only enters when a handler slot is
@@ -24,6 +26,8 @@ export interface QueuedMessage {
   /** The pgmq message body: should be a `StepMessage`; validated by the processor. */
   body: unknown;
   method: ClaimMethod;
+  /** `performance.now()` when the read that took the lease was issued (the lease runs from there, README "Leases"). */
+  leasedAt: number;
 }
 
 /** Counting semaphore for handler slots. Reservations are synchronous so they cannot race. */
@@ -112,7 +116,7 @@ export interface IntakeOptions {
   slots: HandlerSlots;
   /** Step queue name → namespace, for the queues this worker serves. */
   queues: ReadonlyMap<string, string>;
-  /** Fetch a signal-only message by id (`tasker.pgmq_read_specific_message`); null when not visible. */
+  /** Fetch a notified message by id, taking its lease (`tasker.pgmq_read_specific_message`); null when not visible. */
   fetchMessage: (queue: string, msgId: string) => Promise<{ msgId: string; body: unknown } | null>;
   /** Processes one message; the slot reserved for it is released when the returned promise settles. */
   process: (message: QueuedMessage) => Promise<void>;
@@ -124,6 +128,8 @@ export interface IntakeOptions {
 export class StepIntake {
   readonly #options: IntakeOptions;
   readonly #inFlight = new Set<string>();
+  /** Notified ids being fetched. Kept apart from `#inFlight`: a poll that read the row first must process it. */
+  readonly #fetching = new Set<string>();
   readonly #running = new Set<Promise<void>>();
   #accepting = false;
 
@@ -154,6 +160,7 @@ export class StepIntake {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
 
+  /** Being processed by this worker (its lease is ours): a poll that sees it again must not process it twice. */
   isInFlight(queue: string, msgId: string): boolean {
     return this.#inFlight.has(`${queue}:${msgId}`);
   }
@@ -168,19 +175,10 @@ export class StepIntake {
     }
     const namespace = this.#options.queues.get(parsed.queue);
     if (namespace === undefined) return; // another queue on a shared channel: not ours (§3.2)
-    if (this.isInFlight(parsed.queue, parsed.msgId)) return;
+    const key = `${parsed.queue}:${parsed.msgId}`;
+    if (this.#inFlight.has(key) || this.#fetching.has(key)) return;
     if (this.#options.slots.tryReserve(1) === 0) {
       this.#options.onDeferred();
-      return;
-    }
-    if (parsed.kind === 'payload') {
-      this.submitReserved({
-        queue: parsed.queue,
-        namespace,
-        msgId: parsed.msgId,
-        body: parsed.message,
-        method: 'event',
-      });
       return;
     }
     void this.#fetchAndSubmit(parsed.queue, namespace, parsed.msgId);
@@ -188,8 +186,9 @@ export class StepIntake {
 
   async #fetchAndSubmit(queue: string, namespace: string, msgId: string): Promise<void> {
     const key = `${queue}:${msgId}`;
-    this.#inFlight.add(key); // hold the id while fetching so a concurrent poll does not double-process
+    this.#fetching.add(key); // one fetch per id; a concurrent poll that wins the row processes it instead
     let fetched: { msgId: string; body: unknown } | null = null;
+    const leasedAt = performance.now();
     try {
       fetched = await this.#options.fetchMessage(queue, msgId);
     } catch (error) {
@@ -198,13 +197,20 @@ export class StepIntake {
         'could not fetch notified message; the poller will pick it up',
       );
     } finally {
-      this.#inFlight.delete(key);
+      this.#fetching.delete(key);
     }
     if (fetched === null || !this.#accepting) {
       this.#options.slots.release(1);
       return;
     }
-    this.submitReserved({ queue, namespace, msgId: fetched.msgId, body: fetched.body, method: 'event' });
+    this.submitReserved({
+      queue,
+      namespace,
+      msgId: fetched.msgId,
+      body: fetched.body,
+      method: 'event',
+      leasedAt,
+    });
   }
 
   /**

@@ -190,6 +190,11 @@ export class WorkerMetrics {
     'tasker_bridge_messages_skipped_total',
     'Queue messages archived without claiming a step, by reason',
   );
+  /** Claims recovered after their lease lapsed, by kind (`worker_lost`, `result_resent`; README "Leases"). */
+  readonly stepsRecovered = new Counter(
+    'tasker_bridge_steps_recovered_total',
+    'Steps whose owner stopped renewing its lease, recovered by this worker',
+  );
   /** Domain events published (worker-specific). */
   readonly domainEventsPublished = new Counter(
     'tasker_bridge_domain_events_published_total',
@@ -208,6 +213,7 @@ export class WorkerMetrics {
       this.submissionDuration,
       this.activeExecutions,
       this.messagesSkipped,
+      this.stepsRecovered,
       this.domainEventsPublished,
     ]
       .map((m) => m.render())

@@ -114,6 +114,7 @@ export class FallbackPoller {
       // again as soon as a slot frees instead of sleeping the interval (a wake-up can arrive before the release).
       if (reserved === 0) return true;
       let rows: { msgId: string; body: unknown }[];
+      const leasedAt = performance.now();
       try {
         rows = await this.#options.read(queue, reserved);
       } catch (error) {
@@ -125,7 +126,14 @@ export class FallbackPoller {
       for (const row of rows) {
         if (this.#options.isInFlight(queue, row.msgId)) continue;
         used += 1;
-        this.#options.submitReserved({ queue, namespace, msgId: row.msgId, body: row.body, method: 'poll' });
+        this.#options.submitReserved({
+          queue,
+          namespace,
+          msgId: row.msgId,
+          body: row.body,
+          method: 'poll',
+          leasedAt,
+        });
       }
       if (reserved - used > 0) slots.release(reserved - used);
     }

@@ -13,24 +13,36 @@ import { claimStep } from './claim.js';
 import { sendCompletion, writeCompletion } from './complete.js';
 import { publishDomainEvents } from './domain-events.js';
 import { workerFailureResult } from './failure-result.js';
-import { hydrateStep } from './hydrate.js';
+import { type Claimed, hydrateStep } from './hydrate.js';
 import type { QueuedMessage } from './intake.js';
+import type { LeaseKeeper } from './lease.js';
 import type { WorkerMetrics } from './metrics.js';
-import type { Queryable } from './sql/connections.js';
+import { type Queryable, sqlState } from './sql/connections.js';
+import { leaseOf } from './transition-metadata.js';
 
 /**
- * One message, start to finish (queue-protocol.md §4): validate the body → hydrate (§4.2) → claim (§4.3) →
- * archive (§4.4) → run the handler with `runStep` under the worker's timeout and shutdown signal (§4.5; checkpoint
- * yields persisted and re-run in-process, §6.3) → completion write, then the result message (§4.6, §4.7) →
- * domain events (§6.4).
+ * One message, start to finish (queue-protocol.md §4). Every message arrives with its lease already taken (read
+ * with a visibility timeout by the poller or by id for a notification; README "Leases"): validate the body →
+ * hydrate (§4.2) → claim (§4.3, the metadata names the lease) → keep the lease alive while the handler runs with
+ * `runStep` under the worker's timeout and shutdown signal (§4.5; checkpoint yields persisted and re-run
+ * in-process, §6.3) → completion write fenced to our claim, then the result message and the archive of the step
+ * message in one statement (§4.6, §4.7; the archive moved here from §4.4) → domain events (§6.4).
+ *
+ * A message whose step is already claimed is looked at through the claim's lease:
+ * - it is not this message (or the claim has no lease: upstream's, or a stale duplicate): archived;
+ * - it is this message, so the owner stopped renewing it — if the state is at least vt/2 old (the owner had a
+ *   heartbeat due since and missed it): `in_progress` ⇒ recovered as a retryable `worker_lost` failure;
+ *   `enqueued_*_for_orchestration` ⇒ the owner died before telling orchestration: the result message is re-sent.
+ *   Younger: left alone (our read pushed its visibility timeout; the owner's next beat takes over).
  *
  * Bad input never stops the worker and never loses a step; each case gets one log line with the ids:
- * - malformed body, unknown task/step, step no longer `enqueued`, lost claim race: the message is archived
- *   (nothing can ever claim through it; upstream would re-read it forever);
- * - database errors before the claim: the message is left for redelivery;
+ * - malformed body, unknown task/step, step past `enqueued` without our lease: the message is archived (nothing
+ *   can ever claim through it; upstream would re-read it forever);
+ * - database errors before the claim, a lost claim race: the message is left (its visibility timeout decides);
  * - handler unknown / throws / hangs / cancelled: `runStep` turns it into a failure result that is reported.
  * After a claim, the step always ends in a completion: transient database errors are retried with backoff
- * until the completion is written (or until the hard stop of a shutdown).
+ * until the completion is written (or until the hard stop of a shutdown — then the lease lapses and another
+ * worker recovers the claim).
  */
 
 export interface ProcessorOptions {
@@ -41,6 +53,9 @@ export interface ProcessorOptions {
   workerId: string;
   namespaces: ReadonlySet<string>;
   handlerTimeoutMs: number;
+  /** The lease length (README "Leases"). */
+  visibilityTimeoutSeconds: number;
+  leases: LeaseKeeper;
   resultSchemaMode?: ResultSchemaMode | undefined;
   logger: Logger;
   metrics: WorkerMetrics;
@@ -59,7 +74,8 @@ export type MessageOutcome =
   | 'skipped'
   | 'left_for_redelivery'
   | 'completion_abandoned'
-  | 'not_in_progress';
+  | 'not_in_progress'
+  | 'recovered';
 
 export class StepProcessor {
   readonly #o: ProcessorOptions;
@@ -111,12 +127,16 @@ export class StepProcessor {
       await this.#archiveUnclaimable(message, hydration.reason);
       return 'skipped';
     }
+    if (hydration.kind === 'claimed') return this.#judgeClaimed(message, body, hydration, stepIds);
     const step = hydration.step;
 
-    // 3. Claim (§4.3).
+    // 3. Claim (§4.3), naming this message as the claim's lease.
     let claim: Awaited<ReturnType<typeof claimStep>>;
     try {
-      claim = await claimStep(this.#o.taskerDb, body.step_uuid);
+      claim = await claimStep(this.#o.taskerDb, body.step_uuid, {
+        workerUuid: this.#o.workerUuid,
+        lease: { queue: message.queue, msg_id: message.msgId },
+      });
     } catch (error) {
       logger.warn(
         { ...stepIds, error: (error as Error).message },
@@ -125,8 +145,10 @@ export class StepProcessor {
       return 'left_for_redelivery';
     }
     if (claim === null) {
-      logger.info({ ...stepIds }, 'step message archived: step already claimed by another worker');
-      await this.#archiveUnclaimable(message, 'claim_lost');
+      // Not archived: if the winner claimed through this very message it is the winner's lease. Otherwise it
+      // resurfaces after its visibility timeout and is archived then as a stale message.
+      logger.info({ ...stepIds }, 'step claimed by another worker meanwhile; message left to its lease');
+      this.#o.metrics.messagesSkipped.inc({ namespace: message.namespace, reason: 'claim_lost' });
       return 'skipped';
     }
     metrics.stepsClaimed.inc({ namespace: message.namespace, claim_method: message.method });
@@ -135,12 +157,15 @@ export class StepProcessor {
       claim_method: message.method,
     });
 
-    // 4. Ack = archive, right after the claim (§4.4). A failure only means the message comes back later and is
-    //    then archived as not claimable.
-    try {
-      await archiveMessage(this.#o.pgmqDb, message.queue, message.msgId);
-    } catch (error) {
-      logger.warn({ ...stepIds, error: (error as Error).message }, 'could not archive claimed step message');
+    // 4. Keep the lease (the message stays invisible) until the result is sent; the archive comes with it.
+    const leaseLost = new AbortController();
+    const lease = this.#o.leases.hold(message.queue, message.msgId, () =>
+      leaseLost.abort(new Error('lease lost: another worker recovered this step')),
+    );
+    // The beats come every vt/3; if the read that took the lease is already older than that (slow hydration or
+    // claim), renew now so the lease cannot lapse before the first beat.
+    if (performance.now() - message.leasedAt > (this.#o.visibilityTimeoutSeconds * 1000) / 3) {
+      await this.#o.leases.extendNow(message.queue, message.msgId);
     }
 
     // 5–7. Run, complete, publish.
@@ -154,19 +179,111 @@ export class StepProcessor {
     this.#o.onStepStarted?.(body.step_uuid);
     metrics.activeExecutions.add(1, { namespace: message.namespace });
     try {
-      return await this.#runClaimed(step, claim.attempts, message, stepLogger);
+      return await this.#runClaimed(step, claim, message, stepLogger, {
+        signal: AbortSignal.any([this.#o.cancelSignal, leaseLost.signal]),
+        finishing: () => lease.finishing(),
+      });
     } finally {
+      lease.release();
       metrics.activeExecutions.add(-1, { namespace: message.namespace });
       this.#o.onStepFinished?.(body.step_uuid);
     }
   }
 
+  /**
+   * A message whose step is claimed or whose claim has ended but may not have been reported (README "Leases").
+   * Only worker-owned transitions are written, fenced to the claim observed.
+   */
+  async #judgeClaimed(
+    message: QueuedMessage,
+    body: StepMessage,
+    claimed: Claimed,
+    stepIds: Record<string, unknown>,
+  ): Promise<MessageOutcome> {
+    const { logger, metrics } = this.#o;
+    const lease = leaseOf(claimed.claimMetadata);
+    if (lease === null || lease.queue !== message.queue || lease.msg_id !== message.msgId) {
+      logger.warn(
+        { ...stepIds, reason: 'not_claimable', state: claimed.state },
+        `step message archived without claim: step is '${claimed.state}', claimed through ${
+          lease === null ? 'a message acked at claim time' : `message ${lease.msg_id}`
+        }`,
+      );
+      await this.#archiveUnclaimable(message, 'not_claimable');
+      return 'skipped';
+    }
+    // Our read pushed the message's visibility timeout; if the owner is alive its next beat keeps it hidden.
+    const minAgeMs = (this.#o.visibilityTimeoutSeconds * 1000) / 2;
+    if (claimed.stateAgeMs < minAgeMs) {
+      logger.debug(
+        { ...stepIds, state: claimed.state, state_age_ms: Math.round(claimed.stateAgeMs) },
+        'leased step message visible, but the claim is too recent to call its owner lost; left to its lease',
+      );
+      return 'left_for_redelivery';
+    }
+    const lostWorker =
+      typeof claimed.claimMetadata?.worker_uuid === 'string' ? claimed.claimMetadata.worker_uuid : null;
+    const stepMessage = {
+      task_uuid: claimed.taskUuid,
+      step_uuid: body.step_uuid,
+      correlation_id: claimed.correlationId,
+    };
+    const facts = {
+      ...stepIds,
+      state: claimed.state,
+      lost_worker_uuid: lostWorker,
+      lease_age_ms: Math.round(claimed.stateAgeMs),
+    };
+    const kind = claimed.state === 'in_progress' ? 'worker_lost' : 'result_resent';
+    try {
+      if (kind === 'worker_lost') {
+        const result = workerFailureResult({
+          stepUuid: body.step_uuid,
+          message: `Worker ${lostWorker ?? '(unknown)'} lost its claim: it stopped renewing the lease on step message ${message.msgId} (process killed, partitioned or stalled); reported by worker ${this.#o.workerUuid}`,
+          errorType: 'worker_lost',
+          retryable: true,
+          workerId: this.#o.workerId,
+          context: { lost_worker_uuid: lostWorker, lease_msg_id: message.msgId },
+        });
+        const written = await writeCompletion(this.#o.taskerDb, {
+          stepUuid: body.step_uuid,
+          claimTransitionUuid: claimed.claimTransitionUuid as string,
+          result,
+          workerUuid: this.#o.workerUuid,
+          correlationId: claimed.correlationId,
+        });
+        if (written.kind !== 'written') {
+          logger.debug({ ...facts, now: written.state }, 'abandoned claim already finished by someone else');
+          return 'skipped';
+        }
+      }
+      // `result_resent`: the owner committed its completion but died before telling orchestration.
+      await sendCompletion(this.#o.pgmqDb, stepMessage, { queue: message.queue, msgId: message.msgId });
+      metrics.stepsRecovered.inc({ namespace: message.namespace, kind });
+      logger.warn(
+        facts,
+        kind === 'worker_lost'
+          ? 'abandoned claim recovered: its worker stopped renewing the lease; reported as a retryable worker_lost failure'
+          : 'result message re-sent: the step was completed but its worker stopped before telling orchestration',
+      );
+      return 'recovered';
+    } catch (error) {
+      logger.warn(
+        { ...facts, error: (error as Error).message },
+        'lease recovery failed; message left for redelivery',
+      );
+      return 'left_for_redelivery';
+    }
+  }
+
   async #runClaimed(
     hydrated: TaskSequenceStep,
-    attempts: number,
+    claim: { transitionUuid: string; attempts: number },
     message: QueuedMessage,
     logger: Logger,
+    lease: { signal: AbortSignal; finishing: () => void },
   ): Promise<MessageOutcome> {
+    const attempts = claim.attempts;
     const { metrics } = this.#o;
     const started = performance.now();
     const startedAt = new Date();
@@ -179,7 +296,7 @@ export class StepProcessor {
       const outcome = await runStep({
         registry: this.#o.registry,
         step,
-        signal: this.#o.cancelSignal,
+        signal: lease.signal,
         logger,
         workerId: this.#o.workerId,
         timeoutMs: this.#o.handlerTimeoutMs,
@@ -219,7 +336,8 @@ export class StepProcessor {
         error_type: result.metadata?.error_type ?? 'unknown',
       });
 
-    const outcome = await this.#complete(step, result, logger, durationMs);
+    lease.finishing();
+    const outcome = await this.#complete(step, result, claim.transitionUuid, message, logger, durationMs);
     if (outcome === 'completed') {
       const report = await publishDomainEvents(this.#o.pgmqDb, {
         step,
@@ -237,30 +355,68 @@ export class StepProcessor {
   /** Completion write, then the message, each retried on transient errors until done or hard stop. */
   async #complete(
     step: TaskSequenceStep,
-    result: StepExecutionResult,
+    handlerResult: StepExecutionResult,
+    claimTransitionUuid: string,
+    message: QueuedMessage,
     logger: Logger,
     durationMs: number,
   ): Promise<MessageOutcome> {
+    let result = handlerResult;
     const stepUuid = step.workflow_step.workflow_step_uuid;
     const correlationId = step.task.task.correlation_id;
     const submitStarted = performance.now();
-    const written = await this.#retry(logger, 'completion write', () =>
-      writeCompletion(this.#o.taskerDb, { stepUuid, result, workerUuid: this.#o.workerUuid, correlationId }),
-    );
+    const write = (r: StepExecutionResult) =>
+      this.#retry(logger, 'completion write', () =>
+        writeCompletion(this.#o.taskerDb, {
+          stepUuid,
+          claimTransitionUuid,
+          result: r,
+          workerUuid: this.#o.workerUuid,
+          correlationId,
+        }),
+      );
+    let written: Awaited<ReturnType<typeof write>>;
+    try {
+      written = await write(result);
+    } catch (error) {
+      // The database refuses this result itself (e.g. a `\u0000` in a string, a document past jsonb's limits):
+      // retrying cannot help, and the step must not stay in_progress. Report a permanent failure instead.
+      logger.error(
+        { error: (error as Error).message, code: sqlState(error) },
+        'step result rejected by the database; reported as a permanent result_not_storable failure',
+      );
+      result = workerFailureResult({
+        stepUuid,
+        message: `Handler result could not be stored: ${(error as Error).message}`,
+        errorType: 'result_not_storable',
+        retryable: false,
+        workerId: this.#o.workerId,
+      });
+      written = await write(result);
+    }
     if (written === undefined) return 'completion_abandoned';
     if (written.kind === 'not_in_progress') {
-      logger.error(
-        { state: written.state, success: result.success },
-        'step result dropped: the step is no longer in_progress (moved by an operator or orchestration)',
-      );
+      if (written.recoveredBy !== null) {
+        // At-least-once: our lease lapsed (stall, partition, outage longer than the vt) and another worker
+        // reported the claim as lost; orchestration retries the step, so this result must not count.
+        logger.warn(
+          { state: written.state, success: result.success, recovered_by: written.recoveredBy },
+          'step result discarded: this worker lost its lease and another worker recovered the claim (the step runs again)',
+        );
+      } else {
+        logger.error(
+          { state: written.state, success: result.success },
+          'step result dropped: the step is no longer in_progress (moved by an operator or orchestration)',
+        );
+      }
       return 'not_in_progress';
     }
     const sent = await this.#retry(logger, 'result message', () =>
-      sendCompletion(this.#o.pgmqDb, {
-        task_uuid: step.task.task.task_uuid,
-        step_uuid: stepUuid,
-        correlation_id: correlationId,
-      }),
+      sendCompletion(
+        this.#o.pgmqDb,
+        { task_uuid: step.task.task.task_uuid, step_uuid: stepUuid, correlation_id: correlationId },
+        { queue: message.queue, msgId: message.msgId },
+      ),
     );
     if (sent === undefined) return 'completion_abandoned';
     this.#o.metrics.resultsSubmitted.inc({ result_type: 'completion' });
@@ -276,15 +432,17 @@ export class StepProcessor {
     return 'completed';
   }
 
+  /** Retries transient failures; errors the database raises about the data itself are thrown (not retried). */
   async #retry<T>(logger: Logger, what: string, work: () => Promise<T>): Promise<T | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await work();
       } catch (error) {
+        if (isDataError(error)) throw error;
         if (this.#o.hardStopSignal.aborted) {
           logger.error(
             { error: (error as Error).message },
-            `${what} abandoned at shutdown: the step stays in_progress until staleness detection`,
+            `${what} abandoned at shutdown: the step's lease lapses and another worker finishes the report`,
           );
           return undefined;
         }
@@ -309,4 +467,10 @@ export class StepProcessor {
       );
     }
   }
+}
+
+/** SQLSTATE classes 22 (data exception) and 54 (program limit exceeded): the statement can never succeed. */
+function isDataError(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== undefined && (code.startsWith('22') || code.startsWith('54'));
 }

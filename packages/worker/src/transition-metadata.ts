@@ -18,6 +18,15 @@ export const StepEventType = {
 export interface ClaimMetadata {
   event: string;
   timestamp: string;
+  /** Ours, not upstream's: the claiming worker and the step message holding the claim's lease (README "Leases"). */
+  worker_uuid?: string;
+  lease?: Lease;
+}
+
+/** The step message whose visibility timeout is a claim's lease. */
+export interface Lease {
+  queue: string;
+  msg_id: string;
 }
 
 export interface CompletionMetadata {
@@ -27,8 +36,28 @@ export interface CompletionMetadata {
   correlation_id: string;
 }
 
-export function claimMetadata(now: () => string = rfc3339Now): ClaimMetadata {
-  return { event: JSON.stringify({ type: StepEventType.START }), timestamp: now() };
+export function claimMetadata(
+  now: () => string = rfc3339Now,
+  owner?: { workerUuid: string; lease: Lease },
+): ClaimMetadata {
+  const base = { event: JSON.stringify({ type: StepEventType.START }), timestamp: now() };
+  return owner === undefined
+    ? base
+    : {
+        ...base,
+        worker_uuid: owner.workerUuid,
+        lease: { queue: owner.lease.queue, msg_id: owner.lease.msg_id },
+      };
+}
+
+/** The lease recorded in a claim's metadata, if it is one of ours. */
+export function leaseOf(metadata: Record<string, unknown> | null | undefined): Lease | null {
+  const lease = metadata?.lease as Record<string, unknown> | undefined;
+  if (typeof lease !== 'object' || lease === null) return null;
+  const { queue, msg_id: msgId } = lease;
+  return typeof queue === 'string' && (typeof msgId === 'string' || typeof msgId === 'number')
+    ? { queue, msg_id: String(msgId) }
+    : null;
 }
 
 export function completionMetadata(

@@ -12,6 +12,7 @@ import {
 } from './config.js';
 import { type HealthCheck, HealthServer, type ReadinessReport } from './health-server.js';
 import { HandlerSlots, StepIntake } from './intake.js';
+import { LeaseKeeper } from './lease.js';
 import { NotificationListener } from './listener.js';
 import { createDefaultLogger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
@@ -55,6 +56,7 @@ export class TaskerWorker {
   #intake: StepIntake | null = null;
   #poller: FallbackPoller | null = null;
   #listener: NotificationListener | null = null;
+  #leases: LeaseKeeper | null = null;
   #health: HealthServer | null = null;
   #healthAddress: AddressInfo | null = null;
   #removeSignalHandlers: (() => void) | null = null;
@@ -125,6 +127,7 @@ export class TaskerWorker {
       await this.#createQueues();
       this.#wire(config);
       this.#intake?.open();
+      this.#leases?.start();
       if (this.#listener) await this.#listener.start();
       this.#poller?.start();
       if (config.health) {
@@ -242,6 +245,12 @@ export class TaskerWorker {
     const queues = new Map(this.#namespaces.map((ns) => [stepQueueName(ns), ns]));
     const slots = new HandlerSlots(config.concurrency);
     this.#slots = slots;
+    const leases = new LeaseKeeper({
+      db: pgmqPool,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      logger: this.#logger,
+    });
+    this.#leases = leases;
     const processor = new StepProcessor({
       taskerDb: taskerPool,
       pgmqDb: pgmqPool,
@@ -250,6 +259,8 @@ export class TaskerWorker {
       workerId: this.workerId,
       namespaces: new Set(this.#namespaces),
       handlerTimeoutMs: config.handlerTimeoutMs,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      leases,
       resultSchemaMode: this.#options.resultSchemaMode,
       logger: this.#logger,
       metrics: this.metrics,
@@ -431,7 +442,7 @@ export class TaskerWorker {
         if (!finished) {
           this.#logger.error(
             { step_uuids: [...this.#runningSteps] },
-            'completions did not finish in time; giving up (steps stay in_progress until staleness detection)',
+            'completions did not finish in time; giving up (their leases lapse and another worker recovers them)',
           );
           this.#hardStop.abort();
           await drained;
@@ -445,6 +456,7 @@ export class TaskerWorker {
     this.#intake?.close();
     await this.#listener?.stop().catch(() => {});
     await this.#poller?.stop().catch(() => {});
+    await this.#leases?.stop().catch(() => {});
     await this.#health?.close().catch(() => {});
     this.#health = null;
     this.#removeSignalHandlers?.();

@@ -216,7 +216,8 @@ describe('claimed steps whose handler is missing or misbehaves are reported, nev
       return s.state === 'enqueued_as_error_for_orchestration' ? s : null;
     });
     expect(step.in_process).toBe(false);
-    expect((await rows.queueMessage(QUEUE, msgId)).archived).not.toBeNull();
+    // The step message is the claim's lease: archived with the result message, right after the completion.
+    await archived(msgId);
     const results = await rows.messages('orchestration_step_results');
     expect(results.some((m) => m.message.step_uuid === stepUuid)).toBe(true);
     return { step, stepUuid };

@@ -171,7 +171,10 @@ describe('claim → execute → complete', () => {
       ['in_progress', 'enqueued_for_orchestration', 4, true],
     ]);
     const claim = transitions[2]!.metadata;
-    expect(Object.keys(claim).sort()).toEqual(['event', 'timestamp']);
+    // Upstream's {event, timestamp} plus ours: the claiming worker and the lease message (README "Leases").
+    expect(Object.keys(claim).sort()).toEqual(['event', 'lease', 'timestamp', 'worker_uuid']);
+    expect(claim.worker_uuid).toBe(worker.workerUuid);
+    expect(claim.lease).toEqual({ queue: 'worker_happy_queue', msg_id: msgId });
     expect(claim.event).toBe('{"type":"Start"}');
     expect(claim.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,9}\+00:00$/);
     const completion = transitions[3]!.metadata;
@@ -194,11 +197,12 @@ describe('claim → execute → complete', () => {
       { worker_uuid: worker.workerUuid, correlation_id: task.correlation_id, success: true },
     ]);
 
-    // The step message was archived (ack) and the result message sent to orchestration.
-    expect(await rows.queueMessage('worker_happy_queue', msgId)).toMatchObject({
-      live: null,
-      archived: { read_ct: 0 },
+    // The step message (read once by id for its lease) was archived with the result message to orchestration.
+    const ack = await eventually(async () => {
+      const m = await rows.queueMessage('worker_happy_queue', msgId);
+      return m.archived ? m : null;
     });
+    expect(ack).toMatchObject({ live: null, archived: { read_ct: 1 } });
     const results = await rows.messages('orchestration_step_results');
     expect(results.map((m) => m.message)).toContainEqual({
       task_uuid: task.task_uuid,
@@ -282,7 +286,7 @@ describe('claim → execute → complete', () => {
     expect((await rows.step(t2.steps.two!)).state).toBe('enqueued');
     release();
     await eventually(async () => (await rows.step(t2.steps.two!)).state === 'enqueued_for_orchestration');
-    expect((await rows.queueMessage('worker_poll_queue', m1)).archived).not.toBeNull();
+    await eventually(async () => (await rows.queueMessage('worker_poll_queue', m1)).archived);
     expect(worker.metrics.stepsClaimed.get({ namespace: 'poll', claim_method: 'poll' })).toBe(2);
   });
 
@@ -448,6 +452,7 @@ describe('claim → execute → complete', () => {
       },
     });
     expect(published.event_id).toMatch(UUID);
+    await eventually(async () => events.length > 0, { what: 'the in-process broadcast' }); // after the send
     expect(events).toHaveLength(1); // broadcast also goes in-process
   });
 });

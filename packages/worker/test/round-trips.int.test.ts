@@ -7,7 +7,9 @@ import { eventually, ProtocolRows, recordingLogger, template } from './fixtures/
 
 /**
  * Measures the SQL round trips per step (README "Round trips"): every query the worker issues between the
- * orchestration-side send and the result message, through a counting pool.
+ * orchestration-side send and the result message, through a counting pool. A step shorter than a third of the
+ * visibility timeout costs no lease heartbeat; a longer one costs one `set_vt` per vt/3 per queue, shared by
+ * every step in flight.
  */
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -21,7 +23,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-it('a step from a payload notification costs 5 round trips: hydrate, claim, archive, complete, send', async () => {
+it('a step from a payload notification costs 5 round trips: lease read, hydrate, claim, complete, send + archive', async () => {
   const pool = new pg.Pool({ connectionString: db.url, options: TASKER_SESSION_OPTIONS, max: 4 });
   pool.on('error', () => {});
   const issued: string[] = [];
@@ -61,11 +63,11 @@ it('a step from a payload notification costs 5 round trips: hydrate, claim, arch
     await eventually(async () => (await rows.messages('orchestration_step_results')).length === 1);
     const perStep = issued.filter((q) => q !== 'SELECT 1 AS ok');
     expect(perStep.map((q) => q.slice(0, 60))).toHaveLength(5);
-    expect(perStep[0]).toMatch(/^WITH ids AS/); // hydrate
-    expect(perStep[1]).toMatch(/to_state = 'enqueued'/); // claim
-    expect(perStep[2]).toMatch(/pgmq\.archive/);
-    expect(perStep[3]).toMatch(/to_state = 'in_progress'/); // completion
-    expect(perStep[4]).toMatch(/pgmq_send_with_notify/);
+    expect(perStep[0]).toMatch(/pgmq_read_specific_message/); // the lease (visibility timeout) first
+    expect(perStep[1]).toMatch(/^WITH ids AS/); // hydrate
+    expect(perStep[2]).toMatch(/to_state = 'enqueued'/); // claim, naming the lease
+    expect(perStep[3]).toMatch(/workflow_step_transition_uuid = \$5::uuid/); // completion fenced to our claim
+    expect(perStep[4]).toMatch(/pgmq_send_with_notify.*pgmq\.archive/); // result message + ack, one statement
   } finally {
     await worker.stop({ graceMs: 0 });
     await pool.end();

@@ -1,7 +1,7 @@
 // Child process: the PostgreSQL floor. The per-step statements of our worker, issued by a minimal loop with no
 // framework around them: `concurrency` loops, each with its own connection, each doing
-//   read (pgmq.read, batch `batch`) → per message: [hydrate] → claim transition → archive → result write →
-//   result message
+//   read (pgmq.read with the lease's visibility timeout, batch `batch`) → per message: [hydrate] → claim
+//   transition → result write (fenced to the claim) → result message + archive (one statement)
 // with the exact SQL texts of packages/worker/src/sql/statements.ts (imported, so the floor follows the worker).
 // Env: BENCH_DB_URL, BENCH_CONCURRENCY, BENCH_STEPS (stop after this many), BENCH_BATCH (default 10),
 // BENCH_HYDRATE=1 to include the hydration read. Prints `BENCH_READY`, starts on SIGUSR1, prints
@@ -10,12 +10,11 @@
 import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
 import pg from 'pg';
 import {
-  ARCHIVE_MESSAGE,
   CLAIM_STEP,
-  COMPLETE_STEP,
+  COMPLETE_CLAIM,
   HYDRATE_STEP,
   READ_MESSAGES,
-  SEND_WITH_NOTIFY,
+  SEND_RESULT_AND_ARCHIVE,
 } from '../../../packages/worker/src/sql/statements.js';
 import {
   claimMetadata,
@@ -60,11 +59,11 @@ async function loop(db: pg.Client): Promise<void> {
     }[]) {
       const m = row.message;
       if (hydrate) await db.query({ text: HYDRATE_STEP.text, values: [m.task_uuid, m.step_uuid] });
-      await db.query({
+      const lease = { workerUuid, lease: { queue: BENCH_QUEUE, msg_id: row.msg_id } };
+      const claim = await db.query<{ workflow_step_transition_uuid: string }>({
         text: CLAIM_STEP.text,
-        values: [m.step_uuid, JSON.stringify(claimMetadata()), naiveUtcNow()],
+        values: [m.step_uuid, JSON.stringify(claimMetadata(undefined, lease)), naiveUtcNow()],
       });
-      await db.query({ text: ARCHIVE_MESSAGE.text, values: [BENCH_QUEUE, row.msg_id] });
       const result = {
         step_uuid: m.step_uuid,
         success: true,
@@ -78,16 +77,17 @@ async function loop(db: pg.Client): Promise<void> {
         },
       };
       await db.query({
-        text: COMPLETE_STEP.text,
+        text: COMPLETE_CLAIM.text,
         values: [
           m.step_uuid,
           'enqueued_for_orchestration',
           JSON.stringify(completionMetadata(result as never, workerUuid, m.correlation_id)),
           JSON.stringify(result),
+          claim.rows[0]?.workflow_step_transition_uuid,
         ],
       });
       await db.query({
-        text: SEND_WITH_NOTIFY.text,
+        text: SEND_RESULT_AND_ARCHIVE.text,
         values: [
           RESULTS_QUEUE,
           JSON.stringify({
@@ -95,7 +95,8 @@ async function loop(db: pg.Client): Promise<void> {
             step_uuid: m.step_uuid,
             correlation_id: m.correlation_id,
           }),
-          0,
+          BENCH_QUEUE,
+          row.msg_id,
         ],
       });
       done += 1;

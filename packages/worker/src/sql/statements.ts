@@ -92,7 +92,9 @@ export const READ_MESSAGES = statement<QueueMessageRow>(
 );
 
 /**
- * Signal-only notification (§3.4): fetch one message by id; zero rows = missing, archived or invisible.
+ * Notification (§3.4): fetch one message by id, taking its lease (visibility timeout) before anything else is
+ * done with it; zero rows = missing, archived or invisible (another worker holds it). Used for signal-only AND
+ * payload notifications (README "Leases": every claim is made under a lease).
  * $1 queue, $2 msg_id, $3 visibility timeout seconds.
  */
 export const READ_SPECIFIC_MESSAGE = statement<QueueMessageRow>(
@@ -101,7 +103,7 @@ export const READ_SPECIFIC_MESSAGE = statement<QueueMessageRow>(
      FROM tasker.pgmq_read_specific_message($1::text, $2::bigint, $3::integer)`,
 );
 
-/** Ack = archive, never delete (§4.4). $1 queue, $2 msg_id. */
+/** Ack = archive, never delete (§4.4): for messages that can never lead to a claim. $1 queue, $2 msg_id. */
 export const ARCHIVE_MESSAGE = statement<{ archived: boolean }>(
   'archive_message',
   'SELECT pgmq.archive($1::text, $2::bigint) AS archived',
@@ -126,6 +128,11 @@ export interface HydrationRow {
   step_task_uuid: string | null;
   /** `to_state` of the most recent transition; null = no transition (state `pending`, §4.3-1). */
   current_state: string | null;
+  /** Age of the most recent transition in ms, by the database clock (lease recovery, README "Leases"). */
+  state_age_ms: number | null;
+  /** The latest `in_progress` transition (the current or last claim): its uuid and metadata (our lease). */
+  claim_transition_uuid: string | null;
+  claim_metadata: Record<string, unknown> | null;
   /** `[[step_name, results], …]` ordered by distance, workflow_step_uuid; null when the step is not claimable. */
   dependencies: [string, unknown][] | null;
 }
@@ -137,7 +144,9 @@ export interface HydrationRow {
  * - the template from `named_tasks.configuration` (joined by `named_task_uuid`, equivalent to upstream's
  *   lookup by namespace name + task name + version through the unique constraint);
  * - `WorkflowStepWithName::find_by_id` with `template_step_name = COALESCE(inputs->>'__template_step_name', name)`;
- * - the current state (most recent transition);
+ * - the current state (most recent transition) and its age by the database clock, and — when the step is
+ *   `in_progress` or `enqueued_*_for_orchestration` — the latest claim transition (its metadata names the lease
+ *   message, see `CLAIM_STEP`), so a worker that reads a message whose lease lapsed can recover the step;
  * - `get_step_transitive_dependencies` rows with `processed AND results IS NOT NULL`, only when the step is
  *   claimable (otherwise the worker archives the message and the walk would be wasted).
  * $1 task_uuid, $2 step_uuid.
@@ -169,6 +178,9 @@ export const HYDRATE_STEP = statement<HydrationRow>(
        'created_at', ws.created_at, 'updated_at', ws.updated_at) END AS workflow_step,
      ws.task_uuid::text AS step_task_uuid,
      cur.to_state AS current_state,
+     (EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC') - cur.created_at)) * 1000)::float8 AS state_age_ms,
+     cl.workflow_step_transition_uuid::text AS claim_transition_uuid,
+     cl.metadata AS claim_metadata,
      CASE WHEN ws.workflow_step_uuid IS NOT NULL AND cur.to_state = 'enqueued' THEN (
        SELECT COALESCE(jsonb_agg(jsonb_build_array(d.step_name, d.results) ORDER BY d.distance, d.workflow_step_uuid),
                        '[]'::jsonb)
@@ -181,10 +193,16 @@ export const HYDRATE_STEP = statement<HydrationRow>(
    LEFT JOIN tasker.workflow_steps ws ON ws.workflow_step_uuid = ids.step_uuid
    LEFT JOIN tasker.named_steps ns ON ns.named_step_uuid = ws.named_step_uuid
    LEFT JOIN LATERAL (
-     SELECT tr.to_state FROM tasker.workflow_step_transitions tr
+     SELECT tr.to_state, tr.created_at FROM tasker.workflow_step_transitions tr
       WHERE tr.workflow_step_uuid = ids.step_uuid AND tr.most_recent = true
       ORDER BY tr.sort_key DESC LIMIT 1
-   ) cur ON true`,
+   ) cur ON true
+   LEFT JOIN LATERAL (
+     SELECT tr.workflow_step_transition_uuid, tr.metadata FROM tasker.workflow_step_transitions tr
+      WHERE tr.workflow_step_uuid = ids.step_uuid AND tr.to_state = 'in_progress'
+        AND cur.to_state IN ('in_progress', 'enqueued_for_orchestration', 'enqueued_as_error_for_orchestration')
+      ORDER BY tr.sort_key DESC LIMIT 1
+   ) cl ON true`,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -203,6 +221,9 @@ export const HYDRATE_STEP = statement<HydrationRow>(
  * to_state = 'enqueued'`, finds nothing and inserts nothing (zero rows = not claimed). A unique violation, if
  * it ever surfaces, also means "not claimed". The INSERT reads the UPDATE's output, so the old row is always
  * demoted before the new one is inserted.
+ * The metadata is upstream's `{event, timestamp}` plus two keys of ours (extra keys are ignored by every reader):
+ * `worker_uuid` and `lease` = `{queue, msg_id}`, the step message whose visibility timeout is the claim's lease
+ * (README "Leases").
  * $1 step_uuid, $2 transition metadata, $3 last_attempted_at (client clock, naive UTC, as Rust).
  */
 export const CLAIM_STEP = statement<{ workflow_step_transition_uuid: string; attempts: number }>(
@@ -260,18 +281,24 @@ export const PERSIST_CHECKPOINT = statement<{ checkpoint: unknown }>(
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * `in_progress → enqueued_for_orchestration | enqueued_as_error_for_orchestration` with metadata
- * `{event, timestamp, worker_uuid, correlation_id}` (fires the audit trigger exactly like upstream), and in the
- * same transaction `in_process = false, results = $4` (upstream's post-transition action, run right after the
- * commit). Zero rows = the step was not `in_progress` any more (upstream: `InvalidTransition`, nothing written).
- * $1 step_uuid, $2 to_state, $3 metadata, $4 StepExecutionResult JSON.
+ * The completion of one claim: `in_progress → enqueued_for_orchestration | enqueued_as_error_for_orchestration`
+ * with metadata `{event, timestamp, worker_uuid, correlation_id}` (fires the audit trigger exactly like upstream),
+ * and in the same transaction `in_process = false, results = $4` (upstream's post-transition action, run right
+ * after the commit). The demoted `in_progress` row must be the claim this worker made ($5 = its
+ * `workflow_step_transition_uuid`), a fencing token: a worker that lost its lease (README "Leases") cannot
+ * complete the NEXT attempt's claim with a stale result. The same statement writes a lease recovery (`in_progress
+ * → enqueued_as_error_for_orchestration` with a `worker_lost` failure) fenced to the abandoned claim the recovering
+ * worker observed, so two recoverers, or a recoverer and a late owner, cannot both write: the second finds no
+ * `most_recent` claim row. Zero rows = nothing written (upstream: `InvalidTransition`).
+ * $1 step_uuid, $2 to_state, $3 metadata, $4 StepExecutionResult JSON, $5 claim transition uuid.
  */
-export const COMPLETE_STEP = statement<{ workflow_step_transition_uuid: string }>(
-  'complete_step',
+export const COMPLETE_CLAIM = statement<{ workflow_step_transition_uuid: string }>(
+  'complete_claim',
   `WITH prior AS (
      UPDATE tasker.workflow_step_transitions
         SET most_recent = false, updated_at = NOW()
       WHERE workflow_step_uuid = $1::uuid AND most_recent = true AND to_state = 'in_progress'
+        AND workflow_step_transition_uuid = $5::uuid
      RETURNING workflow_step_uuid
    ), completed AS (
      INSERT INTO tasker.workflow_step_transitions
@@ -293,14 +320,29 @@ export const COMPLETE_STEP = statement<{ workflow_step_transition_uuid: string }
 );
 
 /**
- * Current state of a step (§4.3-1), used only to decide what an empty `COMPLETE_STEP` means after a lost
- * connection (did our own earlier attempt commit?). $1 step_uuid.
+ * What became of a claim, used only when `COMPLETE_CLAIM` wrote nothing: the transition right after the claim
+ * (sort_key + 1) — our own completion whose COMMIT reply was lost, or another worker's lease recovery — and the
+ * step's current state. $1 step_uuid, $2 claim transition uuid.
  */
-export const CURRENT_STEP_STATE = statement<{ to_state: string; metadata: Record<string, unknown> | null }>(
-  'current_step_state',
-  `SELECT to_state, metadata FROM tasker.workflow_step_transitions
-    WHERE workflow_step_uuid = $1::uuid AND most_recent = true
-    ORDER BY sort_key DESC LIMIT 1`,
+export const CLAIM_SUCCESSOR = statement<{
+  current_state: string | null;
+  next_state: string | null;
+  next_metadata: Record<string, unknown> | null;
+}>(
+  'claim_successor',
+  `SELECT
+     (SELECT to_state FROM tasker.workflow_step_transitions
+       WHERE workflow_step_uuid = $1::uuid AND most_recent = true ORDER BY sort_key DESC LIMIT 1) AS current_state,
+     nxt.to_state AS next_state,
+     nxt.metadata AS next_metadata
+   FROM (SELECT 1) one
+   LEFT JOIN LATERAL (
+     SELECT n.to_state, n.metadata FROM tasker.workflow_step_transitions c
+       JOIN tasker.workflow_step_transitions n
+         ON n.workflow_step_uuid = c.workflow_step_uuid AND n.sort_key = c.sort_key + 1
+      WHERE c.workflow_step_transition_uuid = $2::uuid AND c.workflow_step_uuid = $1::uuid
+      LIMIT 1
+   ) nxt ON true`,
 );
 
 /**
@@ -311,6 +353,32 @@ export const CURRENT_STEP_STATE = statement<{ to_state: string; metadata: Record
 export const SEND_WITH_NOTIFY = statement<{ msg_id: string }>(
   'send_with_notify',
   'SELECT tasker.pgmq_send_with_notify($1::text, $2::jsonb, $3::integer)::text AS msg_id',
+);
+
+/**
+ * The result message and the ack of the step message in ONE statement (one transaction on the pgmq database):
+ * `pgmq_send_with_notify('orchestration_step_results', StepMessage, 0)` + `pgmq.archive(step queue, msg_id)`.
+ * The step message is the claim's lease (README "Leases"): it is archived only once orchestration has been told,
+ * so a worker that dies anywhere before this statement leaves a message that resurfaces when its lease lapses,
+ * and the next reader finishes the job (recover the claim, or re-send the result). Both queues live on the
+ * pgmq database, so "sent" and "archived" commit together. $1 results queue, $2 StepMessage, $3 step queue,
+ * $4 step msg_id.
+ */
+export const SEND_RESULT_AND_ARCHIVE = statement<{ msg_id: string; archived: boolean }>(
+  'send_result_and_archive',
+  `SELECT tasker.pgmq_send_with_notify($1::text, $2::jsonb, 0)::text AS msg_id,
+          pgmq.archive($3::text, $4::bigint) AS archived`,
+);
+
+/**
+ * Lease heartbeat: push the visibility timeout of every in-flight step message of one queue to now + vt
+ * (pgmq 1.11's array form of `set_vt`: one statement per queue per beat). Messages missing from the result were
+ * archived by someone else — another worker recovered the claim after the lease lapsed.
+ * $1 queue, $2 msg_ids, $3 vt seconds.
+ */
+export const EXTEND_LEASES = statement<{ msg_id: string }>(
+  'extend_leases',
+  'SELECT msg_id::text AS msg_id FROM pgmq.set_vt($1::text, $2::bigint[], $3::integer)',
 );
 
 /** Health: the database answers. */

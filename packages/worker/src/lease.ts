@@ -1,0 +1,150 @@
+import type { Logger } from '@tasker-bridge/core';
+import { sleep } from './backoff.js';
+import { type Queryable, run } from './sql/connections.js';
+import { EXTEND_LEASES } from './sql/statements.js';
+
+/**
+ * Claim leases (README "Leases"; upstream has none, queue-protocol.md §4.5, §6.5). The step message's pgmq
+ * visibility timeout is the lease on a claim: the message is read with a visibility timeout before the claim,
+ * kept (not archived) while the step runs, and archived together with the result message. This keeper pushes
+ * the visibility timeout of every held message to now + vt every vt/3 — one `pgmq.set_vt(queue, msg_ids[], vt)`
+ * per queue per beat — so a message only becomes visible again when its owner stopped beating (killed,
+ * partitioned or stalled for longer than about 2/3 of vt). Whoever reads it then recovers the claim
+ * (`process-step.ts`).
+ *
+ * A held message missing from a beat's result was archived by another worker that recovered the claim: the
+ * lease is lost, `onLost` fires (the step's handler is cancelled; its late completion is fenced out anyway).
+ */
+
+export interface LeaseHandle {
+  /** The completion is being written: a missing message no longer means the lease was lost. */
+  finishing(): void;
+  /** Stop extending (the message was archived, or is left to lapse). */
+  release(): void;
+}
+
+interface Held {
+  queue: string;
+  msgId: string;
+  onLost: () => void;
+  finishing: boolean;
+}
+
+export interface LeaseKeeperOptions {
+  /** The pgmq database. */
+  db: Queryable;
+  visibilityTimeoutSeconds: number;
+  logger: Logger;
+  /** Beat period; default vt/3. */
+  intervalMs?: number;
+}
+
+export class LeaseKeeper {
+  readonly #o: LeaseKeeperOptions;
+  readonly #held = new Map<string, Held>();
+  #stop: AbortController | null = null;
+  #loop: Promise<void> | null = null;
+  #failures = 0;
+
+  constructor(options: LeaseKeeperOptions) {
+    this.#o = options;
+  }
+
+  get intervalMs(): number {
+    return this.#o.intervalMs ?? Math.max(100, Math.floor((this.#o.visibilityTimeoutSeconds * 1000) / 3));
+  }
+
+  /** Messages whose lease is currently extended. */
+  get size(): number {
+    return this.#held.size;
+  }
+
+  hold(queue: string, msgId: string, onLost: () => void): LeaseHandle {
+    const key = `${queue}:${msgId}`;
+    const held: Held = { queue, msgId, onLost, finishing: false };
+    this.#held.set(key, held);
+    return {
+      finishing: () => {
+        held.finishing = true;
+      },
+      release: () => {
+        if (this.#held.get(key) === held) this.#held.delete(key);
+      },
+    };
+  }
+
+  /**
+   * Extend one lease now (best effort): used right after a claim whose read was long ago (slow hydration or
+   * claim), so the lease cannot lapse before the next beat.
+   */
+  async extendNow(queue: string, msgId: string): Promise<void> {
+    try {
+      await run(this.#o.db, EXTEND_LEASES, [queue, [msgId], this.#o.visibilityTimeoutSeconds]);
+    } catch (error) {
+      this.#o.logger.debug(
+        { queue, msg_id: msgId, error: (error as Error).message },
+        'lease extension failed',
+      );
+    }
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    const stop = new AbortController();
+    this.#stop = stop;
+    this.#loop = (async () => {
+      // Beats are scheduled from the previous beat's start, not its end: a slow beat (a loaded database) must not
+      // stretch the period towards the visibility timeout.
+      let next = performance.now() + this.intervalMs;
+      while (!stop.signal.aborted) {
+        await sleep(Math.max(0, next - performance.now()), stop.signal);
+        if (stop.signal.aborted) break;
+        next = performance.now() + this.intervalMs;
+        await this.beat();
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop?.abort();
+    await this.#loop;
+    this.#loop = null;
+  }
+
+  /** One heartbeat: extend every held lease, queue by queue. Never throws. */
+  async beat(): Promise<void> {
+    const byQueue = new Map<string, Held[]>();
+    for (const held of this.#held.values()) {
+      const list = byQueue.get(held.queue) ?? [];
+      list.push(held);
+      byQueue.set(held.queue, list);
+    }
+    await Promise.all(
+      [...byQueue].map(async ([queue, list]) => {
+        try {
+          const rows = await run(this.#o.db, EXTEND_LEASES, [
+            queue,
+            list.map((h) => h.msgId),
+            this.#o.visibilityTimeoutSeconds,
+          ]);
+          if (this.#failures > 0) this.#o.logger.info({ queue }, 'lease heartbeat recovered');
+          this.#failures = 0;
+          const extended = new Set(rows.map((r) => r.msg_id));
+          for (const held of list) {
+            if (extended.has(held.msgId) || held.finishing) continue;
+            if (this.#held.get(`${queue}:${held.msgId}`) !== held) continue; // released meanwhile
+            this.#held.delete(`${queue}:${held.msgId}`);
+            held.onLost();
+          }
+        } catch (error) {
+          this.#failures += 1;
+          // Leases lapse if this lasts longer than the vt; the steps are then recovered by whoever reads them.
+          this.#o.logger[this.#failures === 1 ? 'warn' : 'debug'](
+            { queue, held: list.length, error: (error as Error).message, failures: this.#failures },
+            'lease heartbeat failed; retrying at the next beat',
+          );
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,292 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { eventually } from '../../support/eventually.js';
+
+/**
+ * Shared parts of the chaos suite (test/chaos): the scale, a seeded PRNG, real worker processes, the template,
+ * the invariants checked with SQL at the end of every scenario, and the figures each scenario prints.
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// Scale: CI-friendly by default, `CHAOS_SCALE=soak` for a long run.
+// ---------------------------------------------------------------------------------------------------------
+
+export const SOAK = process.env.CHAOS_SCALE === 'soak';
+
+export const SCALE = SOAK
+  ? { tasks: 400, kills: 60, workers: 3, restarts: 8, terminations: 20, badCopies: 10, sigtermTasks: 200 }
+  : { tasks: 60, kills: 12, workers: 2, restarts: 2, terminations: 3, badCopies: 2, sigtermTasks: 40 };
+
+/** Per-scenario time limit: CI size fits well under 3 minutes; a soak run may take long. */
+export const TEST_TIMEOUT = SOAK ? 3_600_000 : 180_000;
+
+/** Visibility timeout (= lease) used by every chaos worker: short, so recovery is fast. */
+export const VT_SECONDS = 2;
+
+// ---------------------------------------------------------------------------------------------------------
+// Seeded PRNG (mulberry32): the seed is printed, `CHAOS_SEED=<n>` replays the same kill schedule.
+// ---------------------------------------------------------------------------------------------------------
+
+export function seededRandom(label: string): {
+  seed: number;
+  next: () => number;
+  between: (a: number, b: number) => number;
+} {
+  const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  console.log(`[chaos] ${label}: seed ${seed} (replay with CHAOS_SEED=${seed})`);
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { seed, next, between: (lo, hi) => lo + next() * (hi - lo) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The workload: a diamond of four steps (a → b, c → d), every step a short random-delay handler, generous
+// max_attempts so that repeated kills of the same step still end in `complete`.
+// ---------------------------------------------------------------------------------------------------------
+
+export const CHAOS_NS = 'chaos';
+export const CHAOS_QUEUE = `worker_${CHAOS_NS}_queue`;
+
+export function chaosTemplate(namespace = CHAOS_NS) {
+  const step = (name: string, deps: string[]) => ({
+    name,
+    handler: { callable: 'chaos.work' },
+    depends_on: deps,
+    retry: {
+      retryable: true,
+      max_attempts: 25,
+      backoff: 'exponential',
+      backoff_base_ms: 100,
+      max_backoff_ms: 500,
+    },
+  });
+  return {
+    name: 'diamond',
+    namespace_name: namespace,
+    version: '1.0.0',
+    steps: [step('a', []), step('b', ['a']), step('c', ['a']), step('d', ['b', 'c'])],
+  };
+}
+
+/** DevOrchestrator backoff for chaos runs: retries as soon as orchestration has processed the failure. */
+export const FAST_BACKOFF = { baseDelaySeconds: 0, maxDelaySeconds: 1, jitterEnabled: false };
+
+// ---------------------------------------------------------------------------------------------------------
+// Worker processes
+// ---------------------------------------------------------------------------------------------------------
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'worker-child.mjs');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  pid: number;
+  workerUuid: string;
+  /** Log lines (pino JSON) the process printed. */
+  logs: Record<string, unknown>[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function spawnWorker(input: {
+  databaseUrl: string;
+  concurrency?: number;
+  minMs?: number;
+  maxMs?: number;
+  graceMs?: number;
+  applicationName?: string;
+}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CHILD], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      CHAOS_DB_URL: input.databaseUrl,
+      CHAOS_TEMPLATES: JSON.stringify([chaosTemplate()]),
+      CHAOS_CONCURRENCY: String(input.concurrency ?? 8),
+      CHAOS_MIN_MS: String(input.minMs ?? 20),
+      CHAOS_MAX_MS: String(input.maxMs ?? 250),
+      CHAOS_GRACE_MS: String(input.graceMs ?? 1000),
+      CHAOS_VT: String(VT_SECONDS),
+      CHAOS_POLL_MS: '100',
+      CHAOS_APP_NAME: input.applicationName ?? 'chaos-worker',
+    },
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const workerUuid = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`worker did not start within 30 s: ${stderr}`)), 30_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      buffer += c.toString('utf8');
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const ready = /^CHAOS_READY (\S+)$/.exec(line);
+        if (ready) {
+          clearTimeout(timer);
+          resolve(ready[1] as string);
+        } else if (line.startsWith('{')) {
+          try {
+            logs.push(JSON.parse(line) as Record<string, unknown>);
+          } catch {
+            // partial or foreign line: ignore
+          }
+        }
+        nl = buffer.indexOf('\n');
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited before ready (code ${code}, signal ${signal}): ${stderr}`));
+    });
+  });
+  return { child, pid: child.pid as number, workerUuid, logs, exited };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Waiting without fixed sleeps
+// ---------------------------------------------------------------------------------------------------------
+
+/** `eventually` with the chaos suite's longer default deadline (recoveries take a visibility timeout or more). */
+export function until<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  return eventually(probe, { timeoutMs: 30_000, ...options });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Invariants, checked with SQL over every step of the given tasks
+// ---------------------------------------------------------------------------------------------------------
+
+export interface StepHistory {
+  step_uuid: string;
+  task_uuid: string;
+  attempts: number | null;
+  max_attempts: number | null;
+  in_process: boolean;
+  processed: boolean;
+  states: string[];
+  froms: (string | null)[];
+  sort_keys: number[];
+  most_recent: number;
+  /** `metadata.worker_uuid` of each transition (null where orchestration wrote it). */
+  workers: (string | null)[];
+  /** error_type of each worker-written failure transition, in order. */
+  error_types: (string | null)[];
+}
+
+export async function stepHistories(pool: pg.Pool, taskUuids: readonly string[]): Promise<StepHistory[]> {
+  const { rows } = await pool.query<StepHistory>(
+    `SELECT ws.workflow_step_uuid::text AS step_uuid, ws.task_uuid::text AS task_uuid, ws.attempts, ws.max_attempts,
+            ws.in_process, ws.processed,
+            array_agg(t.to_state ORDER BY t.sort_key) AS states,
+            array_agg(t.from_state ORDER BY t.sort_key) AS froms,
+            array_agg(t.sort_key ORDER BY t.sort_key) AS sort_keys,
+            count(*) FILTER (WHERE t.most_recent)::int AS most_recent,
+            array_agg(t.metadata->>'worker_uuid' ORDER BY t.sort_key) AS workers,
+            array_agg(CASE WHEN t.to_state = 'enqueued_as_error_for_orchestration'
+                           THEN ((t.metadata->>'event')::jsonb)->'data'->'metadata'->>'error_type' END
+                      ORDER BY t.sort_key) AS error_types
+       FROM tasker.workflow_steps ws
+       JOIN tasker.workflow_step_transitions t ON t.workflow_step_uuid = ws.workflow_step_uuid
+      WHERE ws.task_uuid = ANY($1::uuid[])
+      GROUP BY ws.workflow_step_uuid`,
+    [taskUuids],
+  );
+  return rows;
+}
+
+export interface InvariantReport {
+  steps: number;
+  /** Steps not in their expected final state. */
+  lost: number;
+  /** Steps whose success was committed more than once, or with more than one `complete`. */
+  duplicated: number;
+  /** Broken transition chains: sort_keys not 1..n, several most_recent, from_state ≠ previous to_state. */
+  brokenChains: number;
+  /** attempts ≠ number of claims, or attempts > max_attempts. */
+  badAttempts: number;
+  /** Claims that did not end in a success (re-executions caused by the chaos). */
+  reexecutions: number;
+  errorTypes: Record<string, number>;
+  violations: string[];
+}
+
+/** Checks every step of `taskUuids` against its expected final state (`complete` unless `expected` says). */
+export function checkInvariants(
+  histories: readonly StepHistory[],
+  expected: (h: StepHistory) => string = () => 'complete',
+): InvariantReport {
+  const report: InvariantReport = {
+    steps: histories.length,
+    lost: 0,
+    duplicated: 0,
+    brokenChains: 0,
+    badAttempts: 0,
+    reexecutions: 0,
+    errorTypes: {},
+    violations: [],
+  };
+  for (const h of histories) {
+    const n = h.states.length;
+    const count = (s: string) => h.states.filter((x) => x === s).length;
+    const want = expected(h);
+    if (h.states[n - 1] !== want || h.in_process) {
+      report.lost += 1;
+      report.violations.push(
+        `${h.step_uuid}: ends ${h.states[n - 1]} (in_process ${h.in_process}), expected ${want}`,
+      );
+    }
+    if (count('enqueued_for_orchestration') > 1 || count('complete') > 1) {
+      report.duplicated += 1;
+      report.violations.push(`${h.step_uuid}: success committed twice: ${h.states.join(' → ')}`);
+    }
+    const keysOk = h.sort_keys.every((k, i) => k === i + 1);
+    const chainOk = h.froms.every((f, i) => (i === 0 ? true : f === h.states[i - 1]));
+    if (!keysOk || !chainOk || h.most_recent !== 1) {
+      report.brokenChains += 1;
+      report.violations.push(`${h.step_uuid}: broken chain ${h.sort_keys.join(',')} ${h.states.join(' → ')}`);
+    }
+    const claims = count('in_progress');
+    if ((h.attempts ?? 0) !== claims || (h.attempts ?? 0) > (h.max_attempts ?? 0)) {
+      report.badAttempts += 1;
+      report.violations.push(
+        `${h.step_uuid}: attempts ${h.attempts} vs ${claims} claims (max ${h.max_attempts})`,
+      );
+    }
+    report.reexecutions += Math.max(0, claims - 1);
+    for (const e of h.error_types) if (e !== null) report.errorTypes[e] = (report.errorTypes[e] ?? 0) + 1;
+  }
+  return report;
+}
+
+/** Live (unarchived) messages of a queue. */
+export async function liveMessages(pool: pg.Pool, queue: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgmq.q_${queue}`);
+  return rows[0]?.n ?? 0;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** One line per scenario, easy to grep from CI logs: `[chaos] figures <scenario> {json}`. */
+export function printFigures(scenario: string, figures: Record<string, unknown>): void {
+  console.log(`[chaos] figures ${scenario} ${JSON.stringify(figures)}`);
+}
