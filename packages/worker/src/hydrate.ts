@@ -7,6 +7,7 @@ import {
 } from '@tasker-bridge/schemas';
 import { type Queryable, run } from './sql/connections.js';
 import { HYDRATE_STEP } from './sql/statements.js';
+import type { TemplateCache } from './template-cache.js';
 
 /**
  * Builds the `TaskSequenceStep` the Rust worker hands its handlers (queue-protocol.md §4.2) from one query,
@@ -67,6 +68,7 @@ export async function hydrateStep(
   db: Queryable,
   ids: { task_uuid: string; step_uuid: string },
   supportedNamespaces: ReadonlySet<string>,
+  templates: TemplateCache,
 ): Promise<Hydration> {
   const [row] = await run(db, HYDRATE_STEP, [ids.task_uuid, ids.step_uuid]);
   if (row === undefined) throw new Error('hydrate_step returned no row');
@@ -109,7 +111,8 @@ export async function hydrateStep(
 
   let template: TaskTemplate;
   try {
-    template = decodeParsed('TaskTemplate', row.template);
+    if (row.template === null) throw new Error('no template');
+    template = templates.decode(row.template);
   } catch (error) {
     return skip(
       SkipReason.TEMPLATE_INVALID,

@@ -7,7 +7,8 @@ import type { Logger } from '@tasker-bridge/core';
  *   `tasker.pgmq_read_specific_message`, which takes the message's lease (visibility timeout) first. Upstream
  *   processes a payload without reading the row; we need the lease before the claim (README "Leases"), and
  *   the read costs no extra round trip: it replaces the archive that followed the claim. Of several workers
- *   notified of the same message only one gets the row, so the others skip the hydration and the failed claim;
+ *   notified of the same message only one gets the row, so the others skip the hydration and the failed claim.
+ *   A burst of notifications on one queue (arriving together) becomes one `pgmq.read` of as many messages;
  * - the fallback poller's rows (see `poller.ts`).
  *
  * Capacity is checked before anything is read or claimed: a message only enters when a handler slot is
@@ -118,6 +119,8 @@ export interface IntakeOptions {
   queues: ReadonlyMap<string, string>;
   /** Fetch a notified message by id, taking its lease (`tasker.pgmq_read_specific_message`); null when not visible. */
   fetchMessage: (queue: string, msgId: string) => Promise<{ msgId: string; body: unknown } | null>;
+  /** Read up to `limit` visible messages, taking their leases (`pgmq.read`): for a burst of notifications. */
+  readMessages: (queue: string, limit: number) => Promise<{ msgId: string; body: unknown }[]>;
   /** Processes one message; the slot reserved for it is released when the returned promise settles. */
   process: (message: QueuedMessage) => Promise<void>;
   /** Called when a notification could not be taken for lack of capacity (so the poller looks soon). */
@@ -131,6 +134,8 @@ export class StepIntake {
   /** Notified ids being fetched. Kept apart from `#inFlight`: a poll that read the row first must process it. */
   readonly #fetching = new Set<string>();
   readonly #running = new Set<Promise<void>>();
+  /** Per queue: notified ids (one reserved slot each) waiting for the next read, see `#readNotified`. */
+  readonly #notified = new Map<string, { namespace: string; msgIds: string[] }>();
   #accepting = false;
 
   constructor(options: IntakeOptions) {
@@ -181,36 +186,52 @@ export class StepIntake {
       this.#options.onDeferred();
       return;
     }
-    void this.#fetchAndSubmit(parsed.queue, namespace, parsed.msgId);
-  }
-
-  async #fetchAndSubmit(queue: string, namespace: string, msgId: string): Promise<void> {
-    const key = `${queue}:${msgId}`;
     this.#fetching.add(key); // one fetch per id; a concurrent poll that wins the row processes it instead
-    let fetched: { msgId: string; body: unknown } | null = null;
-    const leasedAt = performance.now();
-    try {
-      fetched = await this.#options.fetchMessage(queue, msgId);
-    } catch (error) {
-      this.#options.logger.warn(
-        { queue, msg_id: msgId, error: (error as Error).message },
-        'could not fetch notified message; the poller will pick it up',
-      );
-    } finally {
-      this.#fetching.delete(key);
-    }
-    if (fetched === null || !this.#accepting) {
-      this.#options.slots.release(1);
+    const pending = this.#notified.get(parsed.queue);
+    if (pending !== undefined) {
+      pending.msgIds.push(parsed.msgId);
       return;
     }
-    this.submitReserved({
-      queue,
-      namespace,
-      msgId: fetched.msgId,
-      body: fetched.body,
-      method: 'event',
-      leasedAt,
-    });
+    this.#notified.set(parsed.queue, { namespace, msgIds: [parsed.msgId] });
+    // Notifications that arrive together (one TCP read of the LISTEN connection, e.g. a batch of steps enqueued
+    // in one transaction) are emitted in one go: gather them until the I/O callbacks are done.
+    setImmediate(() => void this.#readNotified(parsed.queue));
+  }
+
+  /**
+   * One read for the notifications gathered on a queue: a single notification is fetched by id (exactly that
+   * message, or nothing when another worker took it); a burst of k is one `pgmq.read` of up to k messages — one
+   * round trip instead of k. The read takes whichever visible messages are oldest, not necessarily the notified
+   * ones; any notified message it leaves is still visible, for the next read or the poller.
+   */
+  async #readNotified(queue: string): Promise<void> {
+    const pending = this.#notified.get(queue);
+    if (pending === undefined) return;
+    this.#notified.delete(queue);
+    const { namespace, msgIds } = pending;
+    const leasedAt = performance.now();
+    let rows: { msgId: string; body: unknown }[] = [];
+    try {
+      if (msgIds.length === 1) {
+        const row = await this.#options.fetchMessage(queue, msgIds[0] as string);
+        if (row !== null) rows = [row];
+      } else {
+        rows = await this.#options.readMessages(queue, msgIds.length);
+      }
+    } catch (error) {
+      this.#options.logger.warn(
+        { queue, msg_ids: msgIds, error: (error as Error).message },
+        'could not read notified messages; the poller will pick them up',
+      );
+    } finally {
+      for (const id of msgIds) this.#fetching.delete(`${queue}:${id}`);
+    }
+    if (!this.#accepting) rows = []; // read but not processed: visible again after their visibility timeout
+    const taken = rows.slice(0, msgIds.length);
+    for (const row of taken) {
+      this.submitReserved({ queue, namespace, msgId: row.msgId, body: row.body, method: 'event', leasedAt });
+    }
+    if (msgIds.length > taken.length) this.#options.slots.release(msgIds.length - taken.length);
   }
 
   /**

@@ -14,7 +14,7 @@ export function createDefaultLogger(level: string, bindings: Record<string, unkn
     },
     // Asynchronous stdout: a line is written at once when stdout is idle, and lines logged while a write is in
     // flight go out together in the next one. pino's synchronous default made each step wait for its log
-    // line's write(2) (a fifth of the worker's CPU under load, README "Performance"). pino flushes on exit.
+    // line's write(2) (a fifth of the worker's CPU under load; the repository README, "Performance"). pino flushes on exit.
     pino.destination({ dest: 1, sync: false }),
   ) as unknown as Logger;
 }

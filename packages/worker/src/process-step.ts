@@ -18,6 +18,7 @@ import type { QueuedMessage } from './intake.js';
 import type { LeaseKeeper } from './lease.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type Queryable, sqlState } from './sql/connections.js';
+import { TemplateCache } from './template-cache.js';
 import { leaseOf } from './transition-metadata.js';
 
 /**
@@ -79,6 +80,7 @@ export type MessageOutcome =
 
 export class StepProcessor {
   readonly #o: ProcessorOptions;
+  readonly #templates = new TemplateCache();
 
   constructor(options: ProcessorOptions) {
     this.#o = options;
@@ -111,7 +113,7 @@ export class StepProcessor {
     const claimStarted = performance.now();
     let hydration: Awaited<ReturnType<typeof hydrateStep>>;
     try {
-      hydration = await hydrateStep(this.#o.taskerDb, body, this.#o.namespaces);
+      hydration = await hydrateStep(this.#o.taskerDb, body, this.#o.namespaces, this.#templates);
     } catch (error) {
       logger.warn(
         { ...stepIds, error: (error as Error).message },

@@ -270,6 +270,10 @@ export class TaskerWorker {
       onStepStarted: (uuid) => this.#runningSteps.add(uuid),
       onStepFinished: (uuid) => this.#runningSteps.delete(uuid),
     });
+    const readMessages = async (queue: string, limit: number) => {
+      const rows = await run(pgmqPool, READ_MESSAGES, [queue, config.visibilityTimeoutSeconds, limit]);
+      return rows.map((r) => ({ msgId: r.msg_id, body: r.message }));
+    };
     let deferred = false;
     const intake = new StepIntake({
       slots,
@@ -282,6 +286,7 @@ export class TaskerWorker {
         ]);
         return row === undefined ? null : { msgId: row.msg_id, body: row.message };
       },
+      readMessages,
       process: async (message) => {
         await processor.process(message);
         // A notification was turned away while we were full: look at the queue now that a slot is free.
@@ -301,10 +306,7 @@ export class TaskerWorker {
       intervalMs: config.pollIntervalMs,
       batchSize: config.pollBatchSize,
       slots,
-      read: async (queue, limit) => {
-        const rows = await run(pgmqPool, READ_MESSAGES, [queue, config.visibilityTimeoutSeconds, limit]);
-        return rows.map((r) => ({ msgId: r.msg_id, body: r.message }));
-      },
+      read: readMessages,
       isInFlight: (queue, msgId) => intake.isInFlight(queue, msgId),
       submitReserved: (message) => intake.submitReserved(message),
       logger: this.#logger,

@@ -2,7 +2,8 @@
 // framework around them: `concurrency` loops, each with its own connection, each doing
 //   read (pgmq.read with the lease's visibility timeout, batch `batch`) → per message: [hydrate] → claim
 //   transition → result write (fenced to the claim) → result message + archive (one statement)
-// with the exact SQL texts of packages/worker/src/sql/statements.ts (imported, so the floor follows the worker).
+// with the exact SQL texts of packages/worker/src/sql/statements.ts (imported, so the floor follows the worker),
+// prepared by name as the worker does.
 // Env: BENCH_DB_URL, BENCH_CONCURRENCY, BENCH_STEPS (stop after this many), BENCH_BATCH (default 10),
 // BENCH_HYDRATE=1 to include the hydration read. Prints `BENCH_READY`, starts on SIGUSR1, prints
 // `BENCH_DONE <n>` at the end.
@@ -47,7 +48,11 @@ async function loop(db: pg.Client): Promise<void> {
   while (done < total) {
     const want = Math.min(batch, total - claimed);
     if (want <= 0) return;
-    const { rows } = await db.query({ text: READ_MESSAGES.text, values: [BENCH_QUEUE, 30, want] });
+    const { rows } = await db.query({
+      name: READ_MESSAGES.name,
+      text: READ_MESSAGES.text,
+      values: [BENCH_QUEUE, 30, want],
+    });
     if (rows.length === 0) {
       await new Promise((r) => setTimeout(r, 1));
       continue;
@@ -58,9 +63,15 @@ async function loop(db: pg.Client): Promise<void> {
       message: { step_uuid: string; task_uuid: string; correlation_id: string };
     }[]) {
       const m = row.message;
-      if (hydrate) await db.query({ text: HYDRATE_STEP.text, values: [m.task_uuid, m.step_uuid] });
+      if (hydrate)
+        await db.query({
+          name: HYDRATE_STEP.name,
+          text: HYDRATE_STEP.text,
+          values: [m.task_uuid, m.step_uuid],
+        });
       const lease = { workerUuid, lease: { queue: BENCH_QUEUE, msg_id: row.msg_id } };
       const claim = await db.query<{ workflow_step_transition_uuid: string }>({
+        name: CLAIM_STEP.name,
         text: CLAIM_STEP.text,
         values: [m.step_uuid, JSON.stringify(claimMetadata(undefined, lease)), naiveUtcNow()],
       });
@@ -77,6 +88,7 @@ async function loop(db: pg.Client): Promise<void> {
         },
       };
       await db.query({
+        name: COMPLETE_CLAIM.name,
         text: COMPLETE_CLAIM.text,
         values: [
           m.step_uuid,
@@ -87,6 +99,7 @@ async function loop(db: pg.Client): Promise<void> {
         ],
       });
       await db.query({
+        name: SEND_RESULT_AND_ARCHIVE.name,
         text: SEND_RESULT_AND_ARCHIVE.text,
         values: [
           RESULTS_QUEUE,

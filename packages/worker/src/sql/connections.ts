@@ -58,13 +58,17 @@ export function createClient(
 /** Anything that can run a query: a pool or a checked-out client. */
 export type Queryable = Pick<pg.Pool | pg.PoolClient | pg.Client, 'query'>;
 
-/** Runs a named statement and returns its typed rows. */
+/**
+ * Runs a statement as a named prepared statement and returns its typed rows. node-pg prepares it once per
+ * connection; later runs skip PostgreSQL's parse and analysis (the hydration statement is large) and may use a
+ * cached plan — server CPU the worker shares with PostgreSQL on small machines (the repository README, "Performance").
+ */
 export async function run<Row>(
   db: Queryable,
   stmt: Statement<Row>,
   params: readonly unknown[],
 ): Promise<Row[]> {
-  const result = await db.query({ text: stmt.text, values: params as unknown[] });
+  const result = await db.query({ name: stmt.name, text: stmt.text, values: params as unknown[] });
   return result.rows as Row[];
 }
 

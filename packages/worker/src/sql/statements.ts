@@ -121,8 +121,8 @@ export interface HydrationRow {
   task_name: string | null;
   task_version: string | null;
   namespace_name: string | null;
-  /** `named_tasks.configuration`: the serde JSON of the `TaskTemplate`. */
-  template: unknown;
+  /** `named_tasks.configuration` as text: the serde JSON of the `TaskTemplate` (text: the decode cache's key). */
+  template: string | null;
   /** `WorkflowStepWithName` serde JSON. */
   workflow_step: Record<string, unknown> | null;
   step_task_uuid: string | null;
@@ -166,7 +166,7 @@ export const HYDRATE_STEP = statement<HydrationRow>(
      nt.name AS task_name,
      nt.version AS task_version,
      tn.name AS namespace_name,
-     nt.configuration AS template,
+     nt.configuration::text AS template,
      CASE WHEN ws.workflow_step_uuid IS NULL THEN NULL ELSE jsonb_build_object(
        'workflow_step_uuid', ws.workflow_step_uuid, 'task_uuid', ws.task_uuid,
        'named_step_uuid', ws.named_step_uuid, 'name', ns.name,
