@@ -177,8 +177,11 @@ async function handleEvaluating(
 
 /**
  * `StepEnqueuer::enqueue_ready_steps`: ready steps from `tasker.get_step_readiness_status`; `waiting_for_retry`
- * steps first go back to `pending` (event `Retry`); each step is marked `enqueued` (committed) before its
- * `StepMessage` is sent with `tasker.pgmq_send_with_notify` — the "TAS-29 Phase 5.4" ordering.
+ * steps first go back to `pending` (event `Retry`); each step is marked `enqueued` and its `StepMessage` sent with
+ * `tasker.pgmq_send_with_notify` in one transaction. Upstream commits the transition first and sends after (the
+ * "TAS-29 Phase 5.4" ordering), which a lost connection can leave as an `enqueued` step with no message; the
+ * dev orchestrator has the tasker tables and the queues in one database, so it commits both at once. A worker
+ * sees the same thing either way: the notification arrives after the step is `enqueued`.
  */
 export async function enqueueReadySteps(
   ctx: OrchestrationContext,
@@ -211,17 +214,19 @@ export async function enqueueReadySteps(
         log.debug({ state }, 'skipping step not in an enqueueable state');
         continue;
       }
-      await transitionStep(pool, step.workflow_step_uuid, { type: 'Enqueue' });
       const message = {
         task_uuid: info.task_uuid,
         step_uuid: step.workflow_step_uuid,
         correlation_id: correlationId,
       };
-      const sent = await pool.query<{ msg_id: string }>(
-        'SELECT tasker.pgmq_send_with_notify($1::text, $2::jsonb, $3::int) AS msg_id',
-        [queueName, JSON.stringify(message), 0],
-      );
-      const msgId = sent.rows[0]!.msg_id;
+      let msgId = '';
+      await transitionStep(pool, step.workflow_step_uuid, { type: 'Enqueue' }, async (client) => {
+        const sent = await client.query<{ msg_id: string }>(
+          'SELECT tasker.pgmq_send_with_notify($1::text, $2::jsonb, $3::int) AS msg_id',
+          [queueName, JSON.stringify(message), 0],
+        );
+        msgId = sent.rows[0]!.msg_id;
+      });
       log.info({ step_name: step.name, queue_name: queueName, msg_id: msgId }, 'step enqueued');
       enqueued.push({
         task_uuid: info.task_uuid,
@@ -231,10 +236,19 @@ export async function enqueueReadySteps(
         msg_id: msgId,
       });
     } catch (error) {
-      // Upstream counts the failure and carries on with the other steps; a send failure leaves the step
-      // `enqueued` (typically: no worker has created `worker_<ns>_queue` yet, queue-protocol.md §1.2).
+      // A lost connection fails the whole operation: the task stays `enqueuing_steps` and the stranded-task
+      // sweep (`findStrandedTasks`) enqueues again. A statement the database rejected (typically: no worker has
+      // created `worker_<ns>_queue` yet, queue-protocol.md §1.2) is counted and skipped as upstream does; the
+      // rolled-back transition leaves the step `pending`.
+      if (!isStatementError(error)) throw error;
       log.warn({ step_name: step.name, queue_name: queueName, err: error }, 'failed to enqueue step');
     }
   }
   return enqueued;
+}
+
+/** An error PostgreSQL reported about a statement (a SQLSTATE outside the connection classes 08 and 57). */
+function isStatementError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57)/.test(code);
 }

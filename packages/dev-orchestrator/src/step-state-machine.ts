@@ -107,7 +107,16 @@ export async function insertStepTransition(
  * `StepStateMachine::transition`: resolve the current state, pick the target, check the guards, persist
  * with `{event, timestamp}` metadata, then run the post-transition side effects. Returns the new state.
  */
-export async function transitionStep(pool: pg.Pool, stepUuid: string, event: StepEvent): Promise<StepState> {
+/**
+ * `alsoInTransaction` runs after the transition row is written and commits with it: the step enqueuer sends the
+ * step message there, so a connection lost in between cannot leave a step `enqueued` with no message.
+ */
+export async function transitionStep(
+  pool: pg.Pool,
+  stepUuid: string,
+  event: StepEvent,
+  alsoInTransaction?: (client: pg.PoolClient) => Promise<void>,
+): Promise<StepState> {
   const from = await currentStepState(pool, stepUuid);
   const to = TRANSITIONS[event.type][from];
   if (to === undefined) {
@@ -116,7 +125,10 @@ export async function transitionStep(pool: pg.Pool, stepUuid: string, event: Ste
   if (from === 'pending' && event.type === 'Enqueue') await checkEnqueueGuards(pool, stepUuid);
 
   const metadata = { event: serdeTaggedEvent(event), timestamp: rfc3339Now() };
-  await inTransaction(pool, (client) => insertStepTransition(client, stepUuid, from, to, metadata));
+  await inTransaction(pool, async (client) => {
+    await insertStepTransition(client, stepUuid, from, to, metadata);
+    await alsoInTransaction?.(client);
+  });
   await applySideEffects(pool, stepUuid, to, event);
   return to;
 }

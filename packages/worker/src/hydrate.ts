@@ -5,27 +5,40 @@ import {
   type TaskTemplate,
   WireValidationError,
 } from '@tasker-bridge/schemas';
-import { type Queryable, run } from './sql/connections.js';
-import { HYDRATE_STEP } from './sql/statements.js';
+import { type Queryable, run, SqlState, sqlState } from './sql/connections.js';
+import { HYDRATE_AND_CLAIM, type HydrationRow } from './sql/statements.js';
 import type { TemplateCache } from './template-cache.js';
+import { claimMetadata, type Lease, naiveUtcNow } from './transition-metadata.js';
 
 /**
- * Builds the `TaskSequenceStep` the Rust worker hands its handlers (queue-protocol.md §4.2) from one query,
- * and decides whether the step can be claimed (§4.3-1: only `enqueued`).
+ * Hydration and claim in one round trip (`HYDRATE_AND_CLAIM`): builds the `TaskSequenceStep` the Rust worker
+ * hands its handlers (queue-protocol.md §4.2) from the pre-claim snapshot, and claims the step (§4.3) when it is
+ * `enqueued`, belongs to the message's task and to a namespace this worker serves.
  *
  * Outcomes:
- * - `ready`: the step is `enqueued` and fully hydrated (decoded with serde's rules, so timestamps and defaults
- *   are exactly what Rust would hand over);
+ * - `ready`: claimed and fully hydrated (decoded with serde's rules, so timestamps and defaults are exactly what
+ *   Rust would hand over);
+ * - `unrunnable`: claimed, but the template, the step definition or the step's data does not decode. Upstream
+ *   fails hydration before its claim and re-reads the message forever, leaving the step `enqueued`; we report a
+ *   permanent failure instead, so orchestration (and whoever looks at the task) sees why;
+ * - `claim_lost`: the step was `enqueued` but another worker claimed it in the meantime;
  * - `claimed`: the step is `in_progress` or `enqueued_*_for_orchestration`, with its latest claim (lease
  *   recovery decides, README "Leases");
- * - `skip`: the message can never lead to a claim (unknown task/step, step of another task, template or step
- *   definition missing, undecodable data, namespace not served, or the step is past `enqueued`). The caller
- *   archives the message (an improvement over upstream, which re-reads such messages forever, §4.4).
+ * - `skip`: the message can never lead to a claim (unknown task/step, step of another task, namespace not
+ *   served, or the step is past `enqueued`). The caller archives the message (an improvement over upstream,
+ *   which re-reads such messages forever, §4.4).
  * Database errors are thrown: the message stays for redelivery.
  */
 
+export interface NewClaim {
+  transitionUuid: string;
+  attempts: number;
+}
+
 export type Hydration =
-  | { kind: 'ready'; step: TaskSequenceStep; template: TaskTemplate }
+  | { kind: 'ready'; step: TaskSequenceStep; template: TaskTemplate; claim: NewClaim }
+  | { kind: 'unrunnable'; reason: SkipReason; detail: string; claim: NewClaim; correlationId: string }
+  | { kind: 'claim_lost' }
   | { kind: 'skip'; reason: SkipReason; detail: string; state: string | null }
   | Claimed;
 
@@ -64,14 +77,31 @@ export const SkipReason = {
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 
-export async function hydrateStep(
+export async function hydrateAndClaim(
   db: Queryable,
-  ids: { task_uuid: string; step_uuid: string },
-  supportedNamespaces: ReadonlySet<string>,
+  input: {
+    ids: { task_uuid: string; step_uuid: string };
+    namespaces: ReadonlySet<string>;
+    owner: { workerUuid: string; lease: Lease };
+  },
   templates: TemplateCache,
 ): Promise<Hydration> {
-  const [row] = await run(db, HYDRATE_STEP, [ids.task_uuid, ids.step_uuid]);
-  if (row === undefined) throw new Error('hydrate_step returned no row');
+  const { ids } = input;
+  let row: HydrationRow | undefined;
+  try {
+    [row] = await run(db, HYDRATE_AND_CLAIM, [
+      ids.task_uuid,
+      ids.step_uuid,
+      JSON.stringify(claimMetadata(undefined, input.owner)),
+      naiveUtcNow(),
+      [...input.namespaces],
+    ]);
+  } catch (error) {
+    // The partial unique index on `most_recent` caught a concurrent claim: upstream maps it to "not claimed".
+    if (sqlState(error) === SqlState.UNIQUE_VIOLATION) return { kind: 'claim_lost' };
+    throw error;
+  }
+  if (row === undefined) throw new Error('hydrate_and_claim returned no row');
   const skip = (reason: SkipReason, detail: string): Hydration => ({
     kind: 'skip',
     reason,
@@ -86,7 +116,7 @@ export async function hydrateStep(
     return skip(SkipReason.STEP_TASK_MISMATCH, `step belongs to task ${row.step_task_uuid}`);
   }
   const namespace = row.namespace_name ?? '';
-  if (!supportedNamespaces.has(namespace)) {
+  if (!input.namespaces.has(namespace)) {
     // Upstream: "Namespace '…' is not supported by this worker" (§4.2-4).
     return skip(
       SkipReason.NAMESPACE_NOT_SUPPORTED,
@@ -108,13 +138,22 @@ export async function hydrateStep(
   if (row.current_state !== 'enqueued') {
     return skip(SkipReason.NOT_CLAIMABLE, `step is '${row.current_state ?? 'pending'}', not 'enqueued'`);
   }
+  if (row.new_claim_uuid === null || row.new_claim_attempts === null) return { kind: 'claim_lost' };
+  const claim: NewClaim = { transitionUuid: row.new_claim_uuid, attempts: row.new_claim_attempts };
+  const unrunnable = (reason: SkipReason, detail: string): Hydration => ({
+    kind: 'unrunnable',
+    reason,
+    detail,
+    claim,
+    correlationId: String(row.task?.correlation_id),
+  });
 
   let template: TaskTemplate;
   try {
     if (row.template === null) throw new Error('no template');
     template = templates.decode(row.template);
   } catch (error) {
-    return skip(
+    return unrunnable(
       SkipReason.TEMPLATE_INVALID,
       `named_tasks.configuration is not a TaskTemplate: ${message(error)}`,
     );
@@ -122,7 +161,7 @@ export async function hydrateStep(
   const templateStepName = row.workflow_step.template_step_name as string;
   const definition = template.steps.find((s) => s.name === templateStepName);
   if (definition === undefined) {
-    return skip(
+    return unrunnable(
       SkipReason.STEP_DEFINITION_NOT_FOUND,
       `template ${namespace}/${row.task_name}/${row.task_version} has no step '${templateStepName}'`,
     );
@@ -145,9 +184,12 @@ export async function hydrateStep(
       dependency_results: dependencyResults,
       step_definition: definition,
     });
-    return { kind: 'ready', step, template };
+    return { kind: 'ready', step, template, claim };
   } catch (error) {
-    return skip(SkipReason.UNDECODABLE, `step data does not decode as TaskSequenceStep: ${message(error)}`);
+    return unrunnable(
+      SkipReason.UNDECODABLE,
+      `step data does not decode as TaskSequenceStep: ${message(error)}`,
+    );
   }
 }
 

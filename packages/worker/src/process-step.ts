@@ -9,11 +9,10 @@ import {
 import { archiveMessage } from './archive.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { persistCheckpoint } from './checkpoint.js';
-import { claimStep } from './claim.js';
 import { sendCompletion, writeCompletion } from './complete.js';
 import { publishDomainEvents } from './domain-events.js';
 import { workerFailureResult } from './failure-result.js';
-import { type Claimed, hydrateStep } from './hydrate.js';
+import { type Claimed, type Hydration, hydrateAndClaim } from './hydrate.js';
 import type { QueuedMessage } from './intake.js';
 import type { LeaseKeeper } from './lease.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -24,10 +23,11 @@ import { leaseOf } from './transition-metadata.js';
 /**
  * One message, start to finish (queue-protocol.md §4). Every message arrives with its lease already taken (read
  * with a visibility timeout by the poller or by id for a notification; README "Leases"): validate the body →
- * hydrate (§4.2) → claim (§4.3, the metadata names the lease) → keep the lease alive while the handler runs with
- * `runStep` under the worker's timeout and shutdown signal (§4.5; checkpoint yields persisted and re-run
- * in-process, §6.3) → completion write fenced to our claim, then the result message and the archive of the step
- * message in one statement (§4.6, §4.7; the archive moved here from §4.4) → domain events (§6.4).
+ * hydrate (§4.2) and claim (§4.3, the metadata names the lease) in one statement → keep the lease alive while
+ * the handler runs with `runStep` under the worker's timeout and shutdown signal (§4.5; checkpoint yields
+ * persisted and re-run in-process, §6.3) → completion write fenced to our claim, then the result message and the
+ * archive of the step message in one statement (§4.6, §4.7; the archive moved here from §4.4) → domain events
+ * (§6.4).
  *
  * A message whose step is already claimed is looked at through the claim's lease:
  * - it is not this message (or the claim has no lease: upstream's, or a stale duplicate): archived;
@@ -39,6 +39,7 @@ import { leaseOf } from './transition-metadata.js';
  * Bad input never stops the worker and never loses a step; each case gets one log line with the ids:
  * - malformed body, unknown task/step, step past `enqueued` without our lease: the message is archived (nothing
  *   can ever claim through it; upstream would re-read it forever);
+ * - a claimed step whose template, definition or data does not decode: reported as a permanent failure;
  * - database errors before the claim, a lost claim race: the message is left (its visibility timeout decides);
  * - handler unknown / throws / hangs / cancelled: `runStep` turns it into a failure result that is reported.
  * After a claim, the step always ends in a completion: transient database errors are retried with backoff
@@ -109,15 +110,23 @@ export class StepProcessor {
       correlation_id: body.correlation_id,
     };
 
-    // 2. Hydrate (§4.2) and check claimability (§4.3-1).
+    // 2–3. Hydrate (§4.2) and claim (§4.3) in one statement, naming this message as the claim's lease.
     const claimStarted = performance.now();
-    let hydration: Awaited<ReturnType<typeof hydrateStep>>;
+    let hydration: Hydration;
     try {
-      hydration = await hydrateStep(this.#o.taskerDb, body, this.#o.namespaces, this.#templates);
+      hydration = await hydrateAndClaim(
+        this.#o.taskerDb,
+        {
+          ids: body,
+          namespaces: this.#o.namespaces,
+          owner: { workerUuid: this.#o.workerUuid, lease: { queue: message.queue, msg_id: message.msgId } },
+        },
+        this.#templates,
+      );
     } catch (error) {
       logger.warn(
         { ...stepIds, error: (error as Error).message },
-        'hydration failed; message left for redelivery',
+        'hydration and claim failed; message left for redelivery',
       );
       return 'left_for_redelivery';
     }
@@ -130,23 +139,7 @@ export class StepProcessor {
       return 'skipped';
     }
     if (hydration.kind === 'claimed') return this.#judgeClaimed(message, body, hydration, stepIds);
-    const step = hydration.step;
-
-    // 3. Claim (§4.3), naming this message as the claim's lease.
-    let claim: Awaited<ReturnType<typeof claimStep>>;
-    try {
-      claim = await claimStep(this.#o.taskerDb, body.step_uuid, {
-        workerUuid: this.#o.workerUuid,
-        lease: { queue: message.queue, msg_id: message.msgId },
-      });
-    } catch (error) {
-      logger.warn(
-        { ...stepIds, error: (error as Error).message },
-        'claim failed; message left for redelivery',
-      );
-      return 'left_for_redelivery';
-    }
-    if (claim === null) {
+    if (hydration.kind === 'claim_lost') {
       // Not archived: if the winner claimed through this very message it is the winner's lease. Otherwise it
       // resurfaces after its visibility timeout and is archived then as a stale message.
       logger.info({ ...stepIds }, 'step claimed by another worker meanwhile; message left to its lease');
@@ -158,6 +151,8 @@ export class StepProcessor {
       namespace: message.namespace,
       claim_method: message.method,
     });
+    if (hydration.kind === 'unrunnable') return this.#reportUnrunnable(message, body, hydration, stepIds);
+    const { step, claim } = hydration;
 
     // 4. Keep the lease (the message stays invisible) until the result is sent; the archive comes with it.
     const leaseLost = new AbortController();
@@ -190,6 +185,56 @@ export class StepProcessor {
       metrics.activeExecutions.add(-1, { namespace: message.namespace });
       this.#o.onStepFinished?.(body.step_uuid);
     }
+  }
+
+  /**
+   * A step this worker claimed but cannot run: its template, step definition or data does not decode
+   * (`hydrate.ts`). Reported at once as a permanent failure naming the reason, so the step does not sit
+   * `enqueued` (upstream) or `in_progress`. If the report itself fails, the lease lapses and the claim is
+   * recovered like any abandoned one.
+   */
+  async #reportUnrunnable(
+    message: QueuedMessage,
+    body: StepMessage,
+    unrunnable: Extract<Hydration, { kind: 'unrunnable' }>,
+    stepIds: Record<string, unknown>,
+  ): Promise<MessageOutcome> {
+    const { logger, metrics } = this.#o;
+    const result = workerFailureResult({
+      stepUuid: body.step_uuid,
+      message: `Step cannot run: ${unrunnable.detail}`,
+      errorType: unrunnable.reason,
+      retryable: false,
+      workerId: this.#o.workerId,
+    });
+    try {
+      const written = await writeCompletion(this.#o.taskerDb, {
+        stepUuid: body.step_uuid,
+        claimTransitionUuid: unrunnable.claim.transitionUuid,
+        result,
+        workerUuid: this.#o.workerUuid,
+        correlationId: unrunnable.correlationId,
+      });
+      if (written.kind === 'written') {
+        await sendCompletion(
+          this.#o.pgmqDb,
+          { task_uuid: body.task_uuid, step_uuid: body.step_uuid, correlation_id: unrunnable.correlationId },
+          { queue: message.queue, msgId: message.msgId },
+        );
+      }
+    } catch (error) {
+      logger.warn(
+        { ...stepIds, reason: unrunnable.reason, error: (error as Error).message },
+        'could not report a step that cannot run; its lease lapses and the claim is recovered',
+      );
+      return 'left_for_redelivery';
+    }
+    metrics.stepsFailures.inc({ namespace: message.namespace, error_type: unrunnable.reason });
+    logger.warn(
+      { ...stepIds, reason: unrunnable.reason },
+      `step claimed but cannot run; reported as a permanent failure: ${unrunnable.detail}`,
+    );
+    return 'completed';
   }
 
   /**

@@ -166,45 +166,16 @@ describe('messages that can never be claimed are archived with one log line', ()
       expect(after.attempts).toBeNull();
     }
   });
-
-  it('a step whose template has no such step definition', async () => {
-    const t = await rows.createTask({ namespace: NS, name: 'mixed', steps: [{ name: 'not_in_template' }] });
-    const msgId = await rows.sendStepMessage(NS, {
-      task_uuid: t.task_uuid,
-      step_uuid: t.steps.not_in_template,
-      correlation_id: t.correlation_id,
-    });
-    await archived(msgId);
-    expect(linesFor('msg_id', msgId, 'warn')).toMatchObject([
-      { fields: { reason: 'step_definition_not_found' } },
-    ]);
-    expect((await rows.step(t.steps.not_in_template!)).state).toBe('enqueued');
-  });
-
-  it('an ancestor whose results do not decode (Rust fails hydration the same way)', async () => {
-    const t = await rows.createTask({
-      namespace: NS,
-      name: 'mixed',
-      steps: [
-        { name: 'ok', state: 'complete', results: { success: 'yes' } },
-        { name: 'child', dependsOn: ['ok'] },
-      ],
-    });
-    const msgId = await rows.sendStepMessage(NS, {
-      task_uuid: t.task_uuid,
-      step_uuid: t.steps.child,
-      correlation_id: t.correlation_id,
-    });
-    await archived(msgId);
-    const [line] = linesFor('msg_id', msgId, 'warn');
-    expect(line?.fields.reason).toBe('undecodable');
-    expect(line?.msg).toMatch(/dependency_results\/ok/);
-  });
 });
 
 describe('claimed steps whose handler is missing or misbehaves are reported, never left in_progress', () => {
   async function runOne(name: string) {
     const t = await rows.createTask({ namespace: NS, name: 'mixed', steps: [{ name }] });
+    return reported(t, name);
+  }
+
+  /** Sends the step's message and waits for it to be reported as a failure, with the message archived. */
+  async function reported(t: Awaited<ReturnType<ProtocolRows['createTask']>>, name: string) {
     const stepUuid = t.steps[name]!;
     const msgId = await rows.sendStepMessage(NS, {
       task_uuid: t.task_uuid,
@@ -220,8 +191,39 @@ describe('claimed steps whose handler is missing or misbehaves are reported, nev
     await archived(msgId);
     const results = await rows.messages('orchestration_step_results');
     expect(results.some((m) => m.message.step_uuid === stepUuid)).toBe(true);
-    return { step, stepUuid };
+    return { step, stepUuid, msgId };
   }
+
+  it('a step whose template has no such step definition: claimed, then a permanent failure naming it', async () => {
+    const { step, msgId } = await runOne('not_in_template');
+    expect(step.results).toMatchObject({
+      success: false,
+      metadata: { retryable: false, error_type: 'step_definition_not_found' },
+    });
+    expect(JSON.stringify(step.results)).toMatch(/has no step 'not_in_template'/);
+    expect(linesFor('msg_id', msgId, 'warn')).toMatchObject([
+      { fields: { reason: 'step_definition_not_found' } },
+    ]);
+  });
+
+  it('an ancestor whose results do not decode: claimed, then a permanent undecodable failure (Rust fails hydration on the same data)', async () => {
+    const t = await rows.createTask({
+      namespace: NS,
+      name: 'mixed',
+      steps: [
+        { name: 'ok', state: 'complete', results: { success: 'yes' } },
+        { name: 'child', dependsOn: ['ok'] },
+      ],
+    });
+    const { step, msgId } = await reported(t, 'child');
+    expect(step.results).toMatchObject({
+      success: false,
+      metadata: { retryable: false, error_type: 'undecodable' },
+    });
+    const [line] = linesFor('msg_id', msgId, 'warn');
+    expect(line?.fields.reason).toBe('undecodable');
+    expect(line?.msg).toMatch(/dependency_results\/ok/);
+  });
 
   it('unknown handler: permanent handler_not_found failure', async () => {
     const { step, stepUuid } = await runOne('nohandler');

@@ -1,7 +1,8 @@
 // Child process: the PostgreSQL floor. The per-step statements of our worker, issued by a minimal loop with no
 // framework around them: `concurrency` loops, each with its own connection, each doing
-//   read (pgmq.read with the lease's visibility timeout, batch `batch`) → per message: [hydrate] → claim
-//   transition → result write (fenced to the claim) → result message + archive (one statement)
+//   read (pgmq.read with the lease's visibility timeout, batch `batch`) → per message: claim transition (or,
+//   with BENCH_HYDRATE=1, the worker's hydrate-and-claim) → result write (fenced to the claim) → result
+//   message + archive (one statement)
 // with the exact SQL texts of packages/worker/src/sql/statements.ts (imported, so the floor follows the worker),
 // prepared by name as the worker does.
 // Env: BENCH_DB_URL, BENCH_CONCURRENCY, BENCH_STEPS (stop after this many), BENCH_BATCH (default 10),
@@ -13,7 +14,7 @@ import pg from 'pg';
 import {
   CLAIM_STEP,
   COMPLETE_CLAIM,
-  HYDRATE_STEP,
+  HYDRATE_AND_CLAIM,
   READ_MESSAGES,
   SEND_RESULT_AND_ARCHIVE,
 } from '../../../packages/worker/src/sql/statements.js';
@@ -22,7 +23,7 @@ import {
   completionMetadata,
   naiveUtcNow,
 } from '../../../packages/worker/src/transition-metadata.js';
-import { BENCH_QUEUE, RESULTS_QUEUE } from './db.js';
+import { BENCH_NAMESPACE, BENCH_QUEUE, RESULTS_QUEUE } from './db.js';
 
 const url = process.env.BENCH_DB_URL as string;
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 1);
@@ -63,18 +64,24 @@ async function loop(db: pg.Client): Promise<void> {
       message: { step_uuid: string; task_uuid: string; correlation_id: string };
     }[]) {
       const m = row.message;
-      if (hydrate)
-        await db.query({
-          name: HYDRATE_STEP.name,
-          text: HYDRATE_STEP.text,
-          values: [m.task_uuid, m.step_uuid],
-        });
       const lease = { workerUuid, lease: { queue: BENCH_QUEUE, msg_id: row.msg_id } };
-      const claim = await db.query<{ workflow_step_transition_uuid: string }>({
-        name: CLAIM_STEP.name,
-        text: CLAIM_STEP.text,
-        values: [m.step_uuid, JSON.stringify(claimMetadata(undefined, lease)), naiveUtcNow()],
-      });
+      const metadata = JSON.stringify(claimMetadata(undefined, lease));
+      // With hydration: the worker's own hydrate-and-claim statement; without: the claim alone.
+      const claimUuid = hydrate
+        ? (
+            await db.query<{ new_claim_uuid: string }>({
+              name: HYDRATE_AND_CLAIM.name,
+              text: HYDRATE_AND_CLAIM.text,
+              values: [m.task_uuid, m.step_uuid, metadata, naiveUtcNow(), [BENCH_NAMESPACE]],
+            })
+          ).rows[0]?.new_claim_uuid
+        : (
+            await db.query<{ workflow_step_transition_uuid: string }>({
+              name: CLAIM_STEP.name,
+              text: CLAIM_STEP.text,
+              values: [m.step_uuid, metadata, naiveUtcNow()],
+            })
+          ).rows[0]?.workflow_step_transition_uuid;
       const result = {
         step_uuid: m.step_uuid,
         success: true,
@@ -95,7 +102,7 @@ async function loop(db: pg.Client): Promise<void> {
           'enqueued_for_orchestration',
           JSON.stringify(completionMetadata(result as never, workerUuid, m.correlation_id)),
           JSON.stringify(result),
-          claim.rows[0]?.workflow_step_transition_uuid,
+          claimUuid,
         ],
       });
       await db.query({

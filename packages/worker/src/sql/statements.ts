@@ -135,11 +135,15 @@ export interface HydrationRow {
   claim_metadata: Record<string, unknown> | null;
   /** `[[step_name, results], …]` ordered by distance, workflow_step_uuid; null when the step is not claimable. */
   dependencies: [string, unknown][] | null;
+  /** The claim this statement made (null: not claimable, namespace not served, or another worker won). */
+  new_claim_uuid: string | null;
+  new_claim_attempts: number | null;
 }
 
 /**
- * Everything the Rust worker reads before claiming (§4.2 statements 1, 2, 3, 5 and 7, plus the state read of
- * §4.3-1) in one round trip:
+ * Hydration and claim in one round trip. The reads are everything the Rust worker reads before claiming (§4.2
+ * statements 1, 2, 3, 5 and 7, plus the state read of §4.3-1) and, being one statement, they see the database
+ * as it was before the claim — the pre-claim snapshot upstream hands its handlers:
  * - `Task::find_by_id` column list (no `completed_at`), `Task::for_orchestration` names;
  * - the template from `named_tasks.configuration` (joined by `named_task_uuid`, equivalent to upstream's
  *   lookup by namespace name + task name + version through the unique constraint);
@@ -148,12 +152,24 @@ export interface HydrationRow {
  *   `in_progress` or `enqueued_*_for_orchestration` — the latest claim transition (its metadata names the lease
  *   message, see `CLAIM_STEP`), so a worker that reads a message whose lease lapsed can recover the step;
  * - `get_step_transitive_dependencies` rows with `processed AND results IS NOT NULL`, only when the step is
- *   claimable (otherwise the worker archives the message and the walk would be wasted).
- * $1 task_uuid, $2 step_uuid.
+ *   claimable and has a parent (a root step's walk finds nothing; skipping it saves the function call).
+ * The claim (`claimCtes`, as `CLAIM_STEP`) is made only for a step of this task in a namespace this worker
+ * serves ($5); it is a no-op unless the step is `enqueued`, and loses cleanly to a concurrent claimer.
+ * $1 task_uuid, $2 step_uuid, $3 claim metadata, $4 last_attempted_at, $5 served namespaces.
  */
-export const HYDRATE_STEP = statement<HydrationRow>(
-  'hydrate_step',
-  `WITH ids AS (SELECT $1::uuid AS task_uuid, $2::uuid AS step_uuid)
+export const HYDRATE_AND_CLAIM = statement<HydrationRow>(
+  'hydrate_and_claim',
+  `WITH ids AS (SELECT $1::uuid AS task_uuid, $2::uuid AS step_uuid),
+   eligible AS (
+     SELECT ws.workflow_step_uuid
+       FROM ids
+       JOIN tasker.workflow_steps ws ON ws.workflow_step_uuid = ids.step_uuid AND ws.task_uuid = ids.task_uuid
+       JOIN tasker.tasks t ON t.task_uuid = ws.task_uuid
+       JOIN tasker.named_tasks nt ON nt.named_task_uuid = t.named_task_uuid
+       JOIN tasker.task_namespaces tn ON tn.task_namespace_uuid = nt.task_namespace_uuid
+      WHERE tn.name = ANY($5::text[])
+   ),
+   ${claimCtes('(SELECT workflow_step_uuid FROM eligible)', '$3::jsonb', '$4::timestamp')}
    SELECT
      t.task_uuid IS NOT NULL AS task_found,
      ws.workflow_step_uuid IS NOT NULL AS step_found,
@@ -181,11 +197,16 @@ export const HYDRATE_STEP = statement<HydrationRow>(
      (EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC') - cur.created_at)) * 1000)::float8 AS state_age_ms,
      cl.workflow_step_transition_uuid::text AS claim_transition_uuid,
      cl.metadata AS claim_metadata,
-     CASE WHEN ws.workflow_step_uuid IS NOT NULL AND cur.to_state = 'enqueued' THEN (
+     CASE WHEN ws.workflow_step_uuid IS NULL OR cur.to_state IS DISTINCT FROM 'enqueued' THEN NULL
+          WHEN NOT EXISTS (SELECT 1 FROM tasker.workflow_step_edges e WHERE e.to_step_uuid = ws.workflow_step_uuid)
+          THEN '[]'::jsonb
+          ELSE (
        SELECT COALESCE(jsonb_agg(jsonb_build_array(d.step_name, d.results) ORDER BY d.distance, d.workflow_step_uuid),
                        '[]'::jsonb)
          FROM tasker.get_step_transitive_dependencies(ws.workflow_step_uuid) d
-        WHERE d.processed = true AND d.results IS NOT NULL) END AS dependencies
+        WHERE d.processed = true AND d.results IS NOT NULL) END AS dependencies,
+     claimed.workflow_step_transition_uuid::text AS new_claim_uuid,
+     marked.attempts AS new_claim_attempts
    FROM ids
    LEFT JOIN tasker.tasks t ON t.task_uuid = ids.task_uuid
    LEFT JOIN tasker.named_tasks nt ON nt.named_task_uuid = t.named_task_uuid
@@ -202,7 +223,9 @@ export const HYDRATE_STEP = statement<HydrationRow>(
       WHERE tr.workflow_step_uuid = ids.step_uuid AND tr.to_state = 'in_progress'
         AND cur.to_state IN ('in_progress', 'enqueued_for_orchestration', 'enqueued_as_error_for_orchestration')
       ORDER BY tr.sort_key DESC LIMIT 1
-   ) cl ON true`,
+   ) cl ON true
+   LEFT JOIN claimed ON true
+   LEFT JOIN marked ON true`,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -224,35 +247,45 @@ export const HYDRATE_STEP = statement<HydrationRow>(
  * The metadata is upstream's `{event, timestamp}` plus two keys of ours (extra keys are ignored by every reader):
  * `worker_uuid` and `lease` = `{queue, msg_id}`, the step message whose visibility timeout is the claim's lease
  * (README "Leases").
+ * The worker claims inside `HYDRATE_AND_CLAIM`; this claim alone is what test/bench's PostgreSQL floor issues.
  * $1 step_uuid, $2 transition metadata, $3 last_attempted_at (client clock, naive UTC, as Rust).
  */
 export const CLAIM_STEP = statement<{ workflow_step_transition_uuid: string; attempts: number }>(
   'claim_step',
-  `WITH prior AS (
+  `WITH ${claimCtes('$1::uuid', '$2::jsonb', '$3::timestamp')}
+   SELECT claimed.workflow_step_transition_uuid::text, marked.attempts
+     FROM claimed CROSS JOIN marked`,
+);
+
+/**
+ * The claim's three data-modifying CTEs (`prior`, `claimed`, `marked`), shared by `CLAIM_STEP` and
+ * `HYDRATE_AND_CLAIM` so the claim is written in one place. `step` is an SQL expression for the step uuid
+ * (NULL claims nothing); `metadata` and `attemptedAt` are parameter references.
+ */
+function claimCtes(step: string, metadata: string, attemptedAt: string): string {
+  return `prior AS (
      UPDATE tasker.workflow_step_transitions
         SET most_recent = false, updated_at = NOW()
-      WHERE workflow_step_uuid = $1::uuid AND most_recent = true AND to_state = 'enqueued'
+      WHERE workflow_step_uuid = ${step} AND most_recent = true AND to_state = 'enqueued'
      RETURNING workflow_step_uuid
    ), claimed AS (
      INSERT INTO tasker.workflow_step_transitions
        (workflow_step_uuid, to_state, from_state, metadata, sort_key, most_recent, created_at, updated_at)
-     SELECT prior.workflow_step_uuid, 'in_progress', 'enqueued', $2::jsonb,
+     SELECT prior.workflow_step_uuid, 'in_progress', 'enqueued', ${metadata},
             (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM tasker.workflow_step_transitions
-              WHERE workflow_step_uuid = $1::uuid),
+              WHERE workflow_step_uuid = prior.workflow_step_uuid),
             true, NOW(), NOW()
        FROM prior
      RETURNING workflow_step_transition_uuid, workflow_step_uuid
    ), marked AS (
      UPDATE tasker.workflow_steps ws
-        SET in_process = true, attempts = COALESCE(ws.attempts, 0) + 1, last_attempted_at = $3::timestamp,
+        SET in_process = true, attempts = COALESCE(ws.attempts, 0) + 1, last_attempted_at = ${attemptedAt},
             updated_at = NOW()
        FROM claimed
       WHERE ws.workflow_step_uuid = claimed.workflow_step_uuid
      RETURNING ws.attempts
-   )
-   SELECT claimed.workflow_step_transition_uuid::text, marked.attempts
-     FROM claimed CROSS JOIN marked`,
-);
+   )`;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Checkpoint yield (§6.3)
