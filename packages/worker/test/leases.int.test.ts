@@ -119,7 +119,6 @@ describe('a live claim keeps its lease', () => {
     const slow = () => new Promise((r) => (release = r));
     // A 3 s lease here (1 s elsewhere): slack for event-loop lag when every suite runs at once on 2 cores.
     const owner = await startWorker({ registry: registry(slow), visibilityTimeoutSeconds: 3 });
-    const peer = await startWorker({ visibilityTimeoutSeconds: 3 });
     const t = await rows.createTask({ namespace: NS, name: 'flow', steps: [{ name: 'slow' }] });
     const stepUuid = t.steps.slow!;
     const msgId = await rows.sendStepMessage(NS, {
@@ -128,6 +127,9 @@ describe('a live claim keeps its lease', () => {
       correlation_id: t.correlation_id,
     });
     await eventually(async () => (await rows.step(stepUuid)).state === 'in_progress');
+    // The peer starts once the owner holds the claim (both would be notified of the message otherwise, and the
+    // peer's slow handler never returns), then polls the queue every 50 ms.
+    const peer = await startWorker({ visibilityTimeoutSeconds: 3 });
     // Observation window of 2.5 visibility timeouts (the workload, not synchronisation): the peer polls every 50 ms.
     await new Promise((r) => setTimeout(r, 7_500));
     const during = await rows.queueMessage(QUEUE, msgId);
