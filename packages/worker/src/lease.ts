@@ -35,8 +35,6 @@ export interface LeaseKeeperOptions {
   db: Queryable;
   visibilityTimeoutSeconds: number;
   logger: Logger;
-  /** Beat period; default vt/3. */
-  intervalMs?: number;
 }
 
 export class LeaseKeeper {
@@ -50,13 +48,9 @@ export class LeaseKeeper {
     this.#o = options;
   }
 
+  /** Beat period: vt/3, so two beats can be missed before a lease lapses. */
   get intervalMs(): number {
-    return this.#o.intervalMs ?? Math.max(100, Math.floor((this.#o.visibilityTimeoutSeconds * 1000) / 3));
-  }
-
-  /** Messages whose lease is currently extended. */
-  get size(): number {
-    return this.#held.size;
+    return Math.max(100, Math.floor((this.#o.visibilityTimeoutSeconds * 1000) / 3));
   }
 
   hold(queue: string, msgId: string, onLost: () => void): LeaseHandle {

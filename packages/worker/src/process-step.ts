@@ -9,7 +9,7 @@ import {
 import { archiveMessage } from './archive.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { persistCheckpoint } from './checkpoint.js';
-import { sendCompletion, writeCompletion } from './complete.js';
+import { sendCompletion, type WriteOutcome, writeCompletion } from './complete.js';
 import { publishDomainEvents } from './domain-events.js';
 import { workerFailureResult } from './failure-result.js';
 import { type Claimed, type Hydration, hydrateAndClaim } from './hydrate.js';
@@ -208,20 +208,11 @@ export class StepProcessor {
       workerId: this.#o.workerId,
     });
     try {
-      const written = await writeCompletion(this.#o.taskerDb, {
-        stepUuid: body.step_uuid,
+      await this.#reportWithoutRunning(message, {
+        stepMessage: { ...body, correlation_id: unrunnable.correlationId },
         claimTransitionUuid: unrunnable.claim.transitionUuid,
         result,
-        workerUuid: this.#o.workerUuid,
-        correlationId: unrunnable.correlationId,
       });
-      if (written.kind === 'written') {
-        await sendCompletion(
-          this.#o.pgmqDb,
-          { task_uuid: body.task_uuid, step_uuid: body.step_uuid, correlation_id: unrunnable.correlationId },
-          { queue: message.queue, msgId: message.msgId },
-        );
-      }
     } catch (error) {
       logger.warn(
         { ...stepIds, reason: unrunnable.reason, error: (error as Error).message },
@@ -292,20 +283,19 @@ export class StepProcessor {
           workerId: this.#o.workerId,
           context: { lost_worker_uuid: lostWorker, lease_msg_id: message.msgId },
         });
-        const written = await writeCompletion(this.#o.taskerDb, {
-          stepUuid: body.step_uuid,
+        const written = await this.#reportWithoutRunning(message, {
+          stepMessage,
           claimTransitionUuid: claimed.claimTransitionUuid as string,
           result,
-          workerUuid: this.#o.workerUuid,
-          correlationId: claimed.correlationId,
         });
         if (written.kind !== 'written') {
           logger.debug({ ...facts, now: written.state }, 'abandoned claim already finished by someone else');
           return 'skipped';
         }
+      } else {
+        // `result_resent`: the owner committed its completion but died before telling orchestration.
+        await sendCompletion(this.#o.pgmqDb, stepMessage, { queue: message.queue, msgId: message.msgId });
       }
-      // `result_resent`: the owner committed its completion but died before telling orchestration.
-      await sendCompletion(this.#o.pgmqDb, stepMessage, { queue: message.queue, msgId: message.msgId });
       metrics.stepsRecovered.inc({ namespace: message.namespace, kind });
       logger.warn(
         facts,
@@ -321,6 +311,31 @@ export class StepProcessor {
       );
       return 'left_for_redelivery';
     }
+  }
+
+  /**
+   * A worker-owned completion of a claim no handler ran (a lost worker's, or one that cannot run): the result
+   * written fenced to `claimTransitionUuid`, then — only if it was written — the result message and the archive
+   * of the step message. Database errors are thrown to the caller.
+   */
+  async #reportWithoutRunning(
+    message: QueuedMessage,
+    report: { stepMessage: StepMessage; claimTransitionUuid: string; result: StepExecutionResult },
+  ): Promise<WriteOutcome> {
+    const written = await writeCompletion(this.#o.taskerDb, {
+      stepUuid: report.stepMessage.step_uuid,
+      claimTransitionUuid: report.claimTransitionUuid,
+      result: report.result,
+      workerUuid: this.#o.workerUuid,
+      correlationId: report.stepMessage.correlation_id,
+    });
+    if (written.kind === 'written') {
+      await sendCompletion(this.#o.pgmqDb, report.stepMessage, {
+        queue: message.queue,
+        msgId: message.msgId,
+      });
+    }
+    return written;
   }
 
   async #runClaimed(
