@@ -2,7 +2,7 @@ import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Tests run against each package's `src/` through the `@tasker-bridge/source` export condition, so no build
-// step is needed before `npm test` (STYLE.md "Packages").
+// step is needed before `npm test` (docs/contributing.md "Packages").
 const conditions = ['@tasker-bridge/source', ...defaultServerConditions];
 
 const dbSetup = './test/setup/devdb-global.ts';

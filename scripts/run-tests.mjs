@@ -1,15 +1,20 @@
-// `npm test`: typecheck, lint, then every vitest tier (unit, integration, e2e, conformance, fleet, chaos),
-// ending with the plain summary line `N passed, N failed` that CI reads.
+// `npm test`: typecheck, lint, then the vitest tiers on both ends of the pgmq versions we support (the pinned
+// crate's, and 1.5.1, what upstream's PostgreSQL 17 image ships, or the pgmq SQL directory given in
+// TASKER_BRIDGE_PGMQ_SQL_DIR), ending with the plain summary line `N passed, N failed` that CI reads.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-function run(label, cmd, args) {
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const npx = 'npx';
+
+function run(label, cmd, args, env = process.env) {
   process.stderr.write(`\n== ${label}: ${cmd} ${args.join(' ')}\n`);
-  const res = spawnSync(cmd, args, { stdio: 'inherit', shell: false });
+  const res = spawnSync(cmd, args, { stdio: 'inherit', shell: false, cwd: root, env });
   return res.status ?? 1;
 }
 
-const npx = 'npx';
 if (
   run('typecheck', npx, ['tsc', '-b']) !== 0 ||
   run('typecheck tests', npx, ['tsc', '-p', 'tsconfig.tests.json']) !== 0
@@ -17,52 +22,105 @@ if (
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-if (run('lint', npx, ['biome', 'check', '.']) !== 0) {
+if (
+  run('lint', npx, ['biome', 'check', '.']) !== 0 ||
+  run('references', process.execPath, ['scripts/check-references.mjs']) !== 0
+) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
 
-mkdirSync('test-results', { recursive: true });
+// `tsc -b` has just built devdb: ask it which pgmq each phase gets, by the same resolution the tests' global
+// setup makes, so the labels below are what the phases run on.
+const devdb = await import(pathToFileURL(join(root, 'packages/devdb/dist/index.js')).href);
+
+async function pgmqEnd(env) {
+  try {
+    return { env, label: devdb.describePgmq(await devdb.loadUpstreamArtifacts({ env })) };
+  } catch (error) {
+    // The phases report the same error in context; the label says the version is unknown.
+    return { env, label: `pgmq (not resolved: ${error.message.split('\n')[0]})` };
+  }
+}
+
+// Unit and conformance tests do not touch pgmq: they run on the first end only.
+const crateEnv = { ...process.env };
+delete crateEnv[devdb.PGMQ_SQL_DIR_ENV];
+const ends = [
+  { ...(await pgmqEnd(crateEnv)), tiers: ['unit', 'integration', 'e2e', 'conformance', 'fleet'] },
+];
+const pgmqDir = process.env[devdb.PGMQ_SQL_DIR_ENV] || join(root, '..', 'shared', 'fixtures', 'pgmq-1.5.1');
+if (process.env[devdb.PGMQ_SQL_DIR_ENV] || existsSync(pgmqDir)) {
+  const dirEnv = { ...process.env, [devdb.PGMQ_SQL_DIR_ENV]: pgmqDir };
+  ends.push({ ...(await pgmqEnd(dirEnv)), tiers: ['integration', 'e2e', 'fleet'] });
+} else {
+  console.log(`pgmq 1.5.1 SQL not found at ${pgmqDir}: running on the pgmq crate's version only`);
+}
+
+const projects = (...names) => names.flatMap((p) => ['--project', p]);
 
 /**
- * Two vitest runs: every tier but chaos, then chaos alone. The chaos suite kills processes and restarts a
- * PostgreSQL server and asserts recovery-time bounds; sharing 2 cores with the other tiers would make those
- * bounds (and the other tiers' lease timings) depend on what happens to run alongside. Arguments given to
- * `npm test -- …` replace the phases with one run of exactly what was asked.
+ * Per pgmq end, two vitest runs: every tier but chaos, then chaos alone. The chaos suite kills processes and
+ * restarts a PostgreSQL server and asserts recovery-time bounds; sharing 2 cores with the other tiers would make
+ * those bounds (and the other tiers' lease timings) depend on what happens to run alongside. Arguments given to
+ * `npm test -- …` replace the phases with one run of exactly what was asked, on each pgmq end.
  */
-const phases =
-  process.argv.length > 2
-    ? [{ label: 'tests', args: process.argv.slice(2) }]
-    : [
-        {
-          label: 'tests',
-          args: ['unit', 'integration', 'e2e', 'conformance', 'fleet'].flatMap((p) => ['--project', p]),
-        },
-        { label: 'chaos tests', args: ['--project', 'chaos'] },
-      ];
+const phases = ends.flatMap((end) => {
+  if (process.argv.length > 2)
+    return [{ label: `tests on ${end.label}`, args: process.argv.slice(2), env: end.env }];
+  return [
+    { label: `${end.tiers.join(', ')} on ${end.label}`, args: projects(...end.tiers), env: end.env },
+    { label: `chaos on ${end.label}`, args: projects('chaos'), env: end.env },
+  ];
+});
+
+mkdirSync(join(root, 'test-results'), { recursive: true });
+
+/** Counts from vitest's JSON report; a phase that crashed, ran nothing or exited non-zero unexplained fails. */
+function phaseResult(report, status) {
+  let summary;
+  try {
+    summary = JSON.parse(readFileSync(report, 'utf8'));
+  } catch {
+    return { passed: 0, failed: 1, skipped: 0, note: `no report (vitest exited with status ${status})` };
+  }
+  const result = {
+    passed: summary.numPassedTests,
+    failed: summary.numFailedTests,
+    skipped: summary.numPendingTests + summary.numTodoTests,
+    note: '',
+  };
+  // Every test filtered out or skipped counts as a failure: a phase that checked nothing must not look green.
+  if (result.passed + result.failed === 0) return { ...result, failed: 1, note: 'ran no test' };
+  // Failures outside any test (a failing hook or file, an unhandled error) fail the run without a failed test.
+  if (status !== 0 && result.failed === 0) {
+    return { ...result, failed: 1, note: `vitest exited with status ${status} outside any test: see above` };
+  }
+  return result;
+}
 
 let passed = 0;
 let failed = 0;
-let ok = true;
+const lines = [];
 for (const [i, phase] of phases.entries()) {
-  const report = `test-results/vitest${i === 0 ? '' : `-${i}`}.json`;
-  const status = run(phase.label, npx, [
-    'vitest',
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${report}`,
-    ...phase.args,
-  ]);
-  try {
-    const summary = JSON.parse(readFileSync(report, 'utf8'));
-    passed += summary.numPassedTests;
-    const unexplained = status !== 0 && !summary.success && summary.numFailedTests === 0 ? 1 : 0;
-    failed += summary.numFailedTests + unexplained;
-  } catch {
-    failed += 1;
-  }
-  if (status !== 0) ok = false;
+  // Reports are per phase and deleted first, so a phase that writes none is never credited a previous run's counts.
+  const report = join(root, 'test-results', `vitest-phase-${i + 1}.json`);
+  rmSync(report, { force: true });
+  const started = Date.now();
+  const status = run(
+    phase.label,
+    npx,
+    ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...phase.args],
+    phase.env,
+  );
+  const result = phaseResult(report, status);
+  passed += result.passed;
+  failed += result.failed;
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const line = `${phase.label}: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped (${seconds} s)${result.note ? ` – ${result.note}` : ''}`;
+  lines.push(line);
+  process.stderr.write(`== ${line}\n`);
 }
+process.stderr.write(`\n== summary\n${lines.map((line) => `   ${line}\n`).join('')}`);
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(ok && failed === 0 ? 0 : 1);
+process.exit(failed === 0 ? 0 : 1);

@@ -51,7 +51,10 @@ function rustCheck(cases: CheckCase[]): { value_objects_sorted: boolean; results
 
 const STEP = '0195b7a2-1c40-7a11-9b22-3c4d5e6f7a81';
 
-/** Values only TS produces: dates from JS, bigint, string lengths around rmp's str8/str16 boundaries. */
+/**
+ * Values only TS produces: dates from JS, bigint, string lengths around rmp's str8/str16 boundaries, parsed data
+ * with a `__proto__` key.
+ */
 function tsAuthoredResults(): StepExecutionResult[] {
   const base = (): StepExecutionResult => ({
     step_uuid: STEP,
@@ -120,13 +123,25 @@ function tsAuthoredResults(): StepExecutionResult[] {
       },
     },
     { ...base(), result: { unicode: ['日本語', '🚀'.repeat(20), 'e\u0301', '\u0000\u001f"\\'] } },
+    // Data as the worker reads it from a jsonb column (parseJsonText): bigints and a `__proto__` data key.
+    {
+      ...base(),
+      result: parseJsonText(
+        '{"__proto__":{"id":9007199254740993},"constructor":null,' +
+          '"nested":[{"ids":[18446744073709551615,-9223372036854775808,-9007199254740993]}]}',
+      ),
+    },
   ];
 }
 
 describe('TS → Rust', () => {
   it('Rust decodes every encoding we produce and re-encodes the same value and the same bytes', () => {
     const values: { type: WireTypeName; name: string; value: unknown }[] = [];
-    for (const file of loadVectors()) {
+    const vectors = loadVectors();
+    const jsonOnly = new Set(
+      vectors.filter((f) => f.cases.some((c) => c.msgpack_hex === undefined)).map((f) => f.type),
+    );
+    for (const file of vectors.filter((f) => f.decoded_by_rust !== false)) {
       for (const c of file.cases)
         values.push({ type: file.type, name: c.name, value: decodeJson(file.type, c.json) });
     }
@@ -146,7 +161,7 @@ describe('TS → Rust', () => {
       type,
       name,
       json: encodeJson(type, value as never),
-      msgpack_hex: toHex(encodeMsgpack(type, value as never)),
+      ...(jsonOnly.has(type) ? {} : { msgpack_hex: toHex(encodeMsgpack(type, value as never)) }),
     }));
     const report = rustCheck(cases);
     // serde_json without preserve_order: Value objects are key-sorted, which our encoders reproduce.
@@ -161,13 +176,14 @@ describe('TS → Rust', () => {
         failures.push(`${label}: Rust rejected our JSON: ${r.json?.error}`);
         continue;
       }
+      expect(parseJsonText(r.json.reencoded!), label).toEqual(parseJsonText(sent.json!));
+      if (sent.msgpack_hex === undefined) continue;
       if (!r.msgpack?.ok) {
         failures.push(`${label}: Rust rejected our MessagePack: ${r.msgpack?.error}`);
         continue;
       }
       if (r.same_value !== true)
         failures.push(`${label}: JSON and MessagePack decoded to different Rust values`);
-      expect(parseJsonText(r.json.reencoded!), label).toEqual(parseJsonText(sent.json!));
       if (hasUnorderedMap(type, value)) {
         expect(decodeMsgpack(type, Buffer.from(r.msgpack.reencoded_hex!, 'hex')), label).toEqual(
           decodeMsgpack(type, Buffer.from(sent.msgpack_hex!, 'hex')),
@@ -276,6 +292,20 @@ const NEGATIVE: (CheckCase & { rustError: RegExp; jsCannotSee?: true })[] = [
     name: 'type_and_step_type',
     rustError: /duplicate field `type`/,
     json: '{"name":"s","handler":{"callable":"c"},"type":"standard","step_type":"decision"}',
+  },
+  // The REST API's request body: serde has no default for initiator (the builder's do not apply to JSON), and
+  // priority is an i32.
+  {
+    type: 'TaskRequest',
+    name: 'task_request_without_initiator',
+    rustError: /missing field `initiator`/,
+    json: '{"name":"t","namespace":"n","version":"1.0.0","context":{},"source_system":"s","reason":"r"}',
+  },
+  {
+    type: 'TaskRequest',
+    name: 'task_request_priority_beyond_i32',
+    rustError: /invalid value: integer `2147483648`/,
+    json: '{"name":"t","namespace":"n","version":"1.0.0","context":{},"initiator":"i","source_system":"s","reason":"r","priority":2147483648}',
   },
   // MessagePack: the float64 that msgpackr's own encoder writes for 2^32 in an i64 field, and a UUID as text
   // of the wrong length.

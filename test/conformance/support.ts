@@ -1,5 +1,5 @@
 // Shared by the conformance tests: the committed vectors and the one comparison rule that cannot be
-// byte-exact (HashMap iteration order is random per Rust process, wire-types.md §1.6).
+// byte-exact (HashMap iteration order is random per Rust process, docs/wire-types.md §1.6).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WireTypeName } from '@tasker-bridge/schemas';
@@ -9,13 +9,19 @@ import { vectorsDir } from './scripts/cargo.mjs';
 export interface VectorCase {
   name: string;
   json: string;
-  msgpack_hex: string;
+  /** Absent for the REST API's types: HTTP bodies are JSON only (docs/wire-types.md §18). */
+  msgpack_hex?: string;
   input?: string;
+  /** ApiErrorBody: the HTTP status and Retry-After header the real `ApiError::into_response` sent with it. */
+  http_status?: number;
+  retry_after?: string;
 }
 
 export interface VectorFile {
   type: WireTypeName;
   cases: VectorCase[];
+  /** false when no Rust type reads it (ApiErrorBody, written by the server only). */
+  decoded_by_rust?: boolean;
 }
 
 export function loadVectors(): VectorFile[] {

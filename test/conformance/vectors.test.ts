@@ -28,18 +28,19 @@ describe('Rust → TS vectors', () => {
           const fromJson = decodeJson(file.type, c.json);
           expect(validate(file.type, fromJson).ok).toBe(true);
 
-          const bytes = fromHex(c.msgpack_hex);
-          const fromMsgpack = decodeMsgpack(file.type, bytes);
-          expect(fromMsgpack).toEqual(fromJson);
-
           // Re-encoding gives Rust's JSON value, and Rust's exact bytes (sorted HashMaps aside).
           expect(parseJsonText(encodeJson(file.type, fromJson))).toEqual(parseJsonText(c.json));
-          const ours = encodeMsgpack(file.type, fromJson);
-          if (hasUnorderedMap(file.type, fromJson)) {
-            expect(ours.length).toBe(bytes.length);
-            expect(decodeMsgpack(file.type, ours)).toEqual(fromJson);
-          } else {
-            expect(toHex(ours)).toBe(c.msgpack_hex);
+
+          if (c.msgpack_hex !== undefined) {
+            const bytes = fromHex(c.msgpack_hex);
+            expect(decodeMsgpack(file.type, bytes)).toEqual(fromJson);
+            const ours = encodeMsgpack(file.type, fromJson);
+            if (hasUnorderedMap(file.type, fromJson)) {
+              expect(ours.length).toBe(bytes.length);
+              expect(decodeMsgpack(file.type, ours)).toEqual(fromJson);
+            } else {
+              expect(toHex(ours)).toBe(c.msgpack_hex);
+            }
           }
 
           // The sparse form Rust was given decodes, with serde's defaults, to the same value.

@@ -1,18 +1,22 @@
-// Scenario 4: what our worker writes vs what upstream's Python worker (Rust worker core) writes for the same
-// template on the same orchestration server: step transitions and their metadata, the `results` documents, the
-// audit rows, and the queue messages. Run one after the other on one database: first only our TS worker serves
-// the namespace, then only the Python worker does (same callables through FLEET_HANDLER_ALIASES).
+// Scenario 4: what our worker writes vs what upstream's Rust worker core writes for the same template on the same
+// orchestration server, through both of its hosts: tasker-py (Python handlers over PyO3) and our native Rust
+// worker (test/fleet/rust, Rust handlers on tasker-worker). Compared: step transitions and their metadata, the
+// `results` documents, the audit rows, the task's transitions and the queue messages, by value with per-run
+// values masked (support/compare.ts). Run one after the other on one database: first only our TS worker serves
+// the namespaces, then only the Python worker (same callables through FLEET_HANDLER_ALIASES), then only the Rust
+// worker (same callables).
 
 import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type CreateTaskRequest, SETTLED_TASK_STATES } from '@tasker-bridge/client';
 import { exampleHandlers } from '@tasker-bridge/examples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareTaskWrites, taskMessageShapes } from './support/compare.js';
+import { compareTaskWrites, taskMessages } from './support/compare.js';
 import { snapshotTask, type TaskSnapshot, withClient } from './support/db-inspect.js';
 import { DIAMOND, exampleTemplates, LINEAR } from './support/examples.js';
 import { decodeErrors, type Fleet, startFleet } from './support/fleet.js';
-import { SETTLED_TASK_STATES, type TaskRequestBody } from './support/orchestration-api.js';
 import { FLEET_TEMPLATES_DIR } from './support/paths.js';
+import { startRustWorker } from './support/rust-worker.js';
 import {
   flakyStep,
   PYTHON_EXAMPLE_ALIASES,
@@ -21,56 +25,87 @@ import {
 } from './support/ts-handlers.js';
 import { startTsWorker } from './support/ts-worker.js';
 
-const CASES: Record<string, TaskRequestBody> = {
+const CASES: Record<string, CreateTaskRequest> = {
   linear: { ...LINEAR, context: { even_number: 6 } },
   diamond: { ...DIAMOND, context: { even_number: 6 } },
   flaky: { namespace: 'fleet_shared', name: 'flaky', version: '1.0.0', context: { fail_times: 2 } },
   permanent: { namespace: 'fleet_shared', name: 'permanent', version: '1.0.0', context: {} },
 };
 
+/** A difference we know of, explained in test/fleet/NOTE.md ("What our worker writes vs upstream's core"). */
+interface Explained {
+  pattern: RegExp;
+  why: string;
+}
+
 /**
- * Differences we know of, each explained in test/fleet/NOTE.md ("What our worker writes vs the Python worker").
- * A difference line is `<where>: <ours> | <python>`; `<where>` covers both the `results` document and the copy of
- * it inside the `enqueued(_as_error)_for_orchestration` transition's `event`. Anything not matched here fails.
+ * Ours only: our claim metadata names the claiming worker and the step message holding its lease (worker README
+ * "Leases"); extra keys, which orchestration never reads.
  */
-const EXPLAINED: Array<{ pattern: RegExp; why: string }> = [
+const CLAIM_LEASE: Explained[] = [
   {
-    // D1: our results carry what upstream's Rust StepExecutionResult constructors fill; tasker-py leaves null.
     pattern:
-      /\.metadata\.(handler_version|started_at|worker_id): "(string|string:timestamp|<string>|1\.0\.0)" \| "?(null|<null>)"?$/,
-    why: 'D1 metadata fields tasker-py leaves null',
+      /\(enqueued->in_progress\)\.metadata\.(lease: \{"queue":"worker_\w+_queue","msg_id":"\d+"\}|worker_uuid: "<uuid>") \| \(absent\)$/,
+    why: 'D7 claim lease metadata: present | absent',
+  },
+];
+
+/**
+ * Differences from tasker-py. A difference line is `<where>: <ours> | <theirs>`; `<where>` covers both the
+ * `results` document and its copy inside the completion transition's `event`. Anything not matched fails.
+ */
+const EXPLAINED_PYTHON: Explained[] = [
+  {
+    // Our results fill what upstream's Rust constructors leave optional; tasker-py's FFI conversion leaves null.
+    pattern:
+      /\.metadata\.(handler_version: "1\.0\.0"|started_at: "<timestamp>"|worker_id: "<string>") \| null$/,
+    why: 'D1 handler_version, started_at, worker_id: filled | null',
   },
   {
-    // D2: failures: metadata.error_code / error_type are filled (Rust `failure()` does too); tasker-py: null.
-    pattern: /\.metadata\.(error_code|error_type): "[^"]+" \| "?null"?$/,
-    why: 'D2 failure metadata tasker-py leaves null',
+    // Failures: filled as upstream's Rust `StepExecutionResult::failure()` fills them; tasker-py only fills
+    // `error.error_type`.
+    pattern: /\.metadata\.(error_code|error_type): "\w+" \| null$/,
+    why: 'D2 failure error_code, error_type: filled | null',
   },
   {
-    // D3: failures: `result` is {} (Rust `failure()`); tasker-py writes null.
-    pattern: /\.result: \{\} \| "?null"?$/,
-    why: 'D3 empty result object on failure',
+    pattern: /\.result: \{\} \| null$/,
+    why: 'D3 failure result: {} (Rust failure()) | null',
   },
   {
-    // D4: failures: status "failed" (Rust `failure()`, parsed by orchestration); tasker-py writes the error type.
+    // Orchestration parses `failed` (StepResultStatus); tasker-py's value is not one of its statuses.
     pattern: /\.status: "failed" \| "(retryable_error|permanent_error)"$/,
-    why: 'D4 failure status string',
+    why: 'D4 failure status: "failed" | the error type',
+  },
+  ...CLAIM_LEASE,
+];
+
+/** Differences from our native Rust worker (upstream's own Rust result constructors). */
+const EXPLAINED_RUST: Explained[] = [
+  {
+    // The Rust constructors fill started_at too, like ours; handler_version and worker_id only we fill.
+    pattern: /\.metadata\.(handler_version: "1\.0\.0"|worker_id: "<string>") \| null$/,
+    why: 'R1 handler_version, worker_id: filled | null',
   },
   {
-    // D5: orchestration_metadata is the default object (Rust `failure()` / success builders), tasker-py: null.
-    pattern: /\.orchestration_metadata: \{.*\} \| "?null"?$/,
-    why: 'D5 orchestration_metadata present',
+    // Ours is null unless the handler gives a hint (as tasker-py); `success()` / `failure()` write the default.
+    pattern:
+      /\.orchestration_metadata: null \| \{("(backoff_hint|error_context)":null,?|"(custom|headers)":\{\},?){4}\}$/,
+    why: 'R2 orchestration_metadata: null | the default object',
   },
   {
-    // D6: consequence of D5, written by orchestration (BackoffCalculator), not by the worker.
-    pattern: /^step \w+\.backoff_request_seconds: "integer" \| "null"$/,
-    why: 'D6 orchestration-computed backoff',
+    // Consequence of R2, written by orchestration: with orchestration_metadata present its BackoffCalculator
+    // applies [common.backoff] to every result, successes included.
+    pattern: /^step \w+\.backoff_request_seconds: null \| \d+$/,
+    why: 'R3 backoff_request_seconds: null | [common.backoff]',
   },
   {
-    // D7: our claim metadata names the claiming worker and the step message holding its lease (worker README
-    // "Leases"); extra keys, which orchestration never reads.
-    pattern: /\(enqueued->in_progress\)\.metadata\.(lease|worker_uuid): .* \| \(absent\)$/,
-    why: 'D7 claim lease metadata',
+    // Consequence of R3 for a retried step: 1 s of [common.backoff] has not passed when orchestration evaluates
+    // the task after the failure, so it waits for the step; the template's 200 ms has.
+    pattern:
+      /^task\.transitions: (?![^|]*waiting_for_dependencies)[a-z_ ]+ \| [a-z_ ]*evaluating_results waiting_for_dependencies evaluating_results[a-z_ ]*$/,
+    why: 'R4 task waits for a retried step: no | yes',
   },
+  ...CLAIM_LEASE,
 ];
 
 interface Run {
@@ -78,18 +113,21 @@ interface Run {
   messages: Record<string, unknown>;
 }
 
-describe('scenario 4: our writes vs the Python worker’s for the same templates', () => {
-  let fleet: Fleet;
-  const ts: Record<string, Run> = {};
-  const py: Record<string, Run> = {};
+type Runs = Record<string, Run>;
 
-  async function runAll(into: Record<string, Run>): Promise<void> {
+describe("scenario 4: our writes vs upstream's worker core's for the same templates", () => {
+  let fleet: Fleet;
+  const ts: Runs = {};
+  const py: Runs = {};
+  const rs: Runs = {};
+
+  async function runAll(into: Runs): Promise<void> {
     for (const [label, request] of Object.entries(CASES)) {
       const task = await fleet.api.createTask(request);
-      await fleet.api.waitForTask(task.task_uuid, { timeoutMs: 60_000, states: SETTLED_TASK_STATES });
+      await fleet.api.waitForTask(task.task_uuid, { timeoutMs: 60_000, until: SETTLED_TASK_STATES });
       into[label] = await withClient(fleet.db.url, async (client) => ({
         snapshot: await snapshotTask(client, task.task_uuid),
-        messages: await taskMessageShapes(client, request.namespace, task.task_uuid),
+        messages: await taskMessages(client, request.namespace, task.task_uuid),
       }));
     }
   }
@@ -114,22 +152,54 @@ describe('scenario 4: our writes vs the Python worker’s for the same templates
     });
     await runAll(py);
     await python.stop();
-    await writeFile(join(fleet.logDir, 'writes.json'), JSON.stringify({ ts, py }, null, 2));
+    const rust = await startRustWorker(fleet, { templateDir: templates });
+    await runAll(rs);
+    await rust.stop();
+    const differences = (theirs: Runs) =>
+      Object.fromEntries(
+        Object.keys(CASES).map((label) => [
+          label,
+          compareTaskWrites(ts[label]!.snapshot, theirs[label]!.snapshot).differences,
+        ]),
+      );
+    await writeFile(
+      join(fleet.logDir, 'writes.json'),
+      JSON.stringify(
+        { ts, py, rs, differences: { python: differences(py), rust: differences(rs) } },
+        null,
+        2,
+      ),
+    );
   });
 
   afterAll(async () => {
     await fleet?.stop();
   });
 
-  for (const label of Object.keys(CASES)) {
-    it(`${label}: same transitions, metadata, results and audit rows`, () => {
-      const { differences } = compareTaskWrites(ts[label]!.snapshot, py[label]!.snapshot);
-      const unexplained = differences.filter((d) => !EXPLAINED.some(({ pattern }) => pattern.test(d)));
-      expect(unexplained).toEqual([]);
-    });
+  const references: Array<[string, () => Runs, Explained[]]> = [
+    ['tasker-py', () => py, EXPLAINED_PYTHON],
+    ['the native Rust worker', () => rs, EXPLAINED_RUST],
+  ];
+  for (const [reference, theirs, explained] of references) {
+    for (const label of Object.keys(CASES)) {
+      it(`${label} vs ${reference}: same transitions, metadata, results, audit rows and task transitions`, () => {
+        const { differences } = compareTaskWrites(ts[label]!.snapshot, theirs()[label]!.snapshot);
+        const unexplained = differences.filter((d) => !explained.some(({ pattern }) => pattern.test(d)));
+        expect(unexplained).toEqual([]);
+      });
 
-    it(`${label}: same queue messages`, () => {
-      expect(ts[label]!.messages).toEqual(py[label]!.messages);
+      it(`${label} vs ${reference}: same queue messages`, () => {
+        expect(ts[label]!.messages).toEqual(theirs()[label]!.messages);
+      });
+    }
+
+    it(`every difference explained for ${reference} occurs`, () => {
+      // An allow-list entry nothing matches any more is stale: the difference is gone, so is its excuse.
+      const all = Object.keys(CASES).flatMap(
+        (label) => compareTaskWrites(ts[label]!.snapshot, theirs()[label]!.snapshot).differences,
+      );
+      const unused = explained.filter(({ pattern }) => !all.some((d) => pattern.test(d))).map((e) => e.why);
+      expect(unused).toEqual([]);
     });
   }
 

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exampleHandlers } from '@tasker-bridge/examples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completedBy, expectCompetingClaimShape } from './support/claim-shapes.js';
 import { shapeDiff, shapeOf, snapshotTask, type TaskSnapshot, withClient } from './support/db-inspect.js';
 import { DIAMOND, exampleTemplates, expectedExampleResults, LINEAR } from './support/examples.js';
 import { decodeErrors, type Fleet, startFleet, submitAll } from './support/fleet.js';
@@ -76,16 +77,6 @@ describe('scenario 2: TS and Python workers competing for one namespace', () => 
     await fleet?.stop();
   });
 
-  function completedByTransition(t: { metadata: unknown }): string {
-    return (t.metadata as { worker_uuid?: string } | null)?.worker_uuid ?? '(none)';
-  }
-
-  /** worker_uuid of the worker that completed a step (attribution on its completion transition, §4.6). */
-  function completedBy(step: TaskSnapshot['steps'][number]): string {
-    const t = step.transitions.find((x) => x.to_state === 'enqueued_for_orchestration');
-    return (t?.metadata as { worker_uuid?: string } | undefined)?.worker_uuid ?? '(none)';
-  }
-
   it('completes every step once, with the expected value', () => {
     for (const { kind, n, snapshot } of snapshots) {
       const expected = expectedExampleResults(kind, n);
@@ -111,51 +102,11 @@ describe('scenario 2: TS and Python workers competing for one namespace', () => 
   });
 
   it("claims each step once, except when upstream's Rust core overrides our claim", async () => {
-    // Both workers get every `message_with_payload` notification and claim without reading the row (§3.2).
-    // Our claim and completion are single statements conditional on the current state (`enqueued`, then
-    // `in_progress`), so our worker never takes or completes a step another worker holds. Upstream's claim and
-    // completion read the state *before* their transaction and then demote whatever row is `most_recent`, so a
-    // few milliseconds after our claim the Rust core can take the step again, and after our completion it can
-    // complete it again (NOTE.md, "Competing consumers"). Those are the only anomalies allowed.
     const anomalies: string[] = [];
     for (const { kind, n, snapshot } of snapshots) {
       for (const step of snapshot.steps) {
-        const where = `${kind}(${n}).${step.name}`;
-        const states = step.transitions.map((t) => t.to_state);
-        if (step.attempts === 1) {
-          expect(states, where).toEqual([
-            'pending',
-            'enqueued',
-            'in_progress',
-            'enqueued_for_orchestration',
-            'complete',
-          ]);
-          continue;
-        }
-        expect(step.attempts, where).toBe(2);
-        const completions = step.transitions.filter((t) => t.to_state === 'enqueued_for_orchestration');
-        // The two claims and completions interleave in either order (ours may even complete before the Rust
-        // core re-claims), but the step is dispatched once, claimed twice, completed at most twice, and ends
-        // complete exactly once.
-        expect(states.slice(0, 3), where).toEqual(['pending', 'enqueued', 'in_progress']);
-        expect(states.at(-1), where).toBe('complete');
-        const middle = states.slice(3, -1);
-        expect(new Set(middle), where).toEqual(new Set(['in_progress', 'enqueued_for_orchestration']));
-        expect(
-          middle.filter((state) => state === 'in_progress'),
-          where,
-        ).toHaveLength(1);
-        expect(completions.length, where).toBeGreaterThanOrEqual(1);
-        expect(completions.length, where).toBeLessThanOrEqual(2);
-        if (completions.length === 2) {
-          // one completion each: ours and the Rust core's
-          const by = completions.map(completedByTransition);
-          expect(
-            by.filter((u) => u === tsWorkerUuid),
-            where,
-          ).toHaveLength(1);
-        }
-        anomalies.push(`${where}: claimed twice, completed ${completions.length}x`);
+        const anomaly = expectCompetingClaimShape(step, `${kind}(${n}).${step.name}`, tsWorkerUuid);
+        if (anomaly) anomalies.push(anomaly);
       }
     }
     const total = snapshots.reduce((sum, s) => sum + s.snapshot.steps.length, 0);

@@ -3,10 +3,10 @@
 // server logs no decode error for anything our worker wrote.
 
 import { join } from 'node:path';
+import { SETTLED_TASK_STATES } from '@tasker-bridge/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotTask, withClient } from './support/db-inspect.js';
 import { decodeErrors, type Fleet, startFleet } from './support/fleet.js';
-import { SETTLED_TASK_STATES } from './support/orchestration-api.js';
 import { FLEET_TEMPLATES_DIR } from './support/paths.js';
 import { flakyStep, permanentFailure } from './support/ts-handlers.js';
 import { startTsWorker } from './support/ts-worker.js';
@@ -74,7 +74,7 @@ describe('scenario 3: TS step failures under tasker-server 0.1.8', () => {
     });
     const done = await fleet.api.waitForTask(task.task_uuid, {
       timeoutMs: 60_000,
-      states: SETTLED_TASK_STATES,
+      until: SETTLED_TASK_STATES,
     });
     // Upstream 0.1.8 parks a task whose step failed permanently in blocked_by_failures (see NOTE.md).
     expect(done.status).toBe('blocked_by_failures');

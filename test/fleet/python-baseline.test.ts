@@ -2,9 +2,9 @@
 // involved). If this fails, the fleet setup is wrong, not our worker.
 
 import { join } from 'node:path';
+import { SETTLED_TASK_STATES } from '@tasker-bridge/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeErrors, type Fleet, startFleet } from './support/fleet.js';
-import { SETTLED_TASK_STATES } from './support/orchestration-api.js';
 import { FLEET_TEMPLATES_DIR } from './support/paths.js';
 
 describe('fleet baseline: tasker-server 0.1.8 + tasker-py 0.1.8', () => {
@@ -51,7 +51,7 @@ describe('fleet baseline: tasker-server 0.1.8 + tasker-py 0.1.8', () => {
     expect(flakyDone.steps[0]?.attempts).toBe(3);
     const doomedDone = await fleet.api.waitForTask(doomed.task_uuid, {
       timeoutMs: 60_000,
-      states: SETTLED_TASK_STATES,
+      until: SETTLED_TASK_STATES,
     });
     expect(doomedDone.status).toBe('blocked_by_failures');
     expect(doomedDone.steps.map((s) => [s.name, s.current_state, s.attempts])).toEqual([

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parseJsonText } from '@tasker-bridge/schemas';
 import { UsageError } from './errors.js';
 
 /**
@@ -21,7 +22,8 @@ export async function readContext(arg: string | undefined): Promise<Record<strin
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // As serde_json reads it: an id beyond 2^53 stays exact (a bigint), as the worker reads it back.
+    value = parseJsonText(text);
   } catch (cause) {
     throw new UsageError(`--context: ${source} is not valid JSON: ${(cause as Error).message}`, { cause });
   }

@@ -14,8 +14,9 @@ Colour follows the terminal; NO_COLOR=1 turns it off.
 
 Environment:
   DATABASE_URL, TASKER_TEMPLATE_PATH and the TASKER_* worker settings (see \`tasker-bridge worker --help\`)
-  TASKER_BRIDGE_CACHE_DIR   where the embedded development database lives
-  NO_COLOR                  disable colour
+  TASKER_BRIDGE_CACHE_DIR     where the embedded development database lives
+  TASKER_BRIDGE_PGMQ_SQL_DIR  pgmq to install instead of the pinned crate's (\`db up --help\`)
+  NO_COLOR                    disable colour
 
 Exit status:
   0   success

@@ -1,10 +1,11 @@
 import type { ProgressEvent, TaskSnapshot } from '@tasker-bridge/dev-orchestrator';
+import { stringifyJson } from '@tasker-bridge/schemas';
 import type { Style } from './style.js';
 
 type StepEvent = Extract<ProgressEvent, { kind: 'step' }>;
 type LiveEvent = Extract<ProgressEvent, { kind: 'step' | 'task' }>;
 
-/** Plain words for the step states a newcomer sees (queue-protocol state machine). */
+/** Plain words for the step states a newcomer sees (docs/protocol.md §5.1). */
 const STATE_WORDS: Record<string, string> = {
   pending: 'waiting for its dependencies',
   enqueued: 'queued for a worker',
@@ -57,7 +58,7 @@ function stepError(results: unknown): string | undefined {
 
 /** Compact JSON, shortened for a terminal line. */
 export function compact(value: unknown, max = 160): string {
-  const text = JSON.stringify(value) ?? 'null';
+  const text = stringifyJson(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -96,4 +97,26 @@ export function snapshotJson(snapshot: TaskSnapshot, events: readonly LiveEvent[
       error: (s.results as { error?: unknown } | null)?.error ?? null,
     })),
   };
+}
+
+/**
+ * JSON indented by two spaces, with the data's exact integers (`bigint`s from the database, which JSON.stringify
+ * cannot write): as `stringifyJson`, indented.
+ */
+export function prettyJson(value: unknown, indent = ''): string {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  )
+    return stringifyJson(value);
+  const inner = `${indent}  `;
+  const items = Array.isArray(value)
+    ? value.map((v) => `${inner}${prettyJson(v ?? null, inner)}`)
+    : Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`);
+  if (items.length === 0) return Array.isArray(value) ? '[]' : '{}';
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  return `${open}\n${items.join(',\n')}\n${indent}${close}`;
 }

@@ -71,6 +71,25 @@ describe('conventions', () => {
   });
 });
 
+describe('db', () => {
+  it('db up, url and down take --pgmq-sql-dir', async () => {
+    for (const command of ['up', 'url', 'down']) {
+      const { code, stdout } = await runCli('db', command, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toContain('--pgmq-sql-dir <dir>');
+      expect(stdout).toContain('TASKER_BRIDGE_PGMQ_SQL_DIR');
+    }
+  });
+
+  it('a --pgmq-sql-dir without pgmq.control is a configuration error (exit 78), reported before anything starts', async () => {
+    const { code, stderr, stdout } = await runCli('db', 'up', '--pgmq-sql-dir', join(tmp, 'no-pgmq'));
+    expect(code).toBe(78);
+    expect(stderr).toContain(join(tmp, 'no-pgmq', 'pgmq.control'));
+    expect(stderr).toContain('pgmq_sql_dir_invalid');
+    expect(stdout).toBe('');
+  });
+});
+
 describe('dev arguments', () => {
   it('reads the context inline, from @file and from a path', async () => {
     expect(await readContext('{"even_number": 6}')).toEqual({ even_number: 6 });

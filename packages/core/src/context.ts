@@ -1,12 +1,18 @@
 import { PermanentError, ValidationError } from './errors/classes.js';
 import { type Logger, noopLogger } from './logger.js';
-import type { CheckpointRecord, StepExecutionResult, TaskSequenceStep } from './wire.js';
+import type {
+  CheckpointRecord,
+  JsonObject,
+  JsonValue,
+  StepExecutionResult,
+  TaskSequenceStep,
+} from './wire.js';
 
 /** Rust's `max_retries()` default when neither the step row nor the template says (`TaskSequenceStep`). */
 const DEFAULT_MAX_ATTEMPTS = 3;
 
 export interface StepContextInit {
-  /** The hydrated step (wire-types.md §4) exactly as the worker loaded it. */
+  /** The hydrated step (docs/wire-types.md §4) exactly as the worker loaded it. */
   step: TaskSequenceStep;
   /** Aborted on timeout or shutdown; handlers pass it to `fetch`, database drivers, timers. */
   signal?: AbortSignal;
@@ -16,12 +22,16 @@ export interface StepContextInit {
 
 /**
  * Everything a handler may read about the step it runs, with one meaning per name across the fleet (the gaps in
- * upstream-workers.md §2.2 and §6.6): `inputData` is the task context, `stepInputs` is `workflow_step.inputs`,
+ * docs/upstream-workers.md §2.2 and §6.6): `inputData` is the task context, `stepInputs` is `workflow_step.inputs`,
  * `stepConfig` is the template's `handler.initialization`.
  *
  * `TInput` types the task context; `generateHandlerTypes` writes it from the template's `input_schema`.
+ *
+ * Data is as Rust holds it (`JsonValue`): integers beyond ±(2^53 − 1) are `bigint`s, and every key is an own
+ * property, `__proto__` included. The lookups below read own keys only, so `getInput('constructor')` on a
+ * context without that key is undefined rather than `Object`'s constructor.
  */
-export class StepContext<TInput = Record<string, unknown>> {
+export class StepContext<TInput = JsonObject> {
   /** The raw hydrated step, snake_case as on the wire. */
   readonly step: TaskSequenceStep;
   readonly taskUuid: string;
@@ -37,22 +47,22 @@ export class StepContext<TInput = Record<string, unknown>> {
   readonly templateStepName: string;
   /** The task context (`task.task.context`): the task's input. */
   readonly inputData: TInput;
-  /** This step's own inputs (`workflow_step.inputs`); for batch workers the cursor (wire-types.md §7.3). */
-  readonly stepInputs: Readonly<Record<string, unknown>>;
+  /** This step's own inputs (`workflow_step.inputs`); for batch workers the cursor (docs/wire-types.md §7.3). */
+  readonly stepInputs: Readonly<JsonObject>;
   /** The template's `handler.initialization` for this step. */
-  readonly stepConfig: Readonly<Record<string, unknown>>;
-  /** Full results of every processed ancestor, keyed by step name (wire-types.md §4.3). */
+  readonly stepConfig: Readonly<JsonObject>;
+  /** Full results of every processed ancestor, keyed by step name (docs/wire-types.md §4.3). */
   readonly dependencyResults: Readonly<Record<string, StepExecutionResult>>;
   /**
    * Earlier attempts: `workflow_step.attempts` as hydrated, before the claim increments it, so 0 on the first
-   * execution (upstream-workers.md §1.1).
+   * execution (docs/upstream-workers.md §1.1).
    */
   readonly retryCount: number;
   /** Total attempts allowed (`max_attempts` counts the first one). */
   readonly maxAttempts: number;
   /** The template's `handler.method`, `call` when unset. */
   readonly handlerMethod: string;
-  /** The persisted checkpoint to resume from, or null (wire-types.md §8.2). */
+  /** The persisted checkpoint to resume from, or null (docs/wire-types.md §8.2). */
   readonly checkpoint: CheckpointRecord | null;
   readonly signal: AbortSignal;
   readonly logger: Logger;
@@ -90,8 +100,8 @@ export class StepContext<TInput = Record<string, unknown>> {
   }
 
   /** A task-context field; throws a permanent `ValidationError` naming the field when it is absent or null. */
-  getInput<T = unknown>(field: string): T {
-    const value = (this.inputData as Record<string, unknown>)[field];
+  getInput<T = JsonValue>(field: string): T {
+    const value = own(this.inputData, field);
     if (value === undefined || value === null) {
       throw new ValidationError(
         `Missing required input '${field}' in the task context of step '${this.stepName}'`,
@@ -105,23 +115,23 @@ export class StepContext<TInput = Record<string, unknown>> {
 
   /** A task-context field, or `fallback` when it is absent or null. */
   getInputOr<T>(field: string, fallback: T): T {
-    const value = (this.inputData as Record<string, unknown>)[field];
+    const value = own(this.inputData, field);
     return value === undefined || value === null ? fallback : (value as T);
   }
 
   /** A `handler.initialization` value, or undefined. */
-  getConfig<T = unknown>(key: string): T | undefined {
-    return this.stepConfig[key] as T | undefined;
+  getConfig<T = JsonValue>(key: string): T | undefined {
+    return own(this.stepConfig, key) as T | undefined;
   }
 
   /** The value (`.result`) a named ancestor produced, or undefined when it has no result here. */
-  getDependencyResult<T = unknown>(stepName: string): T | undefined {
-    return this.dependencyResults[stepName]?.result as T | undefined;
+  getDependencyResult<T = JsonValue>(stepName: string): T | undefined {
+    return this.getDependencyExecutionResult(stepName)?.result as T | undefined;
   }
 
   /** As `getDependencyResult`, but a missing ancestor is a permanent error naming it (a template mistake). */
-  requireDependencyResult<T = unknown>(stepName: string): T {
-    const result = this.dependencyResults[stepName];
+  requireDependencyResult<T = JsonValue>(stepName: string): T {
+    const result = this.getDependencyExecutionResult(stepName);
     if (result === undefined) {
       throw new PermanentError(
         `Step '${this.stepName}' needs the result of '${stepName}', which is not available`,
@@ -136,21 +146,18 @@ export class StepContext<TInput = Record<string, unknown>> {
 
   /** The whole `StepExecutionResult` of a named ancestor (status, metadata, error), or undefined. */
   getDependencyExecutionResult(stepName: string): StepExecutionResult | undefined {
-    return this.dependencyResults[stepName];
+    return own(this.dependencyResults, stepName) as StepExecutionResult | undefined;
   }
 
   /** A nested field of an ancestor's value, e.g. `getDependencyField('validate', 'order', 'total')`. */
-  getDependencyField<T = unknown>(stepName: string, ...path: string[]): T | undefined {
+  getDependencyField<T = JsonValue>(stepName: string, ...path: string[]): T | undefined {
     let value: unknown = this.getDependencyResult(stepName);
-    for (const key of path) {
-      if (typeof value !== 'object' || value === null) return undefined;
-      value = (value as Record<string, unknown>)[key];
-    }
+    for (const key of path) value = own(value, key);
     return value as T | undefined;
   }
 
   hasDependencyResult(stepName: string): boolean {
-    return this.dependencyResults[stepName] !== undefined;
+    return this.getDependencyExecutionResult(stepName) !== undefined;
   }
 
   /** Names of the ancestors whose results are present, sorted. */
@@ -159,10 +166,10 @@ export class StepContext<TInput = Record<string, unknown>> {
   }
 
   /** Values of every ancestor whose name starts with `prefix` (e.g. batch workers), in name order. */
-  getAllDependencyResults<T = unknown>(prefix: string): T[] {
+  getAllDependencyResults<T = JsonValue>(prefix: string): T[] {
     return this.getDependencyResultKeys()
       .filter((name) => name.startsWith(prefix))
-      .map((name) => this.dependencyResults[name]?.result as T);
+      .map((name) => this.getDependencyResult<T>(name) as T);
   }
 
   isRetry(): boolean {
@@ -179,7 +186,7 @@ export class StepContext<TInput = Record<string, unknown>> {
   }
 
   /** Where the last checkpoint said to resume, or undefined. */
-  checkpointCursor<T = unknown>(): T | undefined {
+  checkpointCursor<T = JsonValue>(): T | undefined {
     return (this.checkpoint?.cursor ?? undefined) as T | undefined;
   }
 
@@ -190,13 +197,20 @@ export class StepContext<TInput = Record<string, unknown>> {
   }
 
   /** The state carried by the last checkpoint, or undefined. */
-  accumulatedResults<T = unknown>(): T | undefined {
+  accumulatedResults<T = JsonValue>(): T | undefined {
     return (this.checkpoint?.accumulated_results ?? undefined) as T | undefined;
   }
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
+function asRecord(value: unknown): JsonObject | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
+    ? (value as JsonObject)
+    : undefined;
+}
+
+/** `value[key]` when it is an own property of an object or array, else undefined (never an inherited member). */
+function own(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, key)
+    ? (value as Record<string, unknown>)[key]
     : undefined;
 }

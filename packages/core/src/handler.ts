@@ -4,9 +4,10 @@ import { type CheckpointYield, checkpointYield } from './handlers/checkpoint.js'
 import type { Logger } from './logger.js';
 import { type FailureOptions, failure, type StepHandlerResult, success } from './results.js';
 import type { ResultSchemaMode } from './typed/result-schema.js';
+import { type JsonObject, type JsonValue, setMember } from './wire.js';
 
 /**
- * What a handler may return. `runStep` normalises it (upstream-workers.md §6.5): a `StepHandlerResult` or a
+ * What a handler may return. `runStep` normalises it (docs/upstream-workers.md §6.5): a `StepHandlerResult` or a
  * `CheckpointYield` is used as is; `undefined`/`null` becomes `success({})`; an object or array becomes
  * `success(value)`; any other value `v` becomes `success({result: v})`, as upstream TS and Python do.
  */
@@ -83,7 +84,7 @@ export interface HandlerArgs<TInput, TDeps> {
   /** Ancestors' values named by `depends`. */
   deps: TDeps;
   /** The template's `handler.initialization`. */
-  config: Readonly<Record<string, unknown>>;
+  config: Readonly<JsonObject>;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -116,16 +117,11 @@ export interface DefinedHandler extends ExecutableHandler {
  * The functional way to write a handler; as capable as a `StepHandler` subclass (both run through the same
  * `runStep` path, and `test/handler-parity.test.ts` proves equal results).
  */
-export function defineHandler<
-  TInput = Record<string, unknown>,
-  TDeps = Record<string, unknown>,
-  TResult = unknown,
->(name: string, fn: HandlerFn<TInput, TDeps, TResult>): DefinedHandler;
-export function defineHandler<
-  TInput = Record<string, unknown>,
-  TDeps = Record<string, unknown>,
-  TResult = unknown,
->(
+export function defineHandler<TInput = JsonObject, TDeps = Record<string, JsonValue>, TResult = unknown>(
+  name: string,
+  fn: HandlerFn<TInput, TDeps, TResult>,
+): DefinedHandler;
+export function defineHandler<TInput = JsonObject, TDeps = Record<string, JsonValue>, TResult = unknown>(
   name: string,
   options: DefineHandlerOptions<TInput, TDeps, TResult>,
   fn: HandlerFn<TInput, TDeps, TResult>,
@@ -174,6 +170,6 @@ function collectDeps<TDeps>(
   const pairs: [string, string][] = Array.isArray(depends)
     ? depends.map((step: string) => [step, step])
     : Object.entries(depends as Record<string, string>);
-  for (const [param, step] of pairs) deps[param] = context.requireDependencyResult(step);
+  for (const [param, step] of pairs) setMember(deps, param, context.requireDependencyResult(step));
   return deps as TDeps;
 }

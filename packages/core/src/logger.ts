@@ -1,6 +1,6 @@
 /**
  * The logging surface core depends on. It is the subset of pino's API that core calls, so a pino logger can be
- * passed as is, and anything else (console adapters, test spies) only needs these five methods (STYLE.md
+ * passed as is, and anything else (console adapters, test spies) only needs these five methods (docs/contributing.md
  * "API shape"). Field names follow upstream's structured logs: `namespace`, `task_uuid`, `step_uuid`,
  * `correlation_id`, `duration_ms`.
  */

@@ -3,7 +3,7 @@ import { type TaskSequenceStep, validate } from './wire.js';
 /**
  * Why a successful result of a `decision` or `batchable` step would not work, or null when it would.
  * Orchestration only logs a warning for a missing or malformed outcome and creates no steps, which stalls the
- * task (wire-types.md §6, §7.2); failing the step permanently makes the mistake visible instead.
+ * task (docs/wire-types.md §6, §7.2); failing the step permanently makes the mistake visible instead.
  */
 export function outcomeProblem(step: TaskSequenceStep, result: unknown): string | null {
   const stepType = step.step_definition.type;

@@ -20,7 +20,7 @@ export interface HandlerRegistryOptions {
 
 /**
  * Maps a template's `handler` definition to a handler. Each registry owns its chain: there is no process-wide
- * default, so registrations never leak between registries or tests (upstream-workers.md §3.5).
+ * default, so registrations never leak between registries or tests (docs/upstream-workers.md §3.5).
  */
 export class HandlerRegistry {
   readonly #explicit = new ExplicitMappingResolver();
@@ -100,7 +100,7 @@ export class HandlerRegistry {
 
   /**
    * Callables of `template` (YAML-shaped or the full stored form) that no resolver can resolve, so a worker can
-   * refuse to start instead of failing steps at run time (upstream-workers.md §6.10). Throws a
+   * refuse to start instead of failing steps at run time (docs/upstream-workers.md §6.10). Throws a
    * `WireValidationError` for a template Rust would not decode.
    */
   async missingHandlers(template: TaskTemplateInput): Promise<string[]> {

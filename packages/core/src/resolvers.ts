@@ -94,7 +94,7 @@ export class ExplicitMappingResolver implements HandlerResolver {
 /**
  * Priority 100, as upstream: finds the callable as a dotted path (`.` or `::`) in an object of exports, e.g.
  * `PaymentHandlers.ProcessPaymentHandler` in `{ PaymentHandlers: await import('./payments.js') }`. This is the
- * "configurable module root" of upstream-workers.md §6.10: it works for the dotted names upstream TS documents
+ * "configurable module root" of docs/upstream-workers.md §6.10: it works for the dotted names upstream TS documents
  * but cannot resolve, and needs no file-system scanning.
  */
 export class ClassLookupResolver implements HandlerResolver {
@@ -129,7 +129,7 @@ export class ClassLookupResolver implements HandlerResolver {
 
 /**
  * Resolvers in priority order. A template's `handler.resolver` names the one resolver to use and bypasses the
- * rest (upstream-workers.md §2.6; upstream TS drops the hint, gap §6.2).
+ * rest (docs/upstream-workers.md §2.6; upstream TS drops the hint, gap §6.2).
  */
 export class ResolverChain {
   readonly #resolvers: HandlerResolver[] = [];
@@ -183,7 +183,7 @@ export class ResolverChain {
 }
 
 /**
- * Applies the template's `handler.method` (upstream-workers.md §2.6): `call` (or unset) runs the handler as is,
+ * Applies the template's `handler.method` (docs/upstream-workers.md §2.6): `call` (or unset) runs the handler as is,
  * any other name runs that method of the handler with the same context. A missing method is a permanent
  * `method_not_found` failure rather than a silent fallback to `call`.
  */

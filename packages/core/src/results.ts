@@ -5,7 +5,7 @@ import type { BackoffHint } from './wire.js';
 
 const RESULT_BRAND = Symbol.for('@tasker-bridge/core/step-handler-result');
 
-/** What a failed `StepHandlerResult` says about the failure; `runStep` writes it to the wire (wire-types.md §5). */
+/** What a failed `StepHandlerResult` says about the failure; `runStep` writes it to the wire (docs/wire-types.md §5). */
 export interface StepFailure {
   readonly message: string;
   /** `error.error_type` and `metadata.error_type`. */
@@ -20,7 +20,7 @@ export interface StepFailure {
   readonly statusCode: number | undefined;
   /** `error.backtrace`. */
   readonly backtrace: readonly string[] | undefined;
-  /** Becomes a `retry-after` header in `orchestration_metadata` (queue-protocol.md §5.2). */
+  /** Becomes a `retry-after` header in `orchestration_metadata` (docs/protocol.md §5.2). */
   readonly retryAfterSeconds: number | undefined;
   /** `orchestration_metadata.backoff_hint`. */
   readonly backoffHint: BackoffHint | undefined;

@@ -9,16 +9,22 @@ import type { HandlerRegistry } from './registry.js';
 import { failure, StepHandlerResult, success } from './results.js';
 import { checkResultSchema, ResultSchemaMode } from './typed/result-schema.js';
 import type { CheckpointYieldData, StepExecutionResult, TaskSequenceStep } from './wire.js';
-import { validate } from './wire.js';
+import { canonicalize, WireValidationError } from './wire.js';
 import { toJsonValue, toStepExecutionResult } from './wire-result.js';
 
 export interface RunStepInput {
   registry: HandlerRegistry;
-  /** The hydrated step (wire-types.md §4). */
+  /** The hydrated step (docs/wire-types.md §4). */
   step: TaskSequenceStep;
   /** Aborting it (shutdown) cancels the handler and yields a retryable `handler_cancelled` failure. */
   signal: AbortSignal;
+  /**
+   * Receives the step's lines, with the step's fields bound (namespace, task_uuid, step_uuid, correlation_id,
+   * step_name, handler: `stepLogFields`): runStep binds them unless `loggerBound` says the caller already did
+   * (the worker binds them once per step for its own lines too; binding twice repeats every field in every line).
+   */
   logger: Logger;
+  loggerBound?: boolean;
   /** `metadata.worker_id`. */
   workerId?: string;
   /**
@@ -39,8 +45,8 @@ export type StepOutcome =
 /**
  * Runs one claimed step: resolves its handler from the step definition (callable, method, resolver,
  * initialization), builds the `StepContext`, runs the handler under an `AbortSignal` and timeout, and returns
- * what the worker must write. It never throws: a claimed step must produce a result (upstream-workers.md §5),
- * so every problem becomes a failure result with explicit retryability (queue-protocol.md §4.5, §5.2).
+ * what the worker must write. It never throws: a claimed step must produce a result (docs/upstream-workers.md §5),
+ * so every problem becomes a failure result with explicit retryability (docs/protocol.md §4.5, §5.2).
  */
 export async function runStep(input: RunStepInput): Promise<StepOutcome> {
   try {
@@ -53,7 +59,7 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
     input.logger.error({ step_uuid: stepUuid, err: failed.error?.message }, 'step could not be run');
     return {
       type: 'result',
-      result: toStepExecutionResult(failed, {
+      result: toWire(failed, {
         stepUuid,
         startedAt: now,
         completedAt: now,
@@ -70,14 +76,7 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
   const start = performance.now();
   const { step } = input;
   const callable = step.step_definition?.handler?.callable;
-  const logger = input.logger.child({
-    namespace: step.task?.namespace_name,
-    task_uuid: step.task?.task?.task_uuid,
-    step_uuid: step.workflow_step?.workflow_step_uuid,
-    correlation_id: step.task?.task?.correlation_id,
-    step_name: step.workflow_step?.name,
-    handler: callable,
-  });
+  const logger = input.loggerBound === true ? input.logger : input.logger.child(stepLogFields(step));
 
   const controller = new AbortController();
   let abortFailure: StepHandlerResult | undefined;
@@ -117,7 +116,7 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
   try {
     handler = await input.registry.resolve(step.step_definition.handler);
     if (handler === null) {
-      // As Rust's dispatch service: an unknown handler is permanent (queue-protocol.md §4.5).
+      // As Rust's dispatch service: an unknown handler is permanent (docs/protocol.md §4.5).
       outcome = failure(`No handler found for callable '${callable}'`, {
         errorType: SystemErrorType.HANDLER_NOT_FOUND,
         retryable: false,
@@ -160,6 +159,18 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
     );
   }
   return { type: 'result', result };
+}
+
+/** The fields every line about a step carries (upstream's structured-log names). */
+export function stepLogFields(step: TaskSequenceStep): Record<string, unknown> {
+  return {
+    namespace: step.task?.namespace_name,
+    task_uuid: step.task?.task?.task_uuid,
+    step_uuid: step.workflow_step?.workflow_step_uuid,
+    correlation_id: step.task?.task?.correlation_id,
+    step_name: step.workflow_step?.name,
+    handler: step.step_definition?.handler?.callable,
+  };
 }
 
 function effectiveTimeoutMs(
@@ -268,28 +279,34 @@ function serializationFailure(thrown: unknown): StepHandlerResult {
 }
 
 /**
- * Builds the wire result and proves it against the schema Rust's decoder implies; anything that would not
+ * Builds the wire result as serde would print it (`canonicalize`: Rust's field order and defaults) and proves it
+ * against the schema Rust's decoder implies, once: the worker writes this tree as it is. Anything that would not
  * decode (a cycle, a bad metadata value) is replaced by a permanent failure that does, so orchestration never
- * re-reads an undecodable result forever (queue-protocol.md §5.2).
+ * re-reads an undecodable result forever (docs/protocol.md §5.2).
  */
 function toWire(
   outcome: StepHandlerResult,
   facts: Parameters<typeof toStepExecutionResult>[1],
 ): StepExecutionResult {
-  let wire: unknown;
+  let replacement: StepHandlerResult;
   try {
-    wire = toJsonValue(toStepExecutionResult(outcome, facts));
+    return canonicalize(
+      'StepExecutionResult',
+      toJsonValue(toStepExecutionResult(outcome, facts)),
+    ) as StepExecutionResult;
   } catch (thrown) {
-    return toStepExecutionResult(serializationFailure(thrown), facts);
+    if (!(thrown instanceof WireValidationError)) replacement = serializationFailure(thrown);
+    else {
+      const issues = thrown.issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ');
+      replacement = failure(`Handler result is not a valid StepExecutionResult: ${issues}`, {
+        errorType: SystemErrorType.RESULT_SERIALIZATION_ERROR,
+        retryable: false,
+      });
+    }
   }
-  const checked = validate('StepExecutionResult', wire);
-  if (checked.ok) return wire as StepExecutionResult;
-  const issues = checked.issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ');
-  return toStepExecutionResult(
-    failure(`Handler result is not a valid StepExecutionResult: ${issues}`, {
-      errorType: SystemErrorType.RESULT_SERIALIZATION_ERROR,
-      retryable: false,
-    }),
-    facts,
-  );
+  // A failure of our own making (strings and flags) always encodes.
+  return canonicalize(
+    'StepExecutionResult',
+    toStepExecutionResult(replacement, facts),
+  ) as StepExecutionResult;
 }

@@ -1,11 +1,16 @@
 import type { StepHandlerResult } from './results.js';
-import { formatUtcTimestamp, type OrchestrationMetadata, type StepExecutionResult } from './wire.js';
+import {
+  formatUtcTimestamp,
+  type OrchestrationMetadata,
+  type StepExecutionResult,
+  setMember,
+} from './wire.js';
 
 export interface ExecutionFacts {
   stepUuid: string;
   startedAt: Date;
   completedAt: Date;
-  /** Whole milliseconds; Rust decodes `execution_time_ms` as an i64 and rejects floats (wire-types.md §1.5). */
+  /** Whole milliseconds; Rust decodes `execution_time_ms` as an i64 and rejects floats (docs/wire-types.md §1.5). */
   executionTimeMs: number;
   workerId: string | null;
   handlerVersion: string | null;
@@ -13,7 +18,7 @@ export interface ExecutionFacts {
 
 /**
  * The `StepExecutionResult` document for a handler result, with every key Rust's `success()`/`failure()`
- * factories write (wire-types.md §5, queue-protocol.md §4.6), so results from this worker look like Rust's in
+ * factories write (docs/wire-types.md §5, docs/protocol.md §4.6), so results from this worker look like Rust's in
  * `workflow_steps.results` and in descendants' `dependency_results`. `result` and the metadata maps must
  * already be JSON values (see `toJsonValue`).
  */
@@ -30,7 +35,7 @@ export function toStepExecutionResult(
     metadata: {
       execution_time_ms: facts.executionTimeMs,
       handler_version: facts.handlerVersion,
-      // The flag orchestration reads to choose retry or error (queue-protocol.md §5.2); false on success as Rust.
+      // The flag orchestration reads to choose retry or error (docs/protocol.md §5.2); false on success as Rust.
       retryable,
       completed_at: formatUtcTimestamp(facts.completedAt),
       worker_id: facts.workerId,
@@ -59,7 +64,7 @@ export function toStepExecutionResult(
 
 /**
  * Backoff hints for orchestration, or null when the handler gave none. Orchestration runs its backoff calculator
- * only for a non-null object (queue-protocol.md §5.2), which then replaces the retry timing the template asks for
+ * only for a non-null object (docs/protocol.md §5.2), which then replaces the retry timing the template asks for
  * with the server-wide exponential backoff; so, like the Python and napi-TS workers (and unlike Rust's factories,
  * which always write an empty object), we write null unless there is a hint to pass on.
  */
@@ -81,13 +86,59 @@ function orchestrationMetadata(handlerResult: StepHandlerResult): OrchestrationM
   } as OrchestrationMetadata;
 }
 
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+const I64_MIN = -(2n ** 63n);
+const U64_MAX = 2n ** 64n - 1n;
+
 /**
- * A JSON-safe copy of a handler's value: `toJSON` applied (Dates become strings), `undefined` members dropped,
- * and `BigInt`s written as decimal strings, the way Rust writes its u128 results (upstream-workers.md §4.2,
- * §6.15). Throws on cycles.
+ * A JSON-safe copy of a handler's value, as JSON.stringify sees it: `toJSON` applied (Dates become strings),
+ * `undefined`, functions and symbols dropped from objects and null in arrays, NaN and ±Infinity null. Integers
+ * stay exact: a `bigint` that fits i64 or u64 stays an integer (a number when safe), as serde_json::Value holds
+ * it, so an id read from the task context is written back as the same integer; a bigint beyond 64 bits becomes
+ * its decimal string, the way Rust writes its u128 results (docs/upstream-workers.md §4.2, §6.15), since Rust would
+ * read a longer integer literal as a rounded f64. Keys stay own properties, `__proto__` included. Throws on
+ * cycles.
  */
 export function toJsonValue(value: unknown): unknown {
-  if (value === undefined) return null;
-  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  return text === undefined ? null : (JSON.parse(text) as unknown);
+  return copyJson(value, '', new Set()) ?? null;
+}
+
+function copyJson(input: unknown, key: string, ancestors: Set<object>): unknown {
+  let value = input;
+  if (typeof value === 'object' && value !== null) {
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+      value = (value as { toJSON(key: string): unknown }).toJSON(key);
+    else if (value instanceof Number || value instanceof String || value instanceof Boolean)
+      value = value.valueOf();
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'bigint':
+      if (value >= -SAFE_MAX && value <= SAFE_MAX) return Number(value);
+      return value >= I64_MIN && value <= U64_MAX ? value : value.toString();
+    case 'object': {
+      if (value === null) return null;
+      if (ancestors.has(value)) throw new TypeError('Converting circular structure to JSON');
+      ancestors.add(value);
+      let out: unknown;
+      if (Array.isArray(value)) {
+        out = value.map((v, i) => copyJson(v, String(i), ancestors) ?? null);
+      } else {
+        const members: Record<string, unknown> = {};
+        for (const k of Object.keys(value)) {
+          const v = copyJson((value as Record<string, unknown>)[k], k, ancestors);
+          if (v !== undefined) setMember(members, k, v);
+        }
+        out = members;
+      }
+      ancestors.delete(value);
+      return out;
+    }
+    default:
+      return undefined;
+  }
 }

@@ -11,6 +11,8 @@ export type {
   CursorConfig,
   HandlerDefinition,
   HandlerDefinitionInput,
+  JsonObject,
+  JsonValue,
   OrchestrationMetadata,
   RetryConfigurationInput,
   StepDefinition,
@@ -19,4 +21,13 @@ export type {
   TaskTemplate,
   TaskTemplateInput,
 } from '@tasker-bridge/schemas';
-export { decodeParsed, formatNaiveTimestamp, formatUtcTimestamp, validate } from '@tasker-bridge/schemas';
+export {
+  canonicalize,
+  decodeParsed,
+  formatNaiveTimestamp,
+  formatUtcTimestamp,
+  setMember,
+  stringifyJson,
+  validate,
+  WireValidationError,
+} from '@tasker-bridge/schemas';

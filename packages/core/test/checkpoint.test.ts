@@ -14,7 +14,7 @@ import {
 import { buildTaskSequenceStep } from '../src/testing/index.js';
 import { expectWireValid } from './support.js';
 
-/** The checkpoint_yield test worker of upstream-workers.md §4.2: item i has value i+1, yields every N items. */
+/** The checkpoint_yield test worker of docs/upstream-workers.md §4.2: item i has value i+1, yields every N items. */
 function checkpointWorker(itemsPerCheckpoint: number, failAt?: { items: number; attempt: number }) {
   return defineBatchWorker('Checkpointed', {}, ({ batch, context }) => {
     const { sum } = (batch.accumulatedResults as { sum: number } | undefined) ?? { sum: 0 };
@@ -37,7 +37,7 @@ function yieldAt(batch: BatchWorkerContext, cursor: number, processed: number, t
   return batch.checkpoint(cursor, processed, { sum: total });
 }
 
-/** Plays the worker's part: persist each yield as the step's checkpoint and run again (queue-protocol.md §6.3). */
+/** Plays the worker's part: persist each yield as the step's checkpoint and run again (docs/protocol.md §6.3). */
 async function runToCompletion(registry: HandlerRegistry, attempts = 0, startCheckpoint: unknown = null) {
   const step = buildTaskSequenceStep({
     handler: { callable: 'Checkpointed' },

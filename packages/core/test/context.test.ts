@@ -1,3 +1,4 @@
+import { parseJsonText } from '@tasker-bridge/schemas';
 import { describe, expect, it } from 'vitest';
 import { PermanentError, ValidationError } from '../src/index.js';
 import { createStepContext, dependencyResult } from '../src/testing/index.js';
@@ -97,5 +98,37 @@ describe('StepContext', () => {
     expect(fresh.hasCheckpoint()).toBe(false);
     expect(fresh.checkpointCursor()).toBeUndefined();
     expect(fresh.checkpointItemsProcessed).toBe(0);
+  });
+
+  it('looks up own keys only: inherited members such as constructor and toString are absent', () => {
+    const ctx = createStepContext({ input: {}, handler: { initialization: {} }, dependencies: { a: {} } });
+    expect(() => ctx.getInput('constructor')).toThrow(ValidationError);
+    expect(ctx.getInputOr('toString', 'fallback')).toBe('fallback');
+    expect(ctx.getConfig('hasOwnProperty')).toBeUndefined();
+    expect(ctx.getDependencyResult('constructor')).toBeUndefined();
+    expect(ctx.getDependencyExecutionResult('toString')).toBeUndefined();
+    expect(ctx.hasDependencyResult('constructor')).toBe(false);
+    expect(() => ctx.requireDependencyResult('valueOf')).toThrow(PermanentError);
+    expect(ctx.getDependencyField('a', 'constructor')).toBeUndefined();
+    expect(ctx.getDependencyField('a', '__proto__', 'constructor')).toBeUndefined();
+  });
+
+  it('reads __proto__ keys and step names as data, and integers beyond 2^53 as bigint', () => {
+    // Parsed from text, as the worker reads a jsonb column: a `__proto__` literal in code would set the prototype.
+    const input = parseJsonText('{"__proto__":{"id":9007199254740993},"max":18446744073709551615}');
+    const dependencies = parseJsonText('{"__proto__":{"constructor":{"deep":[9007199254740993]}}}');
+    const ctx = createStepContext({
+      input: input as Record<string, unknown>,
+      dependencies: dependencies as Record<string, unknown>,
+    });
+    expect(ctx.getInput('__proto__')).toEqual({ id: 9007199254740993n });
+    expect(ctx.getInput('max')).toBe(18446744073709551615n);
+    expect(Object.keys(ctx.inputData)).toEqual(['__proto__', 'max']);
+    expect(ctx.hasDependencyResult('__proto__')).toBe(true);
+    expect(ctx.getDependencyResultKeys()).toEqual(['__proto__']);
+    expect(ctx.getDependencyResult('__proto__')).toEqual({ constructor: { deep: [9007199254740993n] } });
+    expect(ctx.getDependencyField('__proto__', 'constructor', 'deep', '0')).toBe(9007199254740993n);
+    expect(ctx.requireDependencyResult('__proto__')).toBeTypeOf('object');
+    expect(ctx.getAllDependencyResults('__')).toHaveLength(1);
   });
 });

@@ -1,3 +1,4 @@
+import { encodeJson, parseJsonText } from '@tasker-bridge/schemas';
 import { describe, expect, it } from 'vitest';
 import {
   defineHandler,
@@ -33,9 +34,25 @@ describe('runStep', () => {
     expect(expectWireValid(run.result)).toMatchObject({ success: true, result: { plain: true } });
   });
 
-  it('writes BigInt values as decimal strings (results beyond 2^53)', async () => {
+  it('writes a BigInt beyond 64 bits as a decimal string (as Rust writes u128 results)', async () => {
     const run = await runHandler(defineHandler('big', () => ({ value: 6n ** 32n, at: new Date(0) })));
     expect(run.value).toEqual({ value: '7958661109946400884391936', at: '1970-01-01T00:00:00.000Z' });
+  });
+
+  it('keeps 64-bit BigInts as exact integers and __proto__ keys as data in the wire result', async () => {
+    const input = parseJsonText(
+      '{"__proto__":{"id":9007199254740993},"ids":[18446744073709551615,-9223372036854775808]}',
+    );
+    const run = await runHandler(
+      defineHandler('echo', ({ input }) => ({ echoed: input, small: 5n })),
+      { input: input as Record<string, unknown> },
+    );
+    const result = expectWireValid(run.result);
+    expect(Object.keys(run.value as object)).toEqual(['echoed', 'small']);
+    expect((run.value as { small: unknown }).small).toBe(5);
+    expect(encodeJson('StepExecutionResult', result)).toContain(
+      '"result":{"echoed":{"__proto__":{"id":9007199254740993},"ids":[18446744073709551615,-9223372036854775808]},"small":5}',
+    );
   });
 
   it.each([

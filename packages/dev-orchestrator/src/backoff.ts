@@ -3,7 +3,7 @@ import type { OrchestrationContext } from './context.js';
 import { inTransaction } from './db.js';
 
 /**
- * Orchestration's backoff (queue-protocol.md §5.2; upstream `orchestration/backoff_calculator.rs` fed by
+ * Orchestration's backoff (docs/protocol.md §5.2; upstream `orchestration/backoff_calculator.rs` fed by
  * `result_processing/metadata_processor.rs`): a `Retry-After` header (integer seconds or an RFC 2822 date)
  * wins, capped at the maximum; otherwise `base * multiplier^attempts`, capped, ± jitter. The result is stored
  * as `backoff_request_seconds` with `last_attempted_at = NOW()`, which `tasker.calculate_step_next_retry_time`

@@ -12,7 +12,7 @@ import { createEdge, createWorkflowStep } from './step-creator.js';
 import { deferredConvergenceSteps, findStep } from './template.js';
 
 /**
- * Batch processing (queue-protocol.md §6.2, wire-types.md §7; upstream `lifecycle/batch_processing/service.rs`):
+ * Batch processing (docs/protocol.md §6.2, docs/wire-types.md §7; upstream `lifecycle/batch_processing/service.rs`):
  * a completed `type: batchable` step whose `result.batch_processing_outcome` is `create_batches` gets one
  * worker step per cursor config, named `{worker_template}_{batch_id}`, whose inputs are the template's
  * `handler.initialization` plus `cursor`, `batch_metadata`, `is_no_op` and `__template_step_name`. `no_batches`

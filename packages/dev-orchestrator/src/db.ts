@@ -1,17 +1,23 @@
+import { parseJsonText } from '@tasker-bridge/schemas';
 import pg from 'pg';
 
-/** Session settings every tasker connection needs (queue-protocol.md §0.1, §0.2). */
+/** Session settings every tasker connection needs (docs/protocol.md §0.1, §0.2). */
 export const TASKER_SESSION_OPTIONS = '-c search_path=tasker,public -c TimeZone=UTC';
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
+const JSON_OID = 114;
+const JSONB_OID = 3802;
 
 /**
  * Type parsers for this package's pools only (no global mutation of node-pg): `timestamp without time zone`
- * stays the naive UTC string PostgreSQL sent, int8 stays a string (node-pg's default), queue-protocol.md §0.5.
+ * stays the naive UTC string PostgreSQL sent, int8 stays a string (node-pg's default), docs/protocol.md §0.5;
+ * json and jsonb are read as serde_json reads them (`parseJsonText`: integers beyond 2^53 exact, as bigint),
+ * not with node-pg's JSON.parse, which rounds them.
  */
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === TIMESTAMP_WITHOUT_TIME_ZONE) return (value: string) => value;
+    if ((oid === JSON_OID || oid === JSONB_OID) && format !== 'binary') return parseJsonText;
     return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
   },
 } as pg.CustomTypesConfig;

@@ -5,7 +5,7 @@ import { createEdge, createWorkflowStep } from './step-creator.js';
 import { deferredConvergenceSteps, findStep, graphsFromDecision } from './template.js';
 
 /**
- * Decision points (queue-protocol.md §6.1, wire-types.md §6; upstream `lifecycle/decision_point/service.rs`):
+ * Decision points (docs/protocol.md §6.1, docs/wire-types.md §6; upstream `lifecycle/decision_point/service.rs`):
  * a completed `type: decision` step whose `result.decision_point_outcome` is
  * `{"type":"create_steps","step_names":[…]}` gets the named steps created — plus the other steps of their
  * graph segment that depend on them, exit decision points, and deferred convergence steps that depend on
@@ -116,14 +116,15 @@ export async function processDecisionOutcome(
   }
   const names = stepsToCreate(template, decision.name, outcome.step_names);
   return inTransaction(ctx.pool, async (client) => {
-    const mapping: Record<string, string> = {};
+    // A Map, not an object: a step may be named `__proto__` or `constructor`.
+    const mapping = new Map<string, string>();
     for (const step of template.steps.filter((s) => names.includes(s.name))) {
-      mapping[step.name] = await createWorkflowStep(client, task.task_uuid, step);
+      mapping.set(step.name, await createWorkflowStep(client, task.task_uuid, step));
     }
-    for (const [name, toUuid] of Object.entries(mapping)) {
+    for (const [name, toUuid] of mapping) {
       const step = findStep(template, name)!;
       for (const dep of step.dependencies) {
-        let fromUuid = mapping[dep];
+        let fromUuid = mapping.get(dep);
         if (fromUuid === undefined) {
           if (step.type === 'deferred_convergence') continue;
           fromUuid = decision.step_uuid;
@@ -131,6 +132,6 @@ export async function processDecisionOutcome(
         await createEdge(client, fromUuid, toUuid, 'provides', { from: dep, to: name });
       }
     }
-    return mapping;
+    return Object.fromEntries(mapping);
   });
 }

@@ -5,6 +5,8 @@
  * as unpadded lowercase hex. Verified against a rustc build of the same std calls (test/identity-hash.test.ts).
  */
 
+import { setMember } from '@tasker-bridge/schemas';
+
 const MASK = (1n << 64n) - 1n;
 const rotl = (x: bigint, b: bigint) => ((x << b) | (x >> (64n - b))) & MASK;
 
@@ -64,6 +66,7 @@ export function normalizeJsonForHash(value: unknown): string {
     );
     return `{${entries.map(([k, v]) => `"${k}":${normalizeJsonForHash(v)}`).join(',')}}`;
   }
+  if (typeof value === 'bigint') return value.toString();
   return JSON.stringify(value) ?? 'null';
 }
 
@@ -88,7 +91,7 @@ export function sanitizeJson(value: unknown): unknown {
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
       const lower = key.toLowerCase();
       if (lower === 'script' || lower === 'eval' || lower === 'function' || lower.startsWith('on')) continue;
-      out[key] = sanitizeJson(v);
+      setMember(out, key, sanitizeJson(v));
     }
     return out;
   }

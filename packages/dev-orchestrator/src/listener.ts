@@ -3,7 +3,7 @@ import type { Logger } from './context.js';
 import { createClient } from './db.js';
 
 /**
- * A dedicated LISTEN connection (queue-protocol.md §3.1: channel `pgmq_message_ready.orchestration`, quoted
+ * A dedicated LISTEN connection (docs/protocol.md §3.1: channel `pgmq_message_ready.orchestration`, quoted
  * because of the dot). On error it reconnects with capped, jittered backoff, re-LISTENs and calls `onWake`
  * so the caller catches up with a read — an improvement on upstream, whose listener stops on the first error.
  */

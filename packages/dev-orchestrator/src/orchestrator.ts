@@ -12,6 +12,7 @@ import {
   processTaskByState,
   type ReadyTaskInfo,
 } from './step-enqueuer.js';
+import { UnsentStepMessages } from './step-messages.js';
 import type { StepState } from './step-state-machine.js';
 import { type CreatedTask, initializeTask, type TaskRequest } from './task-initializer.js';
 import { currentTaskState, type TaskState, TERMINAL_TASK_STATES } from './task-state-machine.js';
@@ -26,7 +27,13 @@ import { currentTaskState, type TaskState, TERMINAL_TASK_STATES } from './task-s
  */
 
 export interface DevOrchestratorOptions {
+  /** The tasker database. */
   databaseUrl: string;
+  /**
+   * The pgmq database when it is split from the tasker one (upstream `PGMQ_DATABASE_URL`); default `databaseUrl`.
+   * Queues, LISTEN and every pgmq call go there; see step-messages.ts for how enqueueing works split.
+   */
+  pgmqDatabaseUrl?: string;
   logger?: Logger;
   /** Fallback poll of the results queue and the ready-task cycle (ms). Default 500. */
   pollIntervalMs?: number;
@@ -76,13 +83,19 @@ export class TaskWaitTimeoutError extends Error {
 }
 
 const SETTLED_STATES: readonly TaskState[] = [...TERMINAL_TASK_STATES, 'blocked_by_failures'];
-/** Upstream bootstrap creates these (queue-protocol.md §1.2); the last is a side effect of `initialize_queues(["orchestration"])`. */
+/** Upstream bootstrap creates these (docs/protocol.md §1.2); the last is a side effect of `initialize_queues(["orchestration"])`. */
 const ORCHESTRATION_QUEUES = [
   'orchestration_task_requests',
   'orchestration_task_finalizations',
   STEP_RESULTS_QUEUE,
   'worker_orchestration_queue',
 ];
+/**
+ * `pgmq.create` under the per-queue advisory lock pgmq ≥ 1.6 takes itself (docs/protocol.md §8.3): workers create
+ * these queues too, and may start at the same moment; before pgmq 1.6 the loser of that race would fail.
+ */
+const CREATE_QUEUE = `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext('pgmq.queue_' || $1::text)))
+   SELECT pgmq.create($1::text) FROM locked`;
 const RESULTS_CHANNEL = 'pgmq_message_ready.orchestration';
 const READ_BATCH = 10;
 const READY_TASKS_PER_CYCLE = 10;
@@ -90,10 +103,13 @@ const READY_TASKS_PER_CYCLE = 10;
 export class DevOrchestrator {
   private readonly emitter = new EventEmitter();
   private readonly options: Required<Omit<DevOrchestratorOptions, 'logger' | 'backoff'>>;
+  /** Split databases: the pgmq database differs from the tasker one. */
+  private readonly split: boolean;
   private readonly logger: Logger;
   private readonly backoff: BackoffConfig;
   private readonly progress = new ProgressTracker();
   private pool: pg.Pool | undefined;
+  private pgmqPool: pg.Pool | undefined;
   private ctx: OrchestrationContext | undefined;
   private listener: NotificationListener | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -104,10 +120,12 @@ export class DevOrchestrator {
   constructor(options: DevOrchestratorOptions) {
     this.options = {
       databaseUrl: options.databaseUrl,
+      pgmqDatabaseUrl: options.pgmqDatabaseUrl ?? options.databaseUrl,
       pollIntervalMs: options.pollIntervalMs ?? 500,
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
       progressIntervalMs: options.progressIntervalMs ?? 100,
     };
+    this.split = this.options.pgmqDatabaseUrl !== this.options.databaseUrl;
     this.logger = (options.logger ?? silentLogger).child({ component: 'dev-orchestrator' });
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.emitter.setMaxListeners(0);
@@ -121,12 +139,29 @@ export class DevOrchestrator {
       applicationName: 'tasker-bridge-dev-orchestrator',
       onError: (error) => this.logger.warn({ err: error.message }, 'idle database connection failed'),
     });
-    const { rows } = await pool.query<{ id: string }>('SELECT tasker.uuid_generate_v7()::text AS id');
     this.pool = pool;
-    this.ctx = { pool, processorUuid: rows[0]!.id, backoff: this.backoff, logger: this.logger };
-    for (const queue of ORCHESTRATION_QUEUES) await pool.query('SELECT pgmq.create($1::text)', [queue]);
+    const pgmqPool = this.split
+      ? createPool({
+          databaseUrl: this.options.pgmqDatabaseUrl,
+          applicationName: 'tasker-bridge-dev-orchestrator',
+          onError: (error) =>
+            this.logger.warn({ err: error.message }, 'idle pgmq database connection failed'),
+        })
+      : pool;
+    this.pgmqPool = pgmqPool;
+    const { rows } = await pool.query<{ id: string }>('SELECT tasker.uuid_generate_v7()::text AS id');
+    this.ctx = {
+      pool,
+      pgmqPool,
+      unsent: this.split ? new UnsentStepMessages() : null,
+      processorUuid: rows[0]!.id,
+      backoff: this.backoff,
+      logger: this.logger,
+    };
+    for (const queue of ORCHESTRATION_QUEUES) await pgmqPool.query(CREATE_QUEUE, [queue]);
+    // The results queue's notifications come from `tasker.pgmq_send_with_notify`, on the pgmq database.
     this.listener = new NotificationListener(
-      this.options.databaseUrl,
+      this.options.pgmqDatabaseUrl,
       [RESULTS_CHANNEL],
       () => this.scheduleDrain(),
       this.logger,
@@ -141,7 +176,10 @@ export class DevOrchestrator {
       setInterval(() => void this.emitProgress(), this.options.progressIntervalMs),
     );
     this.scheduleDrain();
-    this.logger.info({ processor_uuid: this.ctx.processorUuid }, 'dev orchestrator started');
+    this.logger.info(
+      { processor_uuid: this.ctx.processorUuid, split_databases: this.split },
+      'dev orchestrator started',
+    );
   }
 
   /** Stops timers and the listener, lets the operation in flight finish, closes the pool. */
@@ -153,8 +191,17 @@ export class DevOrchestrator {
     await this.listener?.stop();
     await this.work.catch(() => {});
     await this.emitProgress();
+    const unsent = this.ctx?.unsent?.stepUuids ?? [];
+    if (unsent.length > 0) {
+      this.logger.warn(
+        { step_uuids: unsent },
+        'stopped with step messages still unsent: these steps stay enqueued with no message',
+      );
+    }
+    if (this.pgmqPool !== this.pool) await this.pgmqPool?.end();
     await this.pool?.end();
     this.pool = undefined;
+    this.pgmqPool = undefined;
     this.emitter.emit('stopped');
   }
 
@@ -284,7 +331,7 @@ export class DevOrchestrator {
     if (!this.running) return;
     const ctx = this.context();
     for (;;) {
-      const { rows } = await ctx.pool.query<QueueMessage>(
+      const { rows } = await ctx.pgmqPool.query<QueueMessage>(
         'SELECT msg_id::text, read_ct, message FROM pgmq.read($1::text, $2::int, $3::int)',
         [STEP_RESULTS_QUEUE, this.options.visibilityTimeoutSeconds, READ_BATCH],
       );
@@ -308,11 +355,13 @@ export class DevOrchestrator {
 
   /**
    * Upstream's periodic ready-task cycle (`tasker.get_next_ready_tasks`): retries after backoff, waiting tasks;
-   * plus our own tasks stranded mid-operation by a lost connection.
+   * plus our own tasks stranded mid-operation by a lost connection; with split databases, first the step messages
+   * whose send failed after their `enqueued` transition (step-messages.ts).
    */
   private async readyTaskCycle(): Promise<void> {
     if (!this.running) return;
     const ctx = this.context();
+    await ctx.unsent?.flush(ctx.pgmqPool, this.logger);
     const { rows } = await ctx.pool.query<ReadyTaskInfo>(
       `SELECT task_uuid::text, namespace_name::text, ready_steps_count::int AS ready_steps_count, current_state::text
          FROM tasker.get_next_ready_tasks($1::int)`,

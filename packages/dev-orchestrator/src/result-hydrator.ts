@@ -7,7 +7,7 @@ import {
 import type { Queryable } from './db.js';
 
 /**
- * Turning an `orchestration_step_results` message into the step's `StepExecutionResult` (queue-protocol.md
+ * Turning an `orchestration_step_results` message into the step's `StepExecutionResult` (docs/protocol.md
  * §5.2 step 1, §4.6 "Decoding strictness"; upstream `orchestration/hydration/step_result_hydrator.rs`): the body
  * must be a `StepMessage` with three UUIDs, the step must exist and have `results`, and `results` must decode
  * the way serde would decode it.

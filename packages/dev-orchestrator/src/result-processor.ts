@@ -16,7 +16,7 @@ import { coordinateTaskFinalization, type FinalizationAction } from './task-fina
 import { findStep, loadTemplateForTask } from './template.js';
 
 /**
- * What orchestration does with one `orchestration_step_results` message (queue-protocol.md §5.2; upstream
+ * What orchestration does with one `orchestration_step_results` message (docs/protocol.md §5.2; upstream
  * `orchestration/commands/service.rs` `step_result_from_message`, `result_processing/{message_handler,
  * state_transition_handler}.rs`): hydrate, apply backoff when `orchestration_metadata` is present, move the
  * step out of its `enqueued_*_for_orchestration` state, create decision/batch steps for completed steps,
@@ -71,7 +71,7 @@ export async function processResultMessage(
 }
 
 async function archive(ctx: OrchestrationContext, msgId: string): Promise<void> {
-  await ctx.pool.query('SELECT pgmq.archive($1::text, $2::bigint)', [STEP_RESULTS_QUEUE, msgId]);
+  await ctx.pgmqPool.query('SELECT pgmq.archive($1::text, $2::bigint)', [STEP_RESULTS_QUEUE, msgId]);
 }
 
 /** `MessageHandler::handle_step_execution_result`. */
@@ -162,7 +162,7 @@ function successEvent(results: unknown, decoded: StepExecutionResult | undefined
 
 /**
  * Retry iff the worker said `metadata.retryable` and attempts remain (`attempts < max_attempts`); neither
- * `error.retryable` nor the `retryable` column is consulted (queue-protocol.md §5.2).
+ * `error.retryable` nor the `retryable` column is consulted (docs/protocol.md §5.2).
  */
 function errorEvent(
   row: { attempts: number | null; max_attempts: number | null },

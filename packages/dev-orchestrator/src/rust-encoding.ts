@@ -3,6 +3,8 @@
  * here read like rows written by tasker-orchestration.
  */
 
+import { setMember, stringifyJson } from '@tasker-bridge/schemas';
+
 /** chrono's `DateTime<Utc>::to_rfc3339()`: `+00:00` offset, fractional digits only when non-zero. */
 export function rfc3339Now(date: Date = new Date()): string {
   const iso = date.toISOString(); // 2026-03-01T12:00:00.123Z
@@ -15,9 +17,9 @@ export function naiveUtcNow(date: Date = new Date()): string {
   return date.toISOString().slice(0, -1);
 }
 
-/** serde_json's compact output of a `Value` (keys sorted: serde_json without `preserve_order`). */
+/** serde_json's compact output of a `Value` (keys sorted: serde_json without `preserve_order`; exact integers). */
 export function serdeJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  return stringifyJson(sortKeys(value));
 }
 
 function sortKeys(value: unknown): unknown {
@@ -25,7 +27,7 @@ function sortKeys(value: unknown): unknown {
   if (value !== null && typeof value === 'object') {
     const sorted: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort())
-      sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
+      setMember(sorted, key, sortKeys((value as Record<string, unknown>)[key]));
     return sorted;
   }
   return value;

@@ -1,4 +1,5 @@
 import type { StepDefinition } from '@tasker-bridge/schemas';
+import { stringifyJson } from '@tasker-bridge/schemas';
 import type { Queryable } from './db.js';
 
 /**
@@ -50,7 +51,7 @@ export async function createWorkflowStep(
   );
   if (existing.rows[0]) return existing.rows[0].workflow_step_uuid;
   const initialization = step.handler.initialization;
-  const inputs = Object.keys(initialization).length === 0 ? null : JSON.stringify(initialization);
+  const inputs = Object.keys(initialization).length === 0 ? null : stringifyJson(initialization);
   const { rows } = await client.query<{ workflow_step_uuid: string }>(
     `INSERT INTO tasker.workflow_steps (task_uuid, named_step_uuid, retryable, max_attempts, inputs, created_at, updated_at)
      VALUES ($1::uuid, $2::uuid, $3, $4, $5::jsonb, NOW(), NOW())

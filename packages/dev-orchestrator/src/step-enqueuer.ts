@@ -1,9 +1,10 @@
 import type { OrchestrationContext } from './context.js';
+import { queueExists, sendStepMessage } from './step-messages.js';
 import { currentStepState, transitionStep } from './step-state-machine.js';
 import { currentTaskState, type TaskState, transitionTask } from './task-state-machine.js';
 
 /**
- * Enqueueing ready steps and the task-state handling around it (queue-protocol.md §2; upstream
+ * Enqueueing ready steps and the task-state handling around it (docs/protocol.md §2; upstream
  * `lifecycle/step_enqueuer.rs`, `lifecycle/step_enqueuer_services/state_handlers.rs`).
  */
 
@@ -78,7 +79,8 @@ export interface EnqueuedStep {
   step_uuid: string;
   step_name: string;
   queue_name: string;
-  msg_id: string;
+  /** null: split databases, the send failed and is retried (step-messages.ts). */
+  msg_id: string | null;
 }
 
 /** `StateHandlers::process_task_by_state`: drives the task forward from its current state. */
@@ -178,10 +180,11 @@ async function handleEvaluating(
 /**
  * `StepEnqueuer::enqueue_ready_steps`: ready steps from `tasker.get_step_readiness_status`; `waiting_for_retry`
  * steps first go back to `pending` (event `Retry`); each step is marked `enqueued` and its `StepMessage` sent with
- * `tasker.pgmq_send_with_notify` in one transaction. Upstream commits the transition first and sends after (the
- * "TAS-29 Phase 5.4" ordering), which a lost connection can leave as an `enqueued` step with no message; the
- * dev orchestrator has the tasker tables and the queues in one database, so it commits both at once. A worker
- * sees the same thing either way: the notification arrives after the step is `enqueued`.
+ * `tasker.pgmq_send_with_notify`. Upstream commits the transition first and sends after (the "TAS-29 Phase 5.4"
+ * ordering), which a lost connection can leave as an `enqueued` step with no message. With one database the dev
+ * orchestrator commits both in one transaction. With split databases that is impossible: it commits the
+ * transition, then sends, and a failed send is kept and retried (step-messages.ts). A worker sees the same
+ * thing either way: the notification arrives after the step is `enqueued`.
  */
 export async function enqueueReadySteps(
   ctx: OrchestrationContext,
@@ -200,6 +203,15 @@ export async function enqueueReadySteps(
   );
   const queueName = `worker_${info.namespace_name}_queue`;
   const enqueued: EnqueuedStep[] = [];
+  if (ctx.unsent !== null && ready.rows.length > 0 && !(await queueExists(ctx.pgmqPool, queueName))) {
+    // Split databases: the transition would commit before the send could fail, so check first; the steps stay
+    // `pending`, as a failed send leaves them in one database (the readiness cycle tries again).
+    logger.warn(
+      { task_uuid: info.task_uuid, queue_name: queueName, steps: ready.rows.map((r) => r.name) },
+      'failed to enqueue steps: queue does not exist (no worker of the namespace has started)',
+    );
+    return enqueued;
+  }
   for (const step of ready.rows) {
     const log = logger.child({
       task_uuid: info.task_uuid,
@@ -219,14 +231,23 @@ export async function enqueueReadySteps(
         step_uuid: step.workflow_step_uuid,
         correlation_id: correlationId,
       };
-      let msgId = '';
-      await transitionStep(pool, step.workflow_step_uuid, { type: 'Enqueue' }, async (client) => {
-        const sent = await client.query<{ msg_id: string }>(
-          'SELECT tasker.pgmq_send_with_notify($1::text, $2::jsonb, $3::int) AS msg_id',
-          [queueName, JSON.stringify(message), 0],
-        );
-        msgId = sent.rows[0]!.msg_id;
-      });
+      let msgId: string | null = null;
+      if (ctx.unsent === null) {
+        await transitionStep(pool, step.workflow_step_uuid, { type: 'Enqueue' }, async (client) => {
+          msgId = await sendStepMessage(client, queueName, message);
+        });
+      } else {
+        await transitionStep(pool, step.workflow_step_uuid, { type: 'Enqueue' });
+        try {
+          msgId = await sendStepMessage(ctx.pgmqPool, queueName, message);
+        } catch (error) {
+          ctx.unsent.keep(queueName, message, step.name);
+          log.warn(
+            { step_name: step.name, queue_name: queueName, err: error },
+            'step enqueued but its message could not be sent (pgmq database); retried at the next ready-task cycle',
+          );
+        }
+      }
       log.info({ step_name: step.name, queue_name: queueName, msg_id: msgId }, 'step enqueued');
       enqueued.push({
         task_uuid: info.task_uuid,
@@ -238,7 +259,7 @@ export async function enqueueReadySteps(
     } catch (error) {
       // A lost connection fails the whole operation: the task stays `enqueuing_steps` and the stranded-task
       // sweep (`findStrandedTasks`) enqueues again. A statement the database rejected (typically: no worker has
-      // created `worker_<ns>_queue` yet, queue-protocol.md §1.2) is counted and skipped as upstream does; the
+      // created `worker_<ns>_queue` yet, docs/protocol.md §1.2) is counted and skipped as upstream does; the
       // rolled-back transition leaves the step `pending`.
       if (!isStatementError(error)) throw error;
       log.warn({ step_name: step.name, queue_name: queueName, err: error }, 'failed to enqueue step');

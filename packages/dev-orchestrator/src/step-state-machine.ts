@@ -1,9 +1,10 @@
+import { stringifyJson } from '@tasker-bridge/schemas';
 import type pg from 'pg';
 import { inTransaction, type Queryable } from './db.js';
 import { naiveUtcNow, rfc3339Now, serdeTaggedEvent } from './rust-encoding.js';
 
 /**
- * The orchestration-owned part of tasker's step state machine (queue-protocol.md §5.1; upstream
+ * The orchestration-owned part of tasker's step state machine (docs/protocol.md §5.1; upstream
  * `tasker-shared/src/state_machine/step_state_machine.rs`, persistence in `models/core/workflow_step_transition.rs`,
  * side effects in `state_machine/actions.rs`).
  */
@@ -165,7 +166,7 @@ async function applySideEffects(
       `UPDATE tasker.workflow_steps
           SET processed = true, in_process = false, processed_at = $2::timestamp, results = $3::jsonb, updated_at = NOW()
         WHERE workflow_step_uuid = $1::uuid`,
-      [stepUuid, naiveUtcNow(), results === null || results === undefined ? null : JSON.stringify(results)],
+      [stepUuid, naiveUtcNow(), results === null || results === undefined ? null : stringifyJson(results)],
     );
   } else if (to === 'error') {
     await db.query(

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { stringifyJson } from '@tasker-bridge/schemas';
 import type pg from 'pg';
 import { inTransaction } from './db.js';
 import { keyedIdentityHash, sanitizeJson, strictIdentityHash } from './identity-hash.js';
@@ -91,8 +92,8 @@ export async function initializeTask(
           request.initiator ?? 'system',
           request.source_system ?? 'tasker-core',
           request.reason ?? 'Task requested',
-          JSON.stringify(tags),
-          JSON.stringify(context),
+          stringifyJson(tags),
+          stringifyJson(context),
           identityHash,
           request.priority ?? 0,
           correlationId,
@@ -106,14 +107,15 @@ export async function initializeTask(
     }
 
     // Steps of the initial graph, then "provides" edges between the ones that exist (workflow_step_builder.rs).
-    const mapping: Record<string, string> = {};
+    // A Map, not an object: a step may be named `__proto__` or `constructor`.
+    const mapping = new Map<string, string>();
     for (const step of initialStepSet(template))
-      mapping[step.name] = await createWorkflowStep(client, taskUuid, step);
+      mapping.set(step.name, await createWorkflowStep(client, taskUuid, step));
     for (const step of template.steps) {
-      const to = mapping[step.name];
+      const to = mapping.get(step.name);
       if (to === undefined) continue;
       for (const dependency of step.dependencies) {
-        const from = mapping[dependency];
+        const from = mapping.get(dependency);
         if (from !== undefined)
           await createEdge(client, from, to, 'provides', { from: dependency, to: step.name });
       }
@@ -122,9 +124,9 @@ export async function initializeTask(
     // state_initializer.rs: initial `pending` rows for the task and every created step.
     const initial = { initial_state: 'pending', from_service: 'task_initializer' };
     await insertTaskTransition(client, taskUuid, null, 'pending', processorUuid, initial);
-    for (const stepUuid of Object.values(mapping))
+    for (const stepUuid of mapping.values())
       await insertStepTransition(client, stepUuid, null, 'pending', initial);
-    return { task_uuid: taskUuid, correlation_id: correlationId, step_mapping: mapping };
+    return { task_uuid: taskUuid, correlation_id: correlationId, step_mapping: Object.fromEntries(mapping) };
   });
 
   await transitionTask(pool, created.task_uuid, { type: 'Start' }, processorUuid);

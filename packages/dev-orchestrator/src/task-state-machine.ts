@@ -3,7 +3,7 @@ import { inTransaction, type Queryable } from './db.js';
 import { rustDebugString } from './rust-encoding.js';
 
 /**
- * tasker's task state machine as orchestration drives it (wire-types.md §11; upstream
+ * tasker's task state machine as orchestration drives it (docs/wire-types.md §11; upstream
  * `tasker-shared/src/state_machine/task_state_machine.rs`, `guards.rs` `TransitionGuard`, persistence in
  * `models/core/task_transition.rs`).
  */

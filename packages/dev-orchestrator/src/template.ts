@@ -7,7 +7,7 @@ import {
 import type { Queryable } from './db.js';
 
 /**
- * Task templates as orchestration reads them from `tasker.named_tasks.configuration` (queue-protocol.md §7.1),
+ * Task templates as orchestration reads them from `tasker.named_tasks.configuration` (docs/protocol.md §7.1),
  * and the graph segmentation orchestration uses to decide which steps exist when (upstream
  * `tasker-shared/src/models/core/task_template/mod.rs`: `initial_step_set`, `graphs_from_decision`,
  * `deferred_convergence_steps`).

@@ -1,5 +1,7 @@
+import { parseJsonText } from '@tasker-bridge/schemas';
 import { describe, expect, it } from 'vitest';
 import { normalizeJsonForHash, sanitizeJson, strictIdentityHash } from '../src/identity-hash.js';
+import { serdeJson } from '../src/rust-encoding.js';
 
 // Expected values printed by a rustc-built program doing exactly upstream's calls:
 // DefaultHasher::new(); hasher.write(uuid.as_bytes()); normalized_context.hash(&mut hasher); format!("{:x}", finish())
@@ -24,6 +26,19 @@ describe('identity hash (strict strategy)', () => {
         order: 'x&lt;script&gt;',
         nested: [{ ok: 2 }],
       },
+    );
+  });
+
+  it('keeps __proto__ keys and exact integers through sanitising, hashing and writing', () => {
+    const context = parseJsonText('{"__proto__":{"id":9007199254740993},"max":18446744073709551615}');
+    const sanitized = sanitizeJson(context) as Record<string, unknown>;
+    expect(Object.keys(sanitized)).toEqual(['__proto__', 'max']);
+    expect(Object.getPrototypeOf(sanitized)).toBe(Object.prototype);
+    expect(normalizeJsonForHash(sanitized)).toBe(
+      '{"__proto__":{"id":9007199254740993},"max":18446744073709551615}',
+    );
+    expect(serdeJson({ b: sanitized, a: 1 })).toBe(
+      '{"a":1,"b":{"__proto__":{"id":9007199254740993},"max":18446744073709551615}}',
     );
   });
 });

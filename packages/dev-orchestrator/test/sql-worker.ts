@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 /**
- * The worker's side of the protocol in plain SQL (queue-protocol.md §7.1, §4.3, §4.6, §4.7), so the
+ * The worker's side of the protocol in plain SQL (docs/protocol.md §7.1, §4.3, §4.6, §4.7), so the
  * orchestrator can be tested before the TypeScript worker exists. One step at a time, driven by the test.
  */
 

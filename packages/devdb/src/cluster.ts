@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { devDbCacheDir, isRoot } from './cache-dir.js';
 import { DevDbError, DevDbErrorCode } from './errors.js';
 import { processAlive, withFileLock } from './file-lock.js';
+import { pgmqInstallKey } from './pgmq-sql.js';
 import { locatePostgresBinaries, type PostgresBinaries } from './postgres-binaries.js';
 import { runCommand, tail } from './run-command.js';
 import { loadUpstreamArtifacts, type UpstreamArtifacts } from './upstream-artifacts.js';
@@ -12,7 +13,7 @@ import { POSTGRES_MAJOR_VERSION } from './versions.js';
 
 /**
  * The cluster's superuser. Upstream deployments connect as `tasker`, so `"$user"` in the default search_path
- * resolves to the tasker schema for programs that do not set it themselves (queue-protocol.md §0.1).
+ * resolves to the tasker schema for programs that do not set it themselves (docs/protocol.md §0.1).
  */
 export const DEV_DB_USER = 'tasker';
 export const DEV_DB_PASSWORD = 'tasker';
@@ -22,6 +23,11 @@ export interface DevClusterOptions {
   cacheDir?: string;
   /** Port for a cluster that is not running yet; defaults to a free one. */
   port?: number;
+  /**
+   * Install pgmq from this directory (`pgmq.control` + `sql/pgmq.sql`) instead of the pinned crate's SQL; defaults
+   * to `TASKER_BRIDGE_PGMQ_SQL_DIR`. Each pgmq gets a cluster of its own (data directory, port, templates).
+   */
+  pgmqSqlDir?: string | undefined;
 }
 
 export interface DevCluster {
@@ -48,8 +54,12 @@ interface ClusterPaths {
   logFile: string;
 }
 
-function clusterPaths(cacheDir: string): ClusterPaths {
-  const base = join(cacheDir, `pg${POSTGRES_MAJOR_VERSION}`);
+/**
+ * One cluster per PostgreSQL major and pgmq install (`pg18-pgmq-1.11.0`, `pg18-pgmq-1.5.1-dir-<hash>`), so
+ * clusters on different pgmq versions run side by side and a database never meets another pgmq's files.
+ */
+async function clusterPaths(cacheDir: string, artifacts: UpstreamArtifacts): Promise<ClusterPaths> {
+  const base = join(cacheDir, `pg${POSTGRES_MAJOR_VERSION}-${await pgmqInstallKey(artifacts)}`);
   return {
     base,
     dataDir: join(base, 'data'),
@@ -74,8 +84,9 @@ export async function postgresOsUser(): Promise<{ uid: number; gid: number } | u
 
 /**
  * PostgreSQL 18's `extension_control_path` lets the server find pgmq in our cache directory, so the npm
- * package's own files stay untouched. The control file is the crate's; the install script is the crate's
- * `pgmq.sql` under the versioned name PostgreSQL looks for (what pgmq's own Makefile does).
+ * package's own files stay untouched. The control file is the crate's (or the directory's); the install script is
+ * its `pgmq.sql` under the versioned name PostgreSQL looks for (what pgmq's own Makefile does). The control file's
+ * `module_pathname` is never loaded: pgmq's install script is plain SQL and plpgsql, with no C function.
  */
 async function installPgmqExtension(artifacts: UpstreamArtifacts, extensionDir: string): Promise<void> {
   const shareDir = join(extensionDir, 'extension');
@@ -197,9 +208,12 @@ async function liveLeases(leaseDir: string): Promise<number[]> {
  * extension available. Idempotent and safe to call from several processes at once.
  */
 export async function startDevCluster(options: DevClusterOptions = {}): Promise<DevCluster> {
-  const paths = clusterPaths(options.cacheDir ?? devDbCacheDir());
+  const [artifacts, binaries] = await Promise.all([
+    loadUpstreamArtifacts({ pgmqSqlDir: options.pgmqSqlDir }),
+    locatePostgresBinaries(),
+  ]);
+  const paths = await clusterPaths(options.cacheDir ?? devDbCacheDir(), artifacts);
   await mkdir(paths.base, { recursive: true });
-  const [artifacts, binaries] = await Promise.all([loadUpstreamArtifacts(), locatePostgresBinaries()]);
 
   return withFileLock(paths.base, async () => {
     let owner = await postgresOsUser();
@@ -241,15 +255,23 @@ async function releaseCluster(paths: ClusterPaths, binaries: PostgresBinaries, s
   });
 }
 
-/** The URL of the running development cluster, or undefined when it is not running. */
+async function pathsFor(options: DevClusterOptions): Promise<ClusterPaths> {
+  const artifacts = await loadUpstreamArtifacts({ pgmqSqlDir: options.pgmqSqlDir });
+  return clusterPaths(options.cacheDir ?? devDbCacheDir(), artifacts);
+}
+
+/** The URL of the running development cluster (of the pgmq asked for), or undefined when it is not running. */
 export async function devClusterUrl(options: DevClusterOptions = {}): Promise<string | undefined> {
-  const port = await runningPort(clusterPaths(options.cacheDir ?? devDbCacheDir()).dataDir);
+  const port = await runningPort((await pathsFor(options)).dataDir);
   return port === undefined ? undefined : adminUrlFor(port);
 }
 
-/** Stops the development cluster whoever started it (`tasker-bridge db down`). Returns false if it was not running. */
+/**
+ * Stops the development cluster (of the pgmq asked for) whoever started it (`tasker-bridge db down`). Returns
+ * false if it was not running.
+ */
 export async function stopDevCluster(options: DevClusterOptions = {}): Promise<boolean> {
-  const paths = clusterPaths(options.cacheDir ?? devDbCacheDir());
+  const paths = await pathsFor(options);
   if ((await runningPort(paths.dataDir)) === undefined) return false;
   const binaries = await locatePostgresBinaries();
   await withFileLock(paths.base, async () => {

@@ -1,5 +1,5 @@
 /**
- * Session settings every tasker connection needs (queue-protocol.md §0): upstream's plpgsql bodies use
+ * Session settings every tasker connection needs (docs/protocol.md §0): upstream's plpgsql bodies use
  * unqualified table names, and its timestamps are naive UTC.
  */
 export const TASKER_CONNECTION_OPTIONS = '-c search_path=tasker,public -c TimeZone=UTC';

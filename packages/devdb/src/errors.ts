@@ -7,6 +7,8 @@ export const DevDbErrorCode = {
   ClusterStartFailed: 'cluster_start_failed',
   ClusterLocked: 'cluster_locked',
   MigrationFailed: 'migration_failed',
+  PgmqSqlDirInvalid: 'pgmq_sql_dir_invalid',
+  PgmqVersionMismatch: 'pgmq_version_mismatch',
 } as const;
 export type DevDbErrorCode = (typeof DevDbErrorCode)[keyof typeof DevDbErrorCode];
 

@@ -12,6 +12,16 @@ export {
 } from './cluster.js';
 export { databaseUrl, TASKER_CONNECTION_OPTIONS } from './connection.js';
 export { DevDbError, DevDbErrorCode } from './errors.js';
-export { ensureTemplateDatabase } from './template-database.js';
-export { loadUpstreamArtifacts, type UpstreamArtifacts } from './upstream-artifacts.js';
+export { PGMQ_SQL_DIR_ENV, type PgmqSource } from './pgmq-sql.js';
+export {
+  ensureSplitTemplateDatabases,
+  ensureTemplateDatabase,
+  type SplitTemplateDatabases,
+} from './template-database.js';
+export {
+  describePgmq,
+  loadUpstreamArtifacts,
+  type UpstreamArtifacts,
+  type UpstreamArtifactsOptions,
+} from './upstream-artifacts.js';
 export { PGMQ_CRATE_VERSION, POSTGRES_MAJOR_VERSION, TASKER_UPSTREAM_VERSION } from './versions.js';

@@ -1,16 +1,18 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DevDbError, DevDbErrorCode } from './errors.js';
+import { type PgmqFiles, type PgmqSource, readPgmqFiles, requestedPgmqSqlDir } from './pgmq-sql.js';
 import { runCommand, tail } from './run-command.js';
 import { PGMQ_CRATE_VERSION, TASKER_UPSTREAM_VERSION } from './versions.js';
 
-/** The pgmq extension and tasker schema files, as shipped in the pinned crates.io crates. */
+/** The pgmq extension and tasker schema files: the pinned crates.io crates', or pgmq from a directory. */
 export interface UpstreamArtifacts {
-  /** pgmq extension version, from the crate's `pgmq.control`. */
+  /** pgmq extension version, the `default_version` of `pgmqControlFile`. */
   pgmqVersion: string;
+  pgmqSource: PgmqSource;
   pgmqControlFile: string;
   pgmqSqlFile: string;
   /** tasker-shared `migrations/*.sql`, in the order sqlx applies them (by version prefix). */
@@ -83,20 +85,41 @@ function requireFile(path: string, what: string): string {
   return path;
 }
 
-/** Locates (fetching on first use) the upstream SQL the development database is built from. */
-export async function loadUpstreamArtifacts(): Promise<UpstreamArtifacts> {
-  const packages = await cargoPackages();
-  const pgmq = cratePackage(packages, 'pgmq', PGMQ_CRATE_VERSION);
-  const taskerShared = cratePackage(packages, 'tasker-shared', TASKER_UPSTREAM_VERSION);
+export interface UpstreamArtifactsOptions {
+  /**
+   * A directory holding `pgmq.control` and `sql/pgmq.sql` to install as pgmq instead of the crate's SQL (e.g.
+   * pgmq 1.5.1, what upstream's PostgreSQL 17 image ships). Defaults to `TASKER_BRIDGE_PGMQ_SQL_DIR`.
+   */
+  pgmqSqlDir?: string | undefined;
+  /** Defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
 
-  const embedded = join(dirname(pgmq.manifest_path), 'src', 'install', 'embedded');
-  const pgmqControlFile = requireFile(join(embedded, 'pgmq.control'), 'pgmq.control');
-  const pgmqSqlFile = requireFile(join(embedded, 'sql', 'pgmq.sql'), 'pgmq.sql');
-  const control = await readFile(pgmqControlFile, 'utf8');
-  const version = /default_version\s*=\s*'([^']+)'/.exec(control)?.[1];
-  if (!version) {
-    throw new DevDbError(DevDbErrorCode.ArtifactMissing, `no default_version in ${pgmqControlFile}`);
-  }
+async function cratePgmq(packages: CargoPackage[]): Promise<{ pgmq: PgmqFiles; pgmqSource: PgmqSource }> {
+  const crate = cratePackage(packages, 'pgmq', PGMQ_CRATE_VERSION);
+  const embedded = join(dirname(crate.manifest_path), 'src', 'install', 'embedded');
+  return {
+    pgmq: await readPgmqFiles(embedded, DevDbErrorCode.ArtifactMissing),
+    pgmqSource: { kind: 'crate', crateVersion: crate.version },
+  };
+}
+
+/** Locates (fetching on first use) the upstream SQL the development database is built from. */
+export async function loadUpstreamArtifacts(
+  options: UpstreamArtifactsOptions = {},
+): Promise<UpstreamArtifacts> {
+  const pgmqSqlDir = requestedPgmqSqlDir(options.pgmqSqlDir, options.env);
+  // A bad directory is reported before cargo runs: it is the user's setting, not a fetch problem.
+  const fromDir =
+    pgmqSqlDir === undefined
+      ? undefined
+      : {
+          pgmq: await readPgmqFiles(pgmqSqlDir),
+          pgmqSource: { kind: 'directory', dir: pgmqSqlDir } as const,
+        };
+  const packages = await cargoPackages();
+  const taskerShared = cratePackage(packages, 'tasker-shared', TASKER_UPSTREAM_VERSION);
+  const { pgmq, pgmqSource } = fromDir ?? (await cratePgmq(packages));
 
   const migrationsDir = requireFile(
     join(dirname(taskerShared.manifest_path), 'migrations'),
@@ -108,10 +131,17 @@ export async function loadUpstreamArtifacts(): Promise<UpstreamArtifacts> {
     .map((name) => join(migrationsDir, name));
 
   return {
-    pgmqVersion: version,
-    pgmqControlFile,
-    pgmqSqlFile,
+    pgmqVersion: pgmq.version,
+    pgmqSource,
+    pgmqControlFile: pgmq.controlFile,
+    pgmqSqlFile: pgmq.sqlFile,
     migrationFiles,
     taskerSharedVersion: taskerShared.version,
   };
+}
+
+/** One line saying which pgmq this is, for logs and `db up`: `pgmq 1.11.0 (pgmq crate 0.33.2)`. */
+export function describePgmq(artifacts: Pick<UpstreamArtifacts, 'pgmqVersion' | 'pgmqSource'>): string {
+  const source = artifacts.pgmqSource;
+  return `pgmq ${artifacts.pgmqVersion} (${source.kind === 'crate' ? `pgmq crate ${source.crateVersion}` : source.dir})`;
 }

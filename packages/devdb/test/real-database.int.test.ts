@@ -1,6 +1,6 @@
 import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -26,9 +26,9 @@ describe('the development database is the real thing', () => {
     expect(rows[0]!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
   });
 
-  it('has the pgmq extension installed from the crate, with a working send/read/archive round trip', async () => {
+  it('has the pgmq extension this run asked for, with a working send/read/archive round trip', async () => {
     const ext = await pool.query("SELECT extversion FROM pg_extension WHERE extname = 'pgmq'");
-    expect(ext.rows[0]?.extversion).toBe('1.11.0');
+    expect(ext.rows[0]?.extversion).toBe(inject('devdb').pgmqVersion);
 
     await pool.query("SELECT pgmq.create('devdb_roundtrip')");
     const sent = await pool.query<{ id: string }>(`SELECT * FROM pgmq.send($1::text, $2::jsonb) AS id`, [

@@ -36,7 +36,7 @@ const SIXTY_FOUR_BIT = new Set(['i64', 'u64']);
 
 /**
  * Rewrites one schema for json-schema-to-typescript: cross-file refs become local definitions, 64-bit
- * integers become `number | bigint` (wire-types.md §1.5: values beyond 2^53 decode to bigint), and the
+ * integers become `number | bigint` (docs/wire-types.md §1.5: values beyond 2^53 decode to bigint), and the
  * ajv-only keywords of tagged unions are dropped so the union is emitted as a plain TS union.
  */
 function forTypes(node) {
@@ -203,9 +203,9 @@ function generateConstants(schemas) {
 
 import type { StandardErrorType, StepState, TaskState } from './types.js';
 
-${block('STEP_STATES', 'StepState', 'Workflow step state names (wire-types.md §11).')}
-${block('TASK_STATES', 'TaskState', 'Task state names (wire-types.md §11).')}
-${block('STANDARD_ERROR_TYPES', 'StandardErrorType', 'The snake_case error_type vocabulary (wire-types.md §10).')}`;
+${block('STEP_STATES', 'StepState', 'Workflow step state names (docs/wire-types.md §11).')}
+${block('TASK_STATES', 'TaskState', 'Task state names (docs/wire-types.md §11).')}
+${block('STANDARD_ERROR_TYPES', 'StandardErrorType', 'The snake_case error_type vocabulary (docs/wire-types.md §10).')}`;
 }
 
 /** Returns `{ relativePath: content }` for every generated file. */

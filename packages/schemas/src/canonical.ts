@@ -2,11 +2,12 @@
 //
 // toCanonical (encode): Rust's field order, unknown keys dropped, Option → null, skip_serializing_if
 //   honoured, timestamps re-printed the way chrono prints them, serde_json::Value objects key-sorted
-//   (serde_json without preserve_order is a BTreeMap, queue-protocol.md §4.6), HashMap keys sorted for
+//   (serde_json without preserve_order is a BTreeMap, docs/protocol.md §4.6), HashMap keys sorted for
 //   determinism, integers checked against Rust's width, safe bigints narrowed to numbers.
 // fromWire (decode): serde's input rules — unknown keys ignored, aliases, `default`s, missing Option → None
-//   (wire-types.md §1.1) — plus MessagePack bin → UUID string.
+//   (docs/wire-types.md §1.1) — plus MessagePack bin → UUID string.
 import type { WireIssue } from './errors.js';
+import { setMember } from './json-value.js';
 import type { Field, Shape } from './shape.js';
 import { INT_BOUNDS } from './shape.js';
 import { canonicalNaiveTimestamp, canonicalUtcTimestamp, formatUtcTimestamp } from './timestamps.js';
@@ -34,8 +35,12 @@ export function compareKeys(a: string, b: string): number {
   }
 }
 
-const pointer = (path: string, key: string | number): string =>
-  `${path}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+/** The JSON Pointer of `key` under `path`. Built for every member walked, so the common key needs no escaping pass. */
+function pointer(path: string, key: string | number): string {
+  const text = String(key);
+  if (!text.includes('~') && !text.includes('/')) return `${path}/${text}`;
+  return `${path}/${text.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+}
 
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -67,7 +72,7 @@ function canonicalValue(value: unknown, path: string, issues: WireIssue[]): unkn
       const out: Obj = {};
       for (const key of Object.keys(value).sort(compareKeys)) {
         const v = value[key];
-        if (v !== undefined) out[key] = canonicalValue(v, pointer(path, key), issues);
+        if (v !== undefined) setMember(out, key, canonicalValue(v, pointer(path, key), issues));
       }
       return out;
     }
@@ -137,7 +142,7 @@ export function toCanonical(shape: Shape, value: unknown, path: string, issues: 
       const out: Obj = {};
       for (const key of Object.keys(value).sort(compareKeys)) {
         if (value[key] !== undefined)
-          out[key] = toCanonical(shape.values, value[key], pointer(path, key), issues);
+          setMember(out, key, toCanonical(shape.values, value[key], pointer(path, key), issues));
       }
       return out;
     }
@@ -166,7 +171,7 @@ function structFromWire(
   for (const field of fields) {
     let v = value[field.name];
     if (field.alias !== undefined && value[field.alias] !== undefined) {
-      // serde treats an alias as the same field: both present is "duplicate field" (wire-types.md §4.4).
+      // serde treats an alias as the same field: both present is "duplicate field" (docs/wire-types.md §4.4).
       if (v !== undefined)
         issues.push({ path: pointer(path, field.alias), message: `duplicate field \`${field.name}\`` });
       else v = value[field.alias];
@@ -199,7 +204,7 @@ function valueFromWire(value: unknown, path: string, issues: WireIssue[]): unkno
   if (Array.isArray(value)) return value.map((v, i) => valueFromWire(v, pointer(path, i), issues));
   if (isPlainObject(value)) {
     const out: Obj = {};
-    for (const [k, v] of Object.entries(value)) out[k] = valueFromWire(v, pointer(path, k), issues);
+    for (const [k, v] of Object.entries(value)) setMember(out, k, valueFromWire(v, pointer(path, k), issues));
     return out;
   }
   return value;
@@ -233,7 +238,7 @@ export function fromWire(shape: Shape, value: unknown, path: string, issues: Wir
       if (!isPlainObject(value)) return value;
       const out: Obj = {};
       for (const [k, v] of Object.entries(value))
-        out[k] = fromWire(shape.values, v, pointer(path, k), issues);
+        setMember(out, k, fromWire(shape.values, v, pointer(path, k), issues));
       return out;
     }
     case 'struct':

@@ -1,4 +1,4 @@
-// Errors carry a stable `code` (STYLE.md "API shape"); `instanceof` works across duplicate package copies
+// Errors carry a stable `code` (docs/contributing.md "API shape"); `instanceof` works across duplicate package copies
 // through a Symbol.for brand rather than class identity.
 
 const BRAND = Symbol.for('@tasker-bridge/schemas/WireError');

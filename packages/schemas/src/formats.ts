@@ -1,4 +1,4 @@
-// String formats used by the schemas (wire-types.md §1.2–§1.4). `uuid` is stricter than Rust's input: we
+// String formats used by the schemas (docs/wire-types.md §1.2–§1.4). `uuid` is stricter than Rust's input: we
 // only ever accept what uuid's serializer writes (lowercase, hyphenated), so what we emit is canonical.
 import { isNaiveTimestamp, isUtcTimestamp } from './timestamps.js';
 
@@ -11,7 +11,7 @@ export const WIRE_FORMATS = {
 } as const;
 
 export const FORMAT_MESSAGES: Readonly<Record<keyof typeof WIRE_FORMATS, string>> = {
-  uuid: 'must be a lowercase hyphenated UUID (wire-types.md §1.2)',
+  uuid: 'must be a lowercase hyphenated UUID (docs/wire-types.md §1.2)',
   'utc-date-time':
     'must be an RFC 3339 timestamp with Z or an offset, e.g. 2026-03-21T12:00:01.250Z (DateTime<Utc>, §1.3)',
   'naive-date-time': 'must be a timestamp with no zone, e.g. 2026-03-21T12:00:00.130 (NaiveDateTime, §1.4)',

@@ -1,4 +1,4 @@
-// @tasker-bridge/schemas — the wire contract with tasker-core 0.1.8 (docs: /work/shared/protocol/wire-types.md).
+// @tasker-bridge/schemas — the wire contract with tasker-core 0.1.8 (docs/wire-types.md).
 
 export {
   WIRE_ERROR_CODES,
@@ -10,7 +10,9 @@ export {
 export { STANDARD_ERROR_TYPES, STEP_STATES, TASK_STATES } from './generated/constants.js';
 export { WIRE_SCHEMAS } from './generated/schemas.js';
 export type * from './generated/types.js';
-export { decodeJson, decodeParsed, encodeJson } from './json.js';
+export { canonicalize, decodeJson, decodeParsed, decodeTrusted, encodeJson } from './json.js';
+export { parseJsonText, stringifyJson } from './json-text.js';
+export { type JsonObject, type JsonValue, setMember } from './json-value.js';
 export { decodeMsgpack, encodeMsgpack } from './msgpack.js';
 export { isWireTypeName, WIRE_TYPE_NAMES, type WireTypeName } from './names.js';
 export { formatNaiveTimestamp, formatRfc3339Offset, formatUtcTimestamp } from './timestamps.js';

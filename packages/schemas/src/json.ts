@@ -1,4 +1,4 @@
-// JSON codec with serde_json's rules (wire-types.md §1). Encoding writes the canonical form Rust itself would
+// JSON codec with serde_json's rules (docs/wire-types.md §1). Encoding writes the canonical form Rust itself would
 // write; decoding applies serde's input rules, then validates.
 
 import { fromWire, toCanonical } from './canonical.js';
@@ -43,9 +43,23 @@ export function decodeJson<N extends WireTypeName>(name: N, text: string): WireT
 
 /**
  * For JSON that something else already parsed (node-postgres JSONB columns, pgmq `message`): applies serde's
- * input rules (defaults, aliases, unknown keys dropped) and validates. Integers beyond 2^53 were already
- * rounded by that parser.
+ * input rules (defaults, aliases, unknown keys dropped) and validates. Integers stay exact only if that parser
+ * kept them: `parseJsonText` does (the worker's and the dev orchestrator's json/jsonb type parsers use it);
+ * JSON.parse rounds beyond 2^53.
  */
 export function decodeParsed<N extends WireTypeName>(name: N, value: unknown): WireTypeMap[N] {
   return fromWireTree(name, value);
+}
+
+/**
+ * For a tree whose shape its producer guarantees, such as the rows the worker's own SQL builds from typed
+ * columns: serde's input rules only (defaults, aliases, timestamps as Rust prints them, safe bigints narrowed),
+ * without `decodeParsed`'s schema validation, which would re-prove on every step what the column types already
+ * do. Anything written by others (messages, free-form jsonb) goes through `decodeParsed`.
+ */
+export function decodeTrusted<N extends WireTypeName>(name: N, value: unknown): WireTypeMap[N] {
+  const issues: WireIssue[] = [];
+  const decoded = fromWire(shapeOf(name), value, '', issues);
+  if (issues.length > 0) throw new WireValidationError(name, issues);
+  return decoded as WireTypeMap[N];
 }

@@ -31,7 +31,7 @@ export interface Field {
   /** serde `default` (or a container default) for an absent key on input. */
   readonly hasDefault: boolean;
   readonly defaultValue?: unknown;
-  /** `StepExecutionMetadata.completed_at` defaults to `Utc::now()` at parse time (wire-types.md §5.2). */
+  /** `StepExecutionMetadata.completed_at` defaults to `Utc::now()` at parse time (docs/wire-types.md §5.2). */
   readonly defaultNow: boolean;
   /** An `Option<T>`: serde reads a missing key as None. */
   readonly optional: boolean;

@@ -1,4 +1,4 @@
-// chrono's two timestamp shapes (wire-types.md §1.3, §1.4). Both print the sub-second part as the shortest
+// chrono's two timestamp shapes (docs/wire-types.md §1.3, §1.4). Both print the sub-second part as the shortest
 // of 0, 3, 6 or 9 digits that is exact ("AutoSi"); DateTime<Utc> ends in `Z`, NaiveDateTime has no zone.
 // The encoders canonicalise to exactly what chrono prints, so our bytes equal Rust's re-encoding.
 

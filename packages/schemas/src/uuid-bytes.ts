@@ -1,4 +1,4 @@
-// uuid::Uuid in a non-human-readable serde format (rmp-serde) is its 16 raw bytes (wire-types.md §13 note).
+// uuid::Uuid in a non-human-readable serde format (rmp-serde) is its 16 raw bytes (docs/wire-types.md §13 note).
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 

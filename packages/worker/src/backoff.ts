@@ -1,6 +1,6 @@
 /**
  * Capped exponential backoff with jitter, so a fleet of workers that lost the database together does not
- * reconnect in lockstep (user-expectations.md §1.3 "Connection loss and reconnect").
+ * reconnect in lockstep (docs/contributing.md "Postgres discipline").
  */
 export interface BackoffPolicy {
   initialMs: number;

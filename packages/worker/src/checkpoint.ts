@@ -4,7 +4,7 @@ import { PERSIST_CHECKPOINT } from './sql/statements.js';
 import { stringifySorted } from './transition-metadata.js';
 
 /**
- * Checkpoint yield (queue-protocol.md §6.3): persist a `CheckpointRecord` (`cursor`, `items_processed`,
+ * Checkpoint yield (docs/protocol.md §6.3): persist a `CheckpointRecord` (`cursor`, `items_processed`,
  * `timestamp`, `accumulated_results`, `history` + the current cursor) on the claimed step. No state
  * transition, no attempt increment, no queue traffic; the worker then re-invokes the handler in-process with
  * `workflow_step.checkpoint` replaced by the yielded data. Throws when the row is missing.

@@ -1,16 +1,15 @@
-import { encodeJson, type StepExecutionResult, type StepMessage } from '@tasker-bridge/schemas';
-import { STEP_RESULTS_QUEUE } from './queues.js';
+import type { StepExecutionResult, StepMessage } from '@tasker-bridge/schemas';
 import { type Queryable, run } from './sql/connections.js';
 import { CLAIM_SUCCESSOR, COMPLETE_CLAIM, SEND_RESULT_AND_ARCHIVE } from './sql/statements.js';
-import { completionMetadata } from './transition-metadata.js';
+import { completionMetadataOf, stringifySorted } from './transition-metadata.js';
 
 /**
- * Completion (queue-protocol.md §4.6, §4.7), in two round trips and in upstream's order:
+ * Completion (docs/protocol.md §4.6, §4.7), in two round trips and in upstream's order:
  * 1. tasker DB, one statement: `in_progress → enqueued_for_orchestration` (success) or
  *    `→ enqueued_as_error_for_orchestration` (failure) with `{event, timestamp, worker_uuid, correlation_id}`,
  *    plus `in_process = false, results = <StepExecutionResult>`; committed before step 2 starts. Fenced: only
  *    the claim this worker made can be completed (`COMPLETE_CLAIM`).
- * 2. pgmq DB, one statement: the `StepMessage` to `orchestration_step_results` through
+ * 2. pgmq DB, one statement: the `StepMessage` to the results queue (`orchestration_step_results`) through
  *    `tasker.pgmq_send_with_notify`, and the archive of the step message (the claim's lease, README "Leases").
  * Orchestration archives a result message whose step is not yet in an `enqueued_*_for_orchestration` state and
  * never looks at it again (§5.1), so the order is load-bearing.
@@ -41,12 +40,21 @@ export async function writeCompletion(
   },
 ): Promise<WriteOutcome> {
   const toState = input.result.success ? CompletionState.SUCCESS : CompletionState.ERROR;
-  const metadata = completionMetadata(input.result, input.workerUuid, input.correlationId);
+  // One serialisation for both places the result goes: the transition's event data must be serde_json::Value's
+  // sorted form, and `results` is jsonb, which keeps no key order, so the same text serves. The result is already
+  // canonical and validated (core's `runStep`, or `workerFailureResult`).
+  const resultText = stringifySorted(input.result);
+  const metadata = completionMetadataOf(
+    input.result.success,
+    resultText,
+    input.workerUuid,
+    input.correlationId,
+  );
   const rows = await run(db, COMPLETE_CLAIM, [
     input.stepUuid,
     toState,
     JSON.stringify(metadata),
-    encodeJson('StepExecutionResult', input.result),
+    resultText,
     input.claimTransitionUuid,
   ]);
   if (rows.length > 0) return { kind: 'written', toState };
@@ -63,7 +71,8 @@ export async function writeCompletion(
 }
 
 /**
- * Step 2: tell orchestration and ack the step message, in one statement. Returns the result message's msg_id.
+ * Step 2: tell orchestration (on `resultsQueue`) and ack the step message, in one statement. Returns the result
+ * message's msg_id.
  * Re-running it after a lost reply only sends a duplicate result message, which orchestration ignores (it acts
  * only while the step is in an `enqueued_*_for_orchestration` state, §5.2).
  */
@@ -71,6 +80,7 @@ export async function sendCompletion(
   db: Queryable,
   message: StepMessage,
   stepMessage: { queue: string; msgId: string },
+  resultsQueue: string,
 ): Promise<string> {
   const body: StepMessage = {
     task_uuid: message.task_uuid,
@@ -78,7 +88,7 @@ export async function sendCompletion(
     correlation_id: message.correlation_id,
   };
   const [row] = await run(db, SEND_RESULT_AND_ARCHIVE, [
-    STEP_RESULTS_QUEUE,
+    resultsQueue,
     JSON.stringify(body),
     stepMessage.queue,
     stepMessage.msgId,

@@ -1,8 +1,9 @@
 import type { HandlerRegistry, Logger, ResultSchemaMode } from '@tasker-bridge/core';
 import type { DomainEvent } from '@tasker-bridge/schemas';
 import type pg from 'pg';
+import { DEFAULT_QUEUE_NAMES, type QueueNames, queueNameProblem } from './queues.js';
 
-/** How steps reach the worker (upstream `worker.event_systems.worker.deployment_mode`, queue-protocol.md §3.3). */
+/** How steps reach the worker (upstream `worker.event_systems.worker.deployment_mode`, docs/protocol.md §3.3). */
 export const DeploymentMode = {
   /** LISTEN/NOTIFY plus the fallback poller (upstream default). */
   HYBRID: 'hybrid',
@@ -16,16 +17,30 @@ export interface TaskerWorkerOptions {
   registry: HandlerRegistry;
   /** tasker database. Env `DATABASE_URL`. */
   databaseUrl?: string;
-  /** pgmq database when split from the tasker one (queue-protocol.md §0.4). Env `PGMQ_DATABASE_URL`. */
+  /** pgmq database when split from the tasker one (docs/protocol.md §0.4). Env `PGMQ_DATABASE_URL`. */
   pgmqDatabaseUrl?: string;
   /** Use this pool for the tasker database instead of creating one (it is not closed by `stop()`). */
   pool?: pg.Pool;
-  /** Use this pool for the pgmq database (defaults to `pool` when the databases are the same). */
+  /**
+   * Use this pool for the pgmq database (defaults to `pool` when the databases are the same). Give
+   * `pgmqDatabaseUrl` too, or the worker has no URL to LISTEN on and polls only.
+   */
   pgmqPool?: pg.Pool;
   /** Directory of task template YAML files, searched recursively (§7.1). Env `TASKER_TEMPLATE_PATH`. */
   templatePath?: string;
   /** Templates to register in addition to the directory's, as parsed YAML/JSON objects. */
   templates?: readonly unknown[];
+  /**
+   * Upstream `common.queues.orchestration_queues.step_results`: the queue result messages go to (docs/protocol.md
+   * §4.7). Env `TASKER_STEP_RESULTS_QUEUE`. Default `orchestration_step_results`.
+   */
+  stepResultsQueue?: string;
+  /**
+   * Upstream `common.queues.worker_namespace`: step queues are `{workerQueueNamespace}_{ns}_queue` (§1.1).
+   * Upstream's orchestration always sends to `worker_{ns}_queue`, so change it only with an orchestration that
+   * sends to the same names. Env `TASKER_WORKER_QUEUE_NAMESPACE`. Default `worker`.
+   */
+  workerQueueNamespace?: string;
   /** Maximum steps executing at once; never more messages are read than free slots. Env `TASKER_MAX_CONCURRENT_HANDLERS`. Default 10. */
   concurrency?: number;
   /** Fallback poll interval (upstream: 500 ms). Env `TASKER_POLL_INTERVAL_MS`. */
@@ -58,7 +73,7 @@ export interface TaskerWorkerOptions {
   connectTimeoutMs?: number;
   /** How `runStep` treats `step_definition.result_schema` (default `off`). */
   resultSchemaMode?: ResultSchemaMode;
-  /** Receives `fast`/`broadcast` domain events in-process (queue-protocol.md §6.4). */
+  /** Receives `fast`/`broadcast` domain events in-process (docs/protocol.md §6.4). */
   onDomainEvent?: (event: DomainEvent) => void;
   /** Environment to read (default `process.env`); tests pass their own. */
   env?: Readonly<Record<string, string | undefined>>;
@@ -68,6 +83,7 @@ export interface WorkerConfig {
   databaseUrl: string | undefined;
   pgmqDatabaseUrl: string | undefined;
   templatePath: string | undefined;
+  queues: QueueNames;
   concurrency: number;
   pollIntervalMs: number;
   pollBatchSize: number;
@@ -177,6 +193,37 @@ function healthAddress(option: unknown, env: Env): WorkerConfig['health'] {
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
+/** A queue name setting, validated like upstream's `validate_queue_name`. */
+function queueName(
+  option: unknown,
+  env: Env,
+  names: { option: string; env: string },
+  fallback: string,
+): string {
+  const value = text(option, env, names) ?? fallback;
+  const problem = queueNameProblem(value);
+  if (problem !== null)
+    throw new ConfigError(`${names.option} (${names.env})`, `${problem}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * The step queue prefix: queue-name characters, and short enough that `{prefix}_{ns}_queue` leaves room for a
+ * namespace (each served namespace's full name is checked again at start, when the namespaces are known).
+ */
+function workerQueueNamespace(option: unknown, env: Env): string {
+  const names = { option: 'workerQueueNamespace', env: 'TASKER_WORKER_QUEUE_NAMESPACE' };
+  const value = queueName(option, env, names, DEFAULT_QUEUE_NAMES.workerNamespace);
+  const problem = queueNameProblem(`${value}_x_queue`);
+  if (problem !== null) {
+    throw new ConfigError(
+      `${names.option} (${names.env})`,
+      `leaves no room for a namespace: step queue names ${problem}`,
+    );
+  }
+  return value;
+}
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /**
@@ -231,13 +278,22 @@ export function resolveConfig(options: TaskerWorkerOptions): WorkerConfig {
   if (templatePath === undefined && (options.templates === undefined || options.templates.length === 0)) {
     throw new ConfigError(
       'templatePath (TASKER_TEMPLATE_PATH)',
-      'is required: the worker serves the namespaces of the templates it registers (queue-protocol.md §7.1)',
+      'is required: the worker serves the namespaces of the templates it registers (docs/protocol.md §7.1)',
     );
   }
   return {
     databaseUrl: db,
     pgmqDatabaseUrl: pgmqDb,
     templatePath,
+    queues: {
+      workerNamespace: workerQueueNamespace(options.workerQueueNamespace, env),
+      stepResults: queueName(
+        options.stepResultsQueue,
+        env,
+        { option: 'stepResultsQueue', env: 'TASKER_STEP_RESULTS_QUEUE' },
+        DEFAULT_QUEUE_NAMES.stepResults,
+      ),
+    },
     concurrency,
     pollIntervalMs,
     pollBatchSize: integer(

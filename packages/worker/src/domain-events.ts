@@ -13,7 +13,7 @@ import { SEND_WITH_NOTIFY } from './sql/statements.js';
 import { uuidv7 } from './uuid.js';
 
 /**
- * Domain events (queue-protocol.md §6.4), as upstream's `DefaultDomainEventPublisher`: for each entry of the
+ * Domain events (docs/protocol.md §6.4), as upstream's `DefaultDomainEventPublisher`: for each entry of the
  * step definition's `publishes_events` whose `condition` matches the outcome (`success`, `failure`, `always`;
  * `retryable_failure`/`permanent_failure` never match on this path), the payload is the handler's `result`,
  * checked against the declaration's JSON schema, and a `DomainEvent` goes to `{namespace}_domain_events`

@@ -1,9 +1,9 @@
-import { formatUtcTimestamp, type StepExecutionResult } from '@tasker-bridge/schemas';
+import { canonicalize, formatUtcTimestamp, type StepExecutionResult } from '@tasker-bridge/schemas';
 
 /**
  * A failure `StepExecutionResult` for problems the worker itself detects after a claim (a checkpoint that
  * cannot be persisted, an unexpected internal error), in the shape of Rust's `StepExecutionResult::failure`
- * factory (queue-protocol.md §4.6), so the step is reported instead of staying `in_progress`.
+ * factory (docs/protocol.md §4.6), so the step is reported instead of staying `in_progress`.
  *
  * Handler outcomes never come through here: `runStep` from core builds those. This exists only because core
  * does not export its result builder (noted in the package README).
@@ -19,7 +19,8 @@ export function workerFailureResult(input: {
 }): StepExecutionResult {
   const completedAt = new Date();
   const startedAt = input.startedAt ?? completedAt;
-  return {
+  // Canonical, as core's results are: the completion writes the tree as it is (`complete.ts`).
+  return canonicalize('StepExecutionResult', {
     step_uuid: input.stepUuid,
     success: false,
     result: {},
@@ -45,5 +46,5 @@ export function workerFailureResult(input: {
       ...(input.context === undefined ? {} : { context: input.context }),
     },
     orchestration_metadata: { headers: {}, error_context: null, backoff_hint: null, custom: {} },
-  } as StepExecutionResult;
+  }) as StepExecutionResult;
 }

@@ -6,7 +6,7 @@ import { formatUtcTimestamp } from '@tasker-bridge/schemas';
  * The worker's HTTP endpoints, with upstream's paths and response shapes (tasker-worker web API,
  * `tasker_shared::types::api::worker`): `/health` (basic), `/health/live`, `/health/ready` (503 when not ready)
  * and `/metrics` (Prometheus text). Readiness means the intake loop made progress recently — not merely that the
- * database answers — so a wedged worker stops receiving traffic (user-expectations.md §1.2 "Health checks").
+ * database answers — so a wedged worker stops receiving traffic (packages/worker/README.md "Operations").
  */
 
 export interface HealthCheck {

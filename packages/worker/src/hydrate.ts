@@ -1,6 +1,8 @@
 import {
   decodeParsed,
+  decodeTrusted,
   type StepExecutionResult,
+  setMember,
   type TaskSequenceStep,
   type TaskTemplate,
   WireValidationError,
@@ -12,7 +14,7 @@ import { claimMetadata, type Lease, naiveUtcNow } from './transition-metadata.js
 
 /**
  * Hydration and claim in one round trip (`HYDRATE_AND_CLAIM`): builds the `TaskSequenceStep` the Rust worker
- * hands its handlers (queue-protocol.md §4.2) from the pre-claim snapshot, and claims the step (§4.3) when it is
+ * hands its handlers (docs/protocol.md §4.2) from the pre-claim snapshot, and claims the step (§4.3) when it is
  * `enqueued`, belongs to the message's task and to a namespace this worker serves.
  *
  * Outcomes:
@@ -167,23 +169,22 @@ export async function hydrateAndClaim(
     );
   }
 
-  // Dependency results: later rows win for duplicate names (§4.2-7); each must decode strictly.
-  const dependencyResults: Record<string, StepExecutionResult> = {};
-  for (const [name, results] of row.dependencies ?? [])
-    dependencyResults[name] = results as StepExecutionResult;
-
+  // Decoded with serde's rules part by part, each as much as it needs: the task and the step row come from this
+  // statement's own jsonb_build_object over typed columns, so their shape holds by construction (no schema
+  // validation per step); the step definition is the cached template's, validated when it was decoded; only the
+  // dependency results, written by whichever workers ran the ancestors, are validated here.
   try {
-    const step = decodeParsed('TaskSequenceStep', {
-      task: {
+    const step: TaskSequenceStep = {
+      task: decodeTrusted('TaskForOrchestration', {
         task: row.task,
         task_name: row.task_name,
         task_version: row.task_version,
         namespace_name: namespace,
-      },
-      workflow_step: row.workflow_step,
-      dependency_results: dependencyResults,
+      }),
+      workflow_step: decodeTrusted('WorkflowStepWithName', row.workflow_step),
+      dependency_results: dependencyResults(row.dependencies ?? []),
       step_definition: definition,
-    });
+    };
     return { kind: 'ready', step, template, claim };
   } catch (error) {
     return unrunnable(
@@ -191,6 +192,29 @@ export async function hydrateAndClaim(
       `step data does not decode as TaskSequenceStep: ${message(error)}`,
     );
   }
+}
+
+/**
+ * Ancestors' results by step name: later rows win for duplicate names (§4.2-7); each must decode strictly, and a
+ * failure names its place in the `TaskSequenceStep`. setMember: a step may be named `__proto__`, which assignment
+ * would turn into the object's prototype.
+ */
+function dependencyResults(rows: readonly [string, unknown][]): Record<string, StepExecutionResult> {
+  const latest = new Map(rows);
+  const results: Record<string, StepExecutionResult> = {};
+  for (const [name, value] of latest) {
+    try {
+      setMember(results, name, decodeParsed('StepExecutionResult', value));
+    } catch (error) {
+      if (!(error instanceof WireValidationError)) throw error;
+      const at = `/dependency_results/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      throw new WireValidationError(
+        'TaskSequenceStep',
+        error.issues.map((issue) => ({ path: `${at}${issue.path}`, message: issue.message })),
+      );
+    }
+  }
+  return results;
 }
 
 function message(error: unknown): string {

@@ -1,4 +1,4 @@
-// @tasker-bridge/worker — a pure-TypeScript tasker-core worker (queue protocol: /work/shared/protocol/queue-protocol.md).
+// @tasker-bridge/worker — a pure-TypeScript tasker-core worker (queue protocol: docs/protocol.md).
 
 export {
   ConfigError,
@@ -10,11 +10,21 @@ export {
 export type { HealthCheck, ReadinessReport } from './health-server.js';
 export { Counter, Gauge, Histogram, WorkerMetrics } from './metrics.js';
 export {
+  MIN_PGMQ_VERSION,
+  type PgmqInfo,
+  PgmqVersionError,
+  PgmqVersionErrorCode,
+} from './pgmq-version.js';
+export {
+  DEFAULT_QUEUE_NAMES,
   domainEventQueueName,
   notificationChannel,
   ORCHESTRATION_QUEUES,
+  type QueueNames,
+  queueNotificationChannel,
   STEP_RESULTS_QUEUE,
   stepQueueName,
+  WORKER_QUEUE_NAMESPACE,
 } from './queues.js';
 export { installSignalHandlers, type SignalHandlerOptions, type Stoppable } from './shutdown.js';
 export { TASKER_SESSION_OPTIONS } from './sql/connections.js';

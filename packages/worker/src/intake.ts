@@ -1,8 +1,9 @@
 import type { Logger } from '@tasker-bridge/core';
+import { parseJsonText } from '@tasker-bridge/schemas';
 
 /**
  * Intake: turns the three ways a step message reaches the worker into one stream of `QueuedMessage`s for the
- * step processor (queue-protocol.md §3):
+ * step processor (docs/protocol.md §3):
  * - a notification (`message_with_payload`, `message_ready`, `batch_ready`) is fetched by id with
  *   `tasker.pgmq_read_specific_message`, which takes the message's lease (visibility timeout) first. Upstream
  *   processes a payload without reading the row; we need the lease before the claim (README "Leases"), and
@@ -76,7 +77,7 @@ export function parseNotification(payload: string | undefined): ParsedNotificati
   if (payload === undefined || payload === '') return { kind: 'ignored', reason: 'empty payload' };
   let event: Record<string, unknown>;
   try {
-    const parsed: unknown = JSON.parse(payload);
+    const parsed: unknown = parseJsonText(payload);
     if (typeof parsed !== 'object' || parsed === null)
       return { kind: 'ignored', reason: 'payload is not an object' };
     event = parsed as Record<string, unknown>;
@@ -85,8 +86,11 @@ export function parseNotification(payload: string | undefined): ParsedNotificati
   }
   const queue = typeof event.queue_name === 'string' ? event.queue_name : undefined;
   const namespace = typeof event.namespace === 'string' ? event.namespace : '';
+  // An id beyond 2^53 is a bigint (parseJsonText keeps it exact, as pgmq's bigint msg_id is).
   const msgId = (value: unknown): string | undefined =>
-    typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value))
+    typeof value === 'number' ||
+    typeof value === 'bigint' ||
+    (typeof value === 'string' && /^\d+$/.test(value))
       ? String(value)
       : undefined;
   if (queue === undefined) return { kind: 'ignored', reason: 'no queue_name' };

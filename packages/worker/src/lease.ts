@@ -1,14 +1,15 @@
 import type { Logger } from '@tasker-bridge/core';
 import { sleep } from './backoff.js';
 import { type Queryable, run } from './sql/connections.js';
-import { EXTEND_LEASES } from './sql/statements.js';
+import { EXTEND_LEASES, EXTEND_LEASES_EACH } from './sql/statements.js';
 
 /**
- * Claim leases (README "Leases"; upstream has none, queue-protocol.md §4.5, §6.5). The step message's pgmq
+ * Claim leases (README "Leases"; upstream has none, docs/protocol.md §4.5, §6.5). The step message's pgmq
  * visibility timeout is the lease on a claim: the message is read with a visibility timeout before the claim,
  * kept (not archived) while the step runs, and archived together with the result message. This keeper pushes
- * the visibility timeout of every held message to now + vt every vt/3 — one `pgmq.set_vt(queue, msg_ids[], vt)`
- * per queue per beat — so a message only becomes visible again when its owner stopped beating (killed,
+ * the visibility timeout of every held message to now + vt every vt/3 — one statement per queue per beat
+ * (`pgmq.set_vt(queue, msg_ids[], vt)`; before pgmq 1.8, `set_vt` per message inside that one statement,
+ * docs/protocol.md §8.2) — so a message only becomes visible again when its owner stopped beating (killed,
  * partitioned or stalled for longer than about 2/3 of vt). Whoever reads it then recovers the claim
  * (`process-step.ts`).
  *
@@ -34,6 +35,8 @@ export interface LeaseKeeperOptions {
   /** The pgmq database. */
   db: Queryable;
   visibilityTimeoutSeconds: number;
+  /** pgmq ≥ 1.8.0 has the array `set_vt` (`PgmqInfo.setVtArray`); older versions renew message by message. */
+  setVtArray: boolean;
   logger: Logger;
 }
 
@@ -43,9 +46,12 @@ export class LeaseKeeper {
   #stop: AbortController | null = null;
   #loop: Promise<void> | null = null;
   #failures = 0;
+  /** The heartbeat statement this pgmq supports. */
+  readonly #extend: typeof EXTEND_LEASES;
 
   constructor(options: LeaseKeeperOptions) {
     this.#o = options;
+    this.#extend = options.setVtArray ? EXTEND_LEASES : EXTEND_LEASES_EACH;
   }
 
   /** Beat period: vt/3, so two beats can be missed before a lease lapses. */
@@ -73,7 +79,7 @@ export class LeaseKeeper {
    */
   async extendNow(queue: string, msgId: string): Promise<void> {
     try {
-      await run(this.#o.db, EXTEND_LEASES, [queue, [msgId], this.#o.visibilityTimeoutSeconds]);
+      await run(this.#o.db, this.#extend, [queue, [msgId], this.#o.visibilityTimeoutSeconds]);
     } catch (error) {
       this.#o.logger.debug(
         { queue, msg_id: msgId, error: (error as Error).message },
@@ -116,7 +122,7 @@ export class LeaseKeeper {
     await Promise.all(
       [...byQueue].map(async ([queue, list]) => {
         try {
-          const rows = await run(this.#o.db, EXTEND_LEASES, [
+          const rows = await run(this.#o.db, this.#extend, [
             queue,
             list.map((h) => h.msgId),
             this.#o.visibilityTimeoutSeconds,

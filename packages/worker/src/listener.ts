@@ -4,7 +4,7 @@ import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js'
 import { listenStatement } from './queues.js';
 
 /**
- * The dedicated LISTEN connection (queue-protocol.md §3.2; STYLE.md "Postgres discipline"). One `pg.Client`
+ * The dedicated LISTEN connection (docs/protocol.md §3.2; docs/contributing.md "Postgres discipline"). One `pg.Client`
  * outside the pools, `error`/`end` handlers attached before LISTEN, every channel quoted. When the connection
  * dies (server restart, `pg_terminate_backend`, network loss caught by the periodic ping) it reconnects with
  * capped jittered backoff, re-LISTENs every channel and calls `onConnected(true)` so the worker catches up with a

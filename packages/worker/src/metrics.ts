@@ -11,7 +11,10 @@
 type Labels = Readonly<Record<string, string>>;
 
 function labelKey(labels: Labels): string {
-  return Object.keys(labels)
+  // Called several times per step; most label sets have a single key, which needs no sort.
+  const keys = Object.keys(labels);
+  if (keys.length === 1) return `${keys[0]}=${labels[keys[0] as string]}`;
+  return keys
     .sort()
     .map((k) => `${k}=${labels[k]}`)
     .join('\u0000');

@@ -3,7 +3,7 @@ import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
 import type { HandlerSlots, QueuedMessage } from './intake.js';
 
 /**
- * The fallback poller (queue-protocol.md §3.3): every `intervalMs`, for each namespace queue in turn, read up
+ * The fallback poller (docs/protocol.md §3.3): every `intervalMs`, for each namespace queue in turn, read up
  * to `min(batchSize, free slots)` messages with a visibility timeout and hand them to the processor. Slots are
  * reserved before the read, so a message is never read without a slot to run it. It is the correctness path
  * (LISTEN is only a latency hint) and, in `polling_only` mode, the only path.
@@ -87,7 +87,7 @@ export class FallbackPoller {
       if (this.#wake.signal.aborted) this.#wake = new AbortController();
       if (backlog) {
         // A read came back full: more messages are probably waiting. Do not sleep the poll interval (the pg-boss
-        // trap, perf-anchors.md §2.4): read again as soon as a handler slot is free, after one macrotask so that
+        // trap, docs/performance.md §2.4): read again as soon as a handler slot is free, after one macrotask so that
         // completions finishing together are read as one batch. The interval still applies once a read comes
         // back short (queue drained) — the steady state with notifications is unchanged.
         if (slots.free === 0) {

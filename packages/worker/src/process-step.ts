@@ -1,4 +1,10 @@
-import { type HandlerRegistry, type Logger, type ResultSchemaMode, runStep } from '@tasker-bridge/core';
+import {
+  type HandlerRegistry,
+  type Logger,
+  type ResultSchemaMode,
+  runStep,
+  stepLogFields,
+} from '@tasker-bridge/core';
 import {
   type DomainEvent,
   decodeParsed,
@@ -21,7 +27,7 @@ import { TemplateCache } from './template-cache.js';
 import { leaseOf } from './transition-metadata.js';
 
 /**
- * One message, start to finish (queue-protocol.md §4). Every message arrives with its lease already taken (read
+ * One message, start to finish (docs/protocol.md §4). Every message arrives with its lease already taken (read
  * with a visibility timeout by the poller or by id for a notification; README "Leases"): validate the body →
  * hydrate (§4.2) and claim (§4.3, the metadata names the lease) in one statement → keep the lease alive while
  * the handler runs with `runStep` under the worker's timeout and shutdown signal (§4.5; checkpoint yields
@@ -54,6 +60,8 @@ export interface ProcessorOptions {
   workerUuid: string;
   workerId: string;
   namespaces: ReadonlySet<string>;
+  /** Where result messages go (`WorkerConfig.queues.stepResults`, docs/protocol.md §4.7). */
+  resultsQueue: string;
   handlerTimeoutMs: number;
   /** The lease length (README "Leases"). */
   visibilityTimeoutSeconds: number;
@@ -82,9 +90,18 @@ export type MessageOutcome =
 export class StepProcessor {
   readonly #o: ProcessorOptions;
   readonly #templates = new TemplateCache();
+  /** The stop signal of every running step: one listener on `cancelSignal` for all of them, none per step. */
+  readonly #stops = new Set<AbortController>();
 
   constructor(options: ProcessorOptions) {
     this.#o = options;
+    options.cancelSignal.addEventListener(
+      'abort',
+      () => {
+        for (const stop of this.#stops) stop.abort(options.cancelSignal.reason);
+      },
+      { once: true },
+    );
   }
 
   async process(message: QueuedMessage): Promise<MessageOutcome> {
@@ -154,10 +171,11 @@ export class StepProcessor {
     if (hydration.kind === 'unrunnable') return this.#reportUnrunnable(message, body, hydration, stepIds);
     const { step, claim } = hydration;
 
-    // 4. Keep the lease (the message stays invisible) until the result is sent; the archive comes with it.
-    const leaseLost = new AbortController();
+    // 4. Keep the lease (the message stays invisible) until the result is sent; the archive comes with it. The
+    // handler is stopped when the lease is lost or when shutdown cancels running steps (`#stops`).
+    const stop = new AbortController();
     const lease = this.#o.leases.hold(message.queue, message.msgId, () =>
-      leaseLost.abort(new Error('lease lost: another worker recovered this step')),
+      stop.abort(new Error('lease lost: another worker recovered this step')),
     );
     // The beats come every vt/3; if the read that took the lease is already older than that (slow hydration or
     // claim), renew now so the lease cannot lapse before the first beat.
@@ -166,21 +184,19 @@ export class StepProcessor {
     }
 
     // 5–7. Run, complete, publish.
-    const stepLogger = logger.child({
-      namespace: step.task.namespace_name,
-      task_uuid: body.task_uuid,
-      step_uuid: body.step_uuid,
-      correlation_id: step.task.task.correlation_id,
-      step_name: step.workflow_step.name,
-    });
+    // One child per step, shared with runStep (`loggerBound`), so every line names the step once.
+    const stepLogger = logger.child(stepLogFields(step));
     this.#o.onStepStarted?.(body.step_uuid);
     metrics.activeExecutions.add(1, { namespace: message.namespace });
+    if (this.#o.cancelSignal.aborted) stop.abort(this.#o.cancelSignal.reason);
+    else this.#stops.add(stop);
     try {
       return await this.#runClaimed(step, claim, message, stepLogger, {
-        signal: AbortSignal.any([this.#o.cancelSignal, leaseLost.signal]),
+        signal: stop.signal,
         finishing: () => lease.finishing(),
       });
     } finally {
+      this.#stops.delete(stop);
       lease.release();
       metrics.activeExecutions.add(-1, { namespace: message.namespace });
       this.#o.onStepFinished?.(body.step_uuid);
@@ -294,7 +310,12 @@ export class StepProcessor {
         }
       } else {
         // `result_resent`: the owner committed its completion but died before telling orchestration.
-        await sendCompletion(this.#o.pgmqDb, stepMessage, { queue: message.queue, msgId: message.msgId });
+        await sendCompletion(
+          this.#o.pgmqDb,
+          stepMessage,
+          { queue: message.queue, msgId: message.msgId },
+          this.#o.resultsQueue,
+        );
       }
       metrics.stepsRecovered.inc({ namespace: message.namespace, kind });
       logger.warn(
@@ -330,10 +351,12 @@ export class StepProcessor {
       correlationId: report.stepMessage.correlation_id,
     });
     if (written.kind === 'written') {
-      await sendCompletion(this.#o.pgmqDb, report.stepMessage, {
-        queue: message.queue,
-        msgId: message.msgId,
-      });
+      await sendCompletion(
+        this.#o.pgmqDb,
+        report.stepMessage,
+        { queue: message.queue, msgId: message.msgId },
+        this.#o.resultsQueue,
+      );
     }
     return written;
   }
@@ -360,6 +383,7 @@ export class StepProcessor {
         step,
         signal: lease.signal,
         logger,
+        loggerBound: true,
         workerId: this.#o.workerId,
         timeoutMs: this.#o.handlerTimeoutMs,
         ...(this.#o.resultSchemaMode === undefined ? {} : { resultSchemaMode: this.#o.resultSchemaMode }),
@@ -478,6 +502,7 @@ export class StepProcessor {
         this.#o.pgmqDb,
         { task_uuid: step.task.task.task_uuid, step_uuid: stepUuid, correlation_id: correlationId },
         { queue: message.queue, msgId: message.msgId },
+        this.#o.resultsQueue,
       ),
     );
     if (sent === undefined) return 'completion_abandoned';

@@ -1,5 +1,5 @@
 /**
- * Signal handling for processes that run a worker (library code installs nothing unless asked, STYLE.md).
+ * Signal handling for processes that run a worker (library code installs nothing unless asked, docs/contributing.md "API shape").
  * First SIGTERM/SIGINT: graceful stop (stop intake, drain within the grace period, then cancel what still runs
  * and report it as a retryable failure). Second signal: skip the rest of the grace period — cancel now — and,
  * if the caller passed `exit`, exit once that fast stop has finished (or after `forceExitMs`).

@@ -5,6 +5,11 @@ import { decodeJson, type TaskTemplate } from '@tasker-bridge/schemas';
  * namespace carries the same template, and decoding it (serde rules plus schema validation) cost more client
  * CPU than the rest of a step's hydration; the text is the key, so a re-registered template is simply a new
  * entry. Bounded: the oldest entry goes first.
+ *
+ * Every step of the template is handed its step definition from here (`hydrate.ts`), one object shared by all
+ * of them, so a decoded template is frozen, deeply: a handler that writes to its `step_definition` (or to its
+ * `handler.initialization`, the context's `stepConfig`) gets a TypeError instead of changing what every later
+ * step sees.
  */
 export class TemplateCache {
   readonly #entries = new Map<string, TaskTemplate>();
@@ -15,7 +20,7 @@ export class TemplateCache {
   decode(text: string): TaskTemplate {
     const hit = this.#entries.get(text);
     if (hit !== undefined) return hit;
-    const template = decodeJson('TaskTemplate', text);
+    const template = deepFreeze(decodeJson('TaskTemplate', text));
     if (this.#entries.size >= this.maxEntries) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
@@ -27,4 +32,12 @@ export class TemplateCache {
   get size(): number {
     return this.#entries.size;
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }

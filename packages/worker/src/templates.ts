@@ -10,7 +10,7 @@ import { FIND_OR_CREATE_NAMESPACE, UPSERT_NAMED_TASK } from './sql/statements.js
 
 /**
  * Task template registration at startup, as upstream's `TaskTemplateRegistry::discover_and_register_templates`
- * does it (queue-protocol.md §7.1): every `*.yml`/`*.yaml` under the directory (recursively) is parsed as a
+ * does it (docs/protocol.md §7.1): every `*.yml`/`*.yaml` under the directory (recursively) is parsed as a
  * `TaskTemplate`, validated, and upserted into `tasker.task_namespaces` / `tasker.named_tasks` with
  * `configuration` = the serde JSON of the whole template. A file that fails is reported and skipped (as
  * upstream); the namespaces of the templates that registered become the worker's namespaces.

@@ -1,8 +1,8 @@
-import type { StepExecutionResult } from '@tasker-bridge/schemas';
+import { type StepExecutionResult, stringifyJson } from '@tasker-bridge/schemas';
 
 /**
  * The `metadata` JSON of the step transitions the worker writes, byte-for-byte in the form Rust writes it
- * (queue-protocol.md §4.3-4, §4.6-4):
+ * (docs/protocol.md §4.3-4, §4.6-4):
  * - `event` is a string holding the serde JSON of `StepEvent` (`#[serde(tag = "type", content = "data")]`);
  *   for completions `data` is the `StepExecutionResult` as `serde_json::to_value` produces it — objects with
  *   keys in sorted order at every level (serde_json's BTreeMap);
@@ -55,7 +55,8 @@ export function leaseOf(metadata: Record<string, unknown> | null | undefined): L
   const lease = metadata?.lease as Record<string, unknown> | undefined;
   if (typeof lease !== 'object' || lease === null) return null;
   const { queue, msg_id: msgId } = lease;
-  return typeof queue === 'string' && (typeof msgId === 'string' || typeof msgId === 'number')
+  const idType = typeof msgId;
+  return typeof queue === 'string' && (idType === 'string' || idType === 'number' || idType === 'bigint')
     ? { queue, msg_id: String(msgId) }
     : null;
 }
@@ -66,11 +67,22 @@ export function completionMetadata(
   correlationId: string,
   now: () => string = rfc3339Now,
 ): CompletionMetadata {
-  const type = result.success
+  return completionMetadataOf(result.success, stringifySorted(result), workerUuid, correlationId, now);
+}
+
+/** `completionMetadata` for a result whose `stringifySorted` text the caller already has (it writes it too). */
+export function completionMetadataOf(
+  success: boolean,
+  sortedResult: string,
+  workerUuid: string,
+  correlationId: string,
+  now: () => string = rfc3339Now,
+): CompletionMetadata {
+  const type = success
     ? StepEventType.ENQUEUE_FOR_ORCHESTRATION
     : StepEventType.ENQUEUE_AS_ERROR_FOR_ORCHESTRATION;
   return {
-    event: `{"type":${JSON.stringify(type)},"data":${stringifySorted(result)}}`,
+    event: `{"type":${JSON.stringify(type)},"data":${sortedResult}}`,
     timestamp: now(),
     worker_uuid: workerUuid,
     correlation_id: correlationId,
@@ -87,8 +99,8 @@ export function stringifySorted(value: unknown): string {
     case 'bigint':
       return value.toString();
     case 'number':
-      if (!Number.isFinite(value)) return 'null';
-      return JSON.stringify(value);
+      // An integral number beyond 2^53 is an f64, written with `.0` as serde_json writes one (stringifyJson).
+      return stringifyJson(value);
     case 'string':
     case 'boolean':
       return JSON.stringify(value);

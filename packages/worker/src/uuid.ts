@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version 7, random bits. Upstream uses `Uuid::now_v7()` for the
- * worker id and for domain-event ids (queue-protocol.md §4.6, §6.4).
+ * worker id and for domain-event ids (docs/protocol.md §4.6, §6.4).
  */
 export function uuidv7(now = Date.now()): string {
   const bytes = randomBytes(16);

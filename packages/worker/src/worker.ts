@@ -10,18 +10,27 @@ import {
   type TaskerWorkerOptions,
   type WorkerConfig,
 } from './config.js';
+import { onDatabase, PGMQ_OBJECTS, TASKER_TABLES } from './database-roles.js';
 import { type HealthCheck, HealthServer, type ReadinessReport } from './health-server.js';
 import { HandlerSlots, StepIntake } from './intake.js';
 import { LeaseKeeper } from './lease.js';
 import { NotificationListener } from './listener.js';
 import { createDefaultLogger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
+import { detectPgmq, type PgmqInfo } from './pgmq-version.js';
 import { FallbackPoller } from './poller.js';
 import { StepProcessor } from './process-step.js';
-import { namespaceQueues, notificationChannel, ORCHESTRATION_QUEUES, stepQueueName } from './queues.js';
+import { createQueues } from './queue-creation.js';
+import {
+  namespaceQueues,
+  orchestrationQueues,
+  queueNameProblem,
+  queueNotificationChannel,
+  stepQueueName,
+} from './queues.js';
 import { installSignalHandlers } from './shutdown.js';
 import { createClient, createPool, redactUrl, run } from './sql/connections.js';
-import { CREATE_QUEUE, PING, READ_MESSAGES, READ_SPECIFIC_MESSAGE } from './sql/statements.js';
+import { PING, READ_MESSAGES, READ_SPECIFIC_MESSAGE } from './sql/statements.js';
 import { loadTemplateSources, registerTemplates, type TemplateSource } from './templates.js';
 import { uuidv7 } from './uuid.js';
 
@@ -33,7 +42,7 @@ const COMPLETION_DEADLINE_MS = 15_000;
 /**
  * A tasker-core worker in TypeScript: registers its task templates, creates its queues, listens and polls for
  * step messages, claims, runs and completes steps exactly as tasker's Rust worker does on the wire
- * (/work/shared/protocol/queue-protocol.md). `start()` and `stop()` are idempotent.
+ * (docs/protocol.md). `start()` and `stop()` are idempotent.
  */
 export class TaskerWorker {
   /** UUIDv7 per process: `worker_uuid` in completion transitions and audit rows (§4.6). */
@@ -52,6 +61,7 @@ export class TaskerWorker {
   #pgmqPool: pg.Pool | null = null;
   #ownedPools: pg.Pool[] = [];
   #namespaces: string[] = [];
+  #pgmq: PgmqInfo | null = null;
   #slots: HandlerSlots | null = null;
   #intake: StepIntake | null = null;
   #poller: FallbackPoller | null = null;
@@ -84,6 +94,11 @@ export class TaskerWorker {
   /** Namespaces served (from the registered templates); empty before `start()`. */
   get namespaces(): readonly string[] {
     return this.#namespaces;
+  }
+
+  /** The pgmq extension version of the pgmq database, read at `start()` (docs/protocol.md §8); null before. */
+  get pgmqVersion(): string | null {
+    return this.#pgmq?.version ?? null;
   }
 
   /** Where the health server listens (after `start()`), or null. */
@@ -123,9 +138,19 @@ export class TaskerWorker {
         this.#logger = this.#options.logger.child({ worker_id: this.workerId });
       }
       this.#createPools(config);
-      await this.#registerTemplates(config);
-      await this.#createQueues();
-      this.#wire(config);
+      const taskerSetting = 'databaseUrl (DATABASE_URL)';
+      const pgmqSetting =
+        config.pgmqDatabaseUrl !== undefined || this.#options.pgmqPool !== undefined
+          ? 'pgmqDatabaseUrl (PGMQ_DATABASE_URL)'
+          : taskerSetting;
+      await onDatabase({ setting: taskerSetting, needs: TASKER_TABLES }, () =>
+        this.#registerTemplates(config),
+      );
+      await onDatabase({ setting: pgmqSetting, needs: PGMQ_OBJECTS }, async () => {
+        this.#pgmq = await this.#detectPgmq(pgmqSetting);
+        await this.#createQueues(config);
+      });
+      this.#wire(config, this.#pgmq as PgmqInfo);
       this.#intake?.open();
       this.#leases?.start();
       if (this.#listener) await this.#listener.start();
@@ -148,7 +173,14 @@ export class TaskerWorker {
           namespaces: this.#namespaces,
           deployment_mode: config.deploymentMode,
           concurrency: config.concurrency,
+          pgmq_version: this.#pgmq?.version,
           database: config.databaseUrl === undefined ? '<injected pool>' : redactUrl(config.databaseUrl),
+          pgmq_database:
+            this.#pgmqPool === this.#taskerPool
+              ? 'same as database'
+              : config.pgmqDatabaseUrl === undefined
+                ? '<injected pool>'
+                : redactUrl(config.pgmqDatabaseUrl),
           health: this.#healthAddress ? `${this.#healthAddress.address}:${this.#healthAddress.port}` : null,
         },
         'worker started',
@@ -233,21 +265,51 @@ export class TaskerWorker {
     }
   }
 
-  /** The Rust worker's queue set (§1.2): per namespace step + domain-event + DLQ queues, and orchestration's three. */
-  async #createQueues(): Promise<void> {
-    const queues = [...this.#namespaces.flatMap(namespaceQueues), ...ORCHESTRATION_QUEUES];
-    for (const queue of queues) await run(this.#pgmqPool as pg.Pool, CREATE_QUEUE, [queue]);
+  /** Once per start, on the pgmq database (§8.1): which pgmq runs there; refuses one too old or missing. */
+  async #detectPgmq(setting: string): Promise<PgmqInfo> {
+    const pgmq = await detectPgmq(this.#pgmqPool as pg.Pool);
+    if (pgmq === null) {
+      throw new ConfigError(
+        setting,
+        "points at a database without the pgmq extension (no 'pgmq' row in pg_extension; tasker's migrations " +
+          'install it with CREATE EXTENSION pgmq)',
+      );
+    }
+    return pgmq;
   }
 
-  #wire(config: WorkerConfig): void {
+  /** The Rust worker's queue set (§1.2): per namespace step + domain-event + DLQ queues, and orchestration's three. */
+  async #createQueues(config: WorkerConfig): Promise<void> {
+    for (const namespace of this.#namespaces) {
+      const queue = stepQueueName(namespace, config.queues.workerNamespace);
+      const problem = queueNameProblem(queue);
+      if (problem !== null) {
+        // Upstream's router validates the step queue name it builds the same way.
+        throw new ConfigError(
+          'workerQueueNamespace (TASKER_WORKER_QUEUE_NAMESPACE)',
+          `makes namespace ${JSON.stringify(namespace)}'s step queue ${queue}, which ${problem}`,
+        );
+      }
+    }
+    const queues = [
+      ...this.#namespaces.flatMap((ns) => namespaceQueues(ns, config.queues)),
+      ...orchestrationQueues(config.queues),
+    ];
+    await createQueues(this.#pgmqPool as pg.Pool, queues, this.#logger);
+  }
+
+  #wire(config: WorkerConfig, pgmq: PgmqInfo): void {
     const taskerPool = this.#taskerPool as pg.Pool;
     const pgmqPool = this.#pgmqPool as pg.Pool;
-    const queues = new Map(this.#namespaces.map((ns) => [stepQueueName(ns), ns]));
+    const queues = new Map(
+      this.#namespaces.map((ns) => [stepQueueName(ns, config.queues.workerNamespace), ns]),
+    );
     const slots = new HandlerSlots(config.concurrency);
     this.#slots = slots;
     const leases = new LeaseKeeper({
       db: pgmqPool,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      setVtArray: pgmq.setVtArray,
       logger: this.#logger,
     });
     this.#leases = leases;
@@ -258,6 +320,7 @@ export class TaskerWorker {
       workerUuid: this.workerUuid,
       workerId: this.workerId,
       namespaces: new Set(this.#namespaces),
+      resultsQueue: config.queues.stepResults,
       handlerTimeoutMs: config.handlerTimeoutMs,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       leases,
@@ -312,13 +375,20 @@ export class TaskerWorker {
       logger: this.#logger,
     });
     if (config.deploymentMode === DeploymentMode.HYBRID) {
-      const url = config.pgmqDatabaseUrl ?? config.databaseUrl;
+      // Orchestration notifies from `tasker.pgmq_send_with_notify`, which runs on the pgmq database: LISTEN there.
+      // An injected `pgmqPool` without `pgmqDatabaseUrl` may point anywhere, so the tasker URL is no fallback.
+      const url =
+        config.pgmqDatabaseUrl ?? (this.#options.pgmqPool === undefined ? config.databaseUrl : undefined);
       if (url === undefined) {
-        this.#logger.warn({}, 'no database URL for LISTEN (injected pool): running in polling-only mode');
+        this.#logger.warn(
+          {},
+          'no pgmq database URL for LISTEN (injected pool): running in polling-only mode',
+        );
       } else {
         this.#listener = new NotificationListener({
           createClient: () => createClient(url, `${config.applicationName}-listen`, config.connectTimeoutMs),
-          channels: this.#namespaces.map(notificationChannel),
+          // What `tasker.pgmq_send_with_notify` notifies for each step queue (`pgmq_message_ready.{ns}` by default).
+          channels: [...queues.keys()].map(queueNotificationChannel),
           onNotification: (channel, payload) => intake.onNotification(channel, payload),
           // After a reconnect, notifications sent meanwhile are gone: catch up with a poll right away.
           onConnected: (reconnected) => {
@@ -342,15 +412,20 @@ export class TaskerWorker {
     });
     let database: HealthCheck;
     const pingStarted = Date.now();
+    const split = this.#pgmqPool !== null && this.#pgmqPool !== this.#taskerPool;
     try {
-      if (!this.#taskerPool) throw new Error('not started');
-      await Promise.race([
-        run(this.#taskerPool, PING, []),
-        sleep(2_000).then(() => {
-          throw new Error('database ping timed out after 2000 ms');
-        }),
+      if (!this.#taskerPool || !this.#pgmqPool) throw new Error('not started');
+      // Split databases (PGMQ_DATABASE_URL): intake, leases and result messages need the pgmq one as much as
+      // claims and completions need the tasker one, so both must answer.
+      await Promise.all([
+        ping(this.#taskerPool, split ? 'tasker database' : 'database'),
+        ...(split ? [ping(this.#pgmqPool, 'pgmq database')] : []),
       ]);
-      database = check(true, 'database answers', Date.now() - pingStarted);
+      database = check(
+        true,
+        split ? 'tasker and pgmq databases answer' : 'database answers',
+        Date.now() - pingStarted,
+      );
     } catch (error) {
       database = check(false, (error as Error).message, Date.now() - pingStarted);
     }
@@ -466,5 +541,19 @@ export class TaskerWorker {
     const pools = this.#ownedPools;
     this.#ownedPools = [];
     await Promise.all(pools.map((p) => p.end().catch(() => {})));
+  }
+}
+
+/** `SELECT 1` with a 2 s limit; the error names the database. */
+async function ping(pool: pg.Pool, which: string): Promise<void> {
+  try {
+    await Promise.race([
+      run(pool, PING, []),
+      sleep(2_000).then(() => {
+        throw new Error('ping timed out after 2000 ms');
+      }),
+    ]);
+  } catch (error) {
+    throw new Error(`${which}: ${(error as Error).message}`);
   }
 }

@@ -69,11 +69,59 @@ describe('configuration', () => {
       'TASKER_DEPLOYMENT_MODE',
     ],
     [{ DATABASE_URL: 'postgres://h/d', TASKER_TEMPLATE_PATH: '/t', LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [
+      {
+        DATABASE_URL: 'postgres://h/d',
+        TASKER_TEMPLATE_PATH: '/t',
+        TASKER_STEP_RESULTS_QUEUE: 'step-results',
+      },
+      'TASKER_STEP_RESULTS_QUEUE',
+    ],
+    [
+      {
+        DATABASE_URL: 'postgres://h/d',
+        TASKER_TEMPLATE_PATH: '/t',
+        TASKER_STEP_RESULTS_QUEUE: 'r'.repeat(48),
+      },
+      'TASKER_STEP_RESULTS_QUEUE',
+    ],
+    [
+      { DATABASE_URL: 'postgres://h/d', TASKER_TEMPLATE_PATH: '/t', TASKER_WORKER_QUEUE_NAMESPACE: '1st' },
+      'TASKER_WORKER_QUEUE_NAMESPACE',
+    ],
+    [
+      {
+        DATABASE_URL: 'postgres://h/d',
+        TASKER_TEMPLATE_PATH: '/t',
+        TASKER_WORKER_QUEUE_NAMESPACE: 'w'.repeat(40),
+      },
+      'TASKER_WORKER_QUEUE_NAMESPACE',
+    ],
     [{ DATABASE_URL: 'postgres://h/d' }, 'TASKER_TEMPLATE_PATH'],
   ])('invalid %o fails with a message naming %s', (env, setting) => {
     const run = () => resolveConfig({ registry, env });
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(setting);
+  });
+
+  it('queue names: upstream defaults, then the environment, options winning', () => {
+    const env = { DATABASE_URL: 'postgres://h/d' };
+    expect(resolveConfig({ ...base, env }).queues).toEqual({
+      workerNamespace: 'worker',
+      stepResults: 'orchestration_step_results',
+    });
+    const fromEnv = resolveConfig({
+      ...base,
+      env: { ...env, TASKER_WORKER_QUEUE_NAMESPACE: 'acme', TASKER_STEP_RESULTS_QUEUE: 'acme_results' },
+    });
+    expect(fromEnv.queues).toEqual({ workerNamespace: 'acme', stepResults: 'acme_results' });
+    const fromOptions = resolveConfig({
+      ...base,
+      workerQueueNamespace: 'eu',
+      stepResultsQueue: 'eu_results',
+      env: { ...env, TASKER_WORKER_QUEUE_NAMESPACE: 'acme', TASKER_STEP_RESULTS_QUEUE: 'acme_results' },
+    });
+    expect(fromOptions.queues).toEqual({ workerNamespace: 'eu', stepResults: 'eu_results' });
   });
 
   it('start() rejects with the ConfigError before touching any database', async () => {

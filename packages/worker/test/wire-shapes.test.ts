@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseNotification } from '../src/intake.js';
-import { listenStatement, namespaceProblem, notificationChannel, stepQueueName } from '../src/queues.js';
+import {
+  listenStatement,
+  namespaceProblem,
+  namespaceQueues,
+  notificationChannel,
+  orchestrationQueues,
+  queueNameProblem,
+  queueNotificationChannel,
+  stepQueueName,
+} from '../src/queues.js';
 import {
   claimMetadata,
   completionMetadata,
@@ -10,7 +19,7 @@ import {
 } from '../src/transition-metadata.js';
 import { uuidv7 } from '../src/uuid.js';
 
-describe('transition metadata (queue-protocol.md §4.3, §4.6)', () => {
+describe('transition metadata (docs/protocol.md §4.3, §4.6)', () => {
   it('claim: event is the serde string of StepEvent::Start, timestamp is to_rfc3339()', () => {
     const m = claimMetadata(() => '2026-03-01T12:00:00.123456789+00:00');
     expect(JSON.stringify(m)).toBe(
@@ -42,6 +51,12 @@ describe('transition metadata (queue-protocol.md §4.3, §4.6)', () => {
     );
   });
 
+  it('stringifySorted keeps a __proto__ key and writes an integral f64 beyond 2^53 as serde_json does', () => {
+    const value = JSON.parse('{"z":1,"__proto__":{"id":1}}') as Record<string, unknown>;
+    value.f = 2 ** 60;
+    expect(stringifySorted(value)).toBe('{"__proto__":{"id":1},"f":1152921504606847000.0,"z":1}');
+  });
+
   it('last_attempted_at is naive UTC', () => {
     expect(naiveUtcNow(new Date('2026-03-01T12:00:00.123Z'))).toBe('2026-03-01 12:00:00.123');
   });
@@ -64,6 +79,21 @@ describe('notification payloads (§3.1)', () => {
       msgId: '1',
       message: { step_uuid: 's', task_uuid: 't', correlation_id: 'c' },
     });
+  });
+
+  it('a msg_id beyond 2^53 and big integers in the message stay exact', () => {
+    const payload =
+      '{"event_type":"message_with_payload","msg_id":9007199254740993,"queue_name":"worker_p_queue","namespace":"p","message":{"n":18446744073709551615}}';
+    expect(parseNotification(payload)).toMatchObject({
+      kind: 'payload',
+      msgId: '9007199254740993',
+      message: { n: 18446744073709551615n },
+    });
+    expect(
+      parseNotification(
+        '{"event_type":"batch_ready","msg_ids":[9007199254740995],"queue_name":"worker_p_queue"}',
+      ),
+    ).toMatchObject({ kind: 'signal', msgId: '9007199254740995' });
   });
 
   it('message_ready and batch_ready are signals to fetch by id', () => {
@@ -99,6 +129,34 @@ describe('queue and channel names (§1.1, §3.1)', () => {
     expect(stepQueueName('payments')).toBe('worker_payments_queue');
     expect(notificationChannel('Pay_ments')).toBe('pgmq_message_ready.Pay_ments');
     expect(listenStatement('pgmq_message_ready.Pay_ments')).toBe('LISTEN "pgmq_message_ready.Pay_ments"');
+  });
+
+  it('configured names (upstream [common.queues]) and the channel tasker notifies for each queue', () => {
+    expect(stepQueueName('billing', 'acme')).toBe('acme_billing_queue');
+    expect(namespaceQueues('billing', { workerNamespace: 'acme', stepResults: 'acme_results' })).toEqual([
+      'acme_billing_queue',
+      'billing_domain_events',
+      'billing_domain_events_dlq',
+    ]);
+    expect(orchestrationQueues({ workerNamespace: 'worker', stepResults: 'acme_results' })).toEqual([
+      'orchestration_task_requests',
+      'orchestration_task_finalizations',
+      'acme_results',
+    ]);
+    expect(queueNotificationChannel('worker_Pay_ments_queue')).toBe(notificationChannel('Pay_ments'));
+    expect(queueNotificationChannel('acme_billing_queue')).toBe('pgmq_message_ready.acme_billing');
+    expect(queueNotificationChannel('orchestration_step_results')).toBe('pgmq_message_ready.orchestration');
+    expect(queueNotificationChannel('worker__queue')).toBe('pgmq_message_ready.worker');
+    expect(queueNotificationChannel('_x_queue')).toBe('pgmq_message_ready.default');
+  });
+
+  it('validates queue names like upstream validate_queue_name', () => {
+    expect(queueNameProblem('orchestration_step_results')).toBeNull();
+    expect(queueNameProblem('_private')).toBeNull();
+    expect(queueNameProblem('')).toBe('is empty');
+    expect(queueNameProblem('q'.repeat(48))).toMatch(/47/);
+    expect(queueNameProblem('has-dash')).not.toBeNull();
+    expect(queueNameProblem('9lives')).not.toBeNull();
   });
 
   it('rejects namespaces that cannot form valid queue names', () => {

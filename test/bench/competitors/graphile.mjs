@@ -1,6 +1,6 @@
 // graphile-worker (pinned in test/bench/src/competitors.ts) processing N no-op jobs at concurrency C, default
 // settings otherwise. Run with Node 22 from the bench cache (copied next to its node_modules).
-// argv: <connectionString> <N> <C>. Prints one JSON line.
+// argv: <connectionString> <N> <C>. Prints one JSON line (`handled`: handler calls, which the bench checks = N).
 
 import { Logger, makeWorkerUtils, run } from 'graphile-worker';
 import pg from 'pg';
@@ -50,6 +50,7 @@ const seconds = (t1 - tFed) / 1000;
 console.log(
   JSON.stringify({
     jobsPerSec: N / seconds,
+    handled: count,
     seconds,
     enqueueSeconds: (tFed - t0) / 1000,
     peakRssMb: process.resourceUsage().maxRSS / 1024,

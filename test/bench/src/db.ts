@@ -232,36 +232,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** What every step must look like afterwards: claimed once, completed, one result message. */
-export async function verify(pool: pg.Pool, label: string) {
-  const { rows } = await pool.query<{
-    steps: string;
-    completed: string;
-    attempts_gt1: string;
-    results: string;
-    left: string;
-  }>(
-    `SELECT count(*)::text AS steps,
-            count(*) FILTER (WHERE tr.to_state = 'enqueued_for_orchestration')::text AS completed,
-            count(*) FILTER (WHERE ws.attempts > 1)::text AS attempts_gt1,
-            (SELECT count(*) FROM pgmq.q_orchestration_step_results)::text AS results,
-            (SELECT count(*) FROM pgmq.q_worker_bench_queue)::text AS left
-       FROM public.bench_steps b
-       JOIN tasker.workflow_steps ws ON ws.workflow_step_uuid = b.step_uuid
-       LEFT JOIN tasker.workflow_step_transitions tr ON tr.workflow_step_uuid = b.step_uuid AND tr.most_recent
-      WHERE b.phase = $1`,
-    [label],
-  );
-  const r = rows[0];
-  return {
-    steps: Number(r?.steps),
-    completed: Number(r?.completed),
-    doubleClaims: Number(r?.attempts_gt1),
-    resultMessages: Number(r?.results),
-    leftInQueue: Number(r?.left),
-  };
-}
-
 /** Handler start times recorded by the no-op handlers (`results.result.started_at_ms`), by step. */
 export async function handlerStarts(pool: pg.Pool, label: string): Promise<Map<string, number>> {
   const { rows } = await pool.query<{ step_uuid: string; started: number | null }>(

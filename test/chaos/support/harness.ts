@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { afterAll } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 
 /**
@@ -10,17 +11,55 @@ import { eventually } from '../../support/eventually.js';
  */
 
 // ---------------------------------------------------------------------------------------------------------
-// Scale: CI-friendly by default, `CHAOS_SCALE=soak` for a long run.
+// Scale: CI-friendly by default, `CHAOS_SCALE=soak` for a long run, `CHAOS_SCALE=<factor>` (e.g. 2) for the
+// default workload times that factor on the same fleet — how to check that a run's duration grows linearly.
 // ---------------------------------------------------------------------------------------------------------
 
-export const SOAK = process.env.CHAOS_SCALE === 'soak';
+const CI_SCALE = {
+  tasks: 60,
+  kills: 12,
+  workers: 2,
+  restarts: 2,
+  terminations: 3,
+  badCopies: 2,
+  sigtermTasks: 40,
+};
+const SOAK_SCALE = {
+  tasks: 400,
+  kills: 60,
+  workers: 3,
+  restarts: 8,
+  terminations: 20,
+  badCopies: 10,
+  sigtermTasks: 200,
+};
 
-export const SCALE = SOAK
-  ? { tasks: 400, kills: 60, workers: 3, restarts: 8, terminations: 20, badCopies: 10, sigtermTasks: 200 }
-  : { tasks: 60, kills: 12, workers: 2, restarts: 2, terminations: 3, badCopies: 2, sigtermTasks: 40 };
+function chaosScale(setting: string | undefined): { scale: typeof CI_SCALE; timeoutMs: number } {
+  if (setting === undefined || setting === '') return { scale: CI_SCALE, timeoutMs: 180_000 };
+  if (setting === 'soak') return { scale: SOAK_SCALE, timeoutMs: 3_600_000 };
+  const factor = Number(setting);
+  if (!(factor > 0)) throw new Error(`CHAOS_SCALE must be "soak" or a positive factor, not "${setting}"`);
+  const times = (n: number) => Math.max(1, Math.round(n * factor));
+  return {
+    scale: {
+      ...CI_SCALE,
+      tasks: times(CI_SCALE.tasks),
+      kills: times(CI_SCALE.kills),
+      restarts: times(CI_SCALE.restarts),
+      terminations: times(CI_SCALE.terminations),
+      badCopies: times(CI_SCALE.badCopies),
+      sigtermTasks: times(CI_SCALE.sigtermTasks),
+    },
+    timeoutMs: Math.round(180_000 * Math.max(1, factor)),
+  };
+}
 
-/** Per-scenario time limit: CI size fits well under 3 minutes; a soak run may take long. */
-export const TEST_TIMEOUT = SOAK ? 3_600_000 : 180_000;
+const chosen = chaosScale(process.env.CHAOS_SCALE);
+
+export const SCALE = chosen.scale;
+
+/** Per-scenario time limit: CI size fits well under 3 minutes; larger scales get proportionally longer. */
+export const TEST_TIMEOUT = chosen.timeoutMs;
 
 /** Visibility timeout (= lease) used by every chaos worker: short, so recovery is fast. */
 export const VT_SECONDS = 2;
@@ -94,19 +133,37 @@ export interface WorkerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function spawnWorker(input: {
+export interface WorkerInput {
   databaseUrl: string;
+  /** The pgmq database, when split from the tasker one. */
+  pgmqDatabaseUrl?: string;
   concurrency?: number;
   minMs?: number;
   maxMs?: number;
   graceMs?: number;
   applicationName?: string;
-}): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CHILD], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+}
+
+/**
+ * How a worker process is started, as data (orphans.test.ts starts one exactly so from a parent it then kills).
+ * stdin is a pipe the parent never writes to: its only job is to reach end-of-file when the parent is gone,
+ * however it went (the OS closes it even after SIGKILL), which is the worker child's cue to exit.
+ */
+export interface WorkerCommand {
+  command: string;
+  args: string[];
+  /** Added to the parent's environment. */
+  env: Record<string, string>;
+  stdio: ['pipe', 'pipe', 'pipe'];
+}
+
+export function workerCommand(input: WorkerInput): WorkerCommand {
+  return {
+    command: process.execPath,
+    args: [CHILD],
     env: {
-      ...process.env,
       CHAOS_DB_URL: input.databaseUrl,
+      ...(input.pgmqDatabaseUrl === undefined ? {} : { CHAOS_PGMQ_DB_URL: input.pgmqDatabaseUrl }),
       CHAOS_TEMPLATES: JSON.stringify([chaosTemplate()]),
       CHAOS_CONCURRENCY: String(input.concurrency ?? 8),
       CHAOS_MIN_MS: String(input.minMs ?? 20),
@@ -116,18 +173,56 @@ export async function spawnWorker(input: {
       CHAOS_POLL_MS: '100',
       CHAOS_APP_NAME: input.applicationName ?? 'chaos-worker',
     },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  };
+}
+
+/** Every worker process this test file started that has not exited yet. */
+const liveChildren = new Set<ChildProcess>();
+
+/** SIGKILLs every worker process still running and waits for them to exit. */
+export async function killWorkers(): Promise<void> {
+  await Promise.all(
+    [...liveChildren].map((child) => {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
+}
+
+// Whatever a test file's own hooks do or fail to do, none of its workers outlives it: killed after its last
+// hook, and on exit of the test process (the `exit` event can only act synchronously: a kill, no waiting). A test
+// process that dies without running either is covered by the children's stdin (WorkerCommand).
+afterAll(killWorkers);
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
+export async function spawnWorker(input: WorkerInput): Promise<WorkerProcess> {
+  const command = workerCommand(input);
+  const child = spawn(command.command, command.args, {
+    stdio: command.stdio,
+    env: { ...process.env, ...command.env },
   });
+  liveChildren.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      liveChildren.delete(child);
+      resolve({ code, signal });
+    }),
+  );
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {
     stderr += c.toString('utf8');
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
   const workerUuid = await new Promise<string>((resolve, reject) => {
     let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 30 s: ${stderr}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start within 30 s: ${stderr}`));
+    }, 30_000);
     child.stdout?.on('data', (c: Buffer) => {
       buffer += c.toString('utf8');
       let nl = buffer.indexOf('\n');

@@ -5,6 +5,12 @@
 import { defineHandler, HandlerRegistry } from '@tasker-bridge/core';
 import { installSignalHandlers, TaskerWorker } from '@tasker-bridge/worker';
 
+// Dies with its parent: the parent holds the other end of stdin and never writes to it, so end-of-file means
+// the parent is gone (even SIGKILLed: the OS closes the pipe), and nobody would ever stop this worker. Exit at
+// once, as kill -9 would; leases hand its claims back. Set up before the worker starts, so it holds during startup too.
+process.stdin.on('end', () => process.exit(1));
+process.stdin.resume();
+
 const env = process.env;
 const minMs = Number(env.CHAOS_MIN_MS ?? '20');
 const maxMs = Number(env.CHAOS_MAX_MS ?? '200');
@@ -32,6 +38,7 @@ const registry = new HandlerRegistry().register(
 const worker = new TaskerWorker({
   registry,
   databaseUrl: env.CHAOS_DB_URL,
+  pgmqDatabaseUrl: env.CHAOS_PGMQ_DB_URL,
   templates: JSON.parse(env.CHAOS_TEMPLATES ?? '[]'),
   concurrency: Number(env.CHAOS_CONCURRENCY ?? '8'),
   pollIntervalMs: Number(env.CHAOS_POLL_MS ?? '100'),

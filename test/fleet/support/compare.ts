@@ -1,47 +1,53 @@
 // Compares what two workers wrote for the same template (scenario 4): transitions with their metadata, the
-// `results` documents, the audit rows and the queue messages. Values that are per-run by nature (uuids,
-// timestamps, worker ids, durations) are compared by shape; everything else must be equal.
+// `results` documents, the audit rows, the task's transitions and the queue messages. Values are compared, not
+// shapes: only what is per-run by nature is masked first (uuids, timestamps, durations, worker and host names:
+// `maskRunValues`), keeping its type, so a field one worker fills and the other leaves null still differs.
 
 import type pg from 'pg';
 import { queueMessagesForTask, shapeDiff, shapeOf, type TaskSnapshot } from './db-inspect.js';
 
-/** A transition's metadata with its `event` string parsed (upstream stores serde JSON of the event as a string). */
-export function normalizeTransitionMetadata(metadata: unknown): unknown {
-  if (typeof metadata !== 'object' || metadata === null) return metadata;
-  const m = { ...(metadata as Record<string, unknown>) };
-  if (typeof m.event === 'string') {
-    try {
-      m.event = { '(json string)': JSON.parse(m.event) };
-    } catch {
-      // a plain string event (task transitions use e.g. "Start")
-    }
-  }
-  return m;
+const UUID = /^(worker_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Members whose values differ between runs whatever their format (durations, the host, the worker's name). */
+const RUN_KEYS = new Set(['execution_time_ms', 'worker_hostname', 'worker_id']);
+
+function typeTag(value: unknown): string {
+  if (value === null) return '<null>';
+  if (value instanceof Date) return '<timestamp>';
+  return `<${typeof value}>`;
 }
 
-/** Fields of a `results` document whose values legitimately differ between runs or workers. */
-const VOLATILE_RESULT_PATHS = [
-  ['step_uuid'],
-  ['metadata', 'completed_at'],
-  ['metadata', 'started_at'],
-  ['metadata', 'execution_time_ms'],
-  ['metadata', 'worker_id'],
-  ['metadata', 'worker_hostname'],
-];
-
-function withoutVolatile(doc: unknown): unknown {
-  if (typeof doc !== 'object' || doc === null) return doc;
-  const copy = structuredClone(doc) as Record<string, unknown>;
-  for (const path of VOLATILE_RESULT_PATHS) {
-    let node: Record<string, unknown> | undefined = copy;
-    for (const key of path.slice(0, -1)) {
-      const next: unknown = node?.[key];
-      node = typeof next === 'object' && next !== null ? (next as Record<string, unknown>) : undefined;
-    }
-    const last = path[path.length - 1] as string;
-    if (node && last in node) node[last] = `<${typeof node[last] === 'object' ? 'null' : typeof node[last]}>`;
+/**
+ * A copy of a JSON value with its per-run parts replaced by `<type>` tags: uuid and timestamp strings anywhere
+ * (`<uuid>`, `<timestamp>`), and the members named in RUN_KEYS (`<number>`, `<string>`, `<null>`…). Event strings
+ * of transition metadata (serde JSON of the state machine event) are parsed first, so their content is compared.
+ */
+export function maskRunValues(value: unknown): unknown {
+  if (value instanceof Date) return '<timestamp>';
+  if (typeof value === 'string') {
+    if (UUID.test(value)) return '<uuid>';
+    if (TIMESTAMP.test(value)) return '<timestamp>';
+    return value;
   }
-  return copy;
+  if (Array.isArray(value)) return value.map(maskRunValues);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value)) {
+    if (RUN_KEYS.has(key) && member !== null && typeof member !== 'object') out[key] = typeTag(member);
+    else if (key === 'event' && typeof member === 'string') out[key] = maskRunValues(parsedEvent(member));
+    else out[key] = maskRunValues(member);
+  }
+  return out;
+}
+
+/** Upstream stores a step transition's event as serde JSON in a string; task transitions use plain words. */
+function parsedEvent(event: string): unknown {
+  try {
+    return { '(json string)': JSON.parse(event) };
+  } catch {
+    return event;
+  }
 }
 
 export interface WriteComparison {
@@ -51,10 +57,12 @@ export interface WriteComparison {
 
 /**
  * Compares two snapshots of the same template run by different workers (`left` = ours, `right` = reference).
- * Steps are matched by name.
+ * Steps are matched by name, audit rows by step and then order.
  */
 export function compareTaskWrites(left: TaskSnapshot, right: TaskSnapshot): WriteComparison {
   const differences: string[] = [];
+  const diff = (a: unknown, b: unknown, where: string) =>
+    differences.push(...shapeDiff(maskRunValues(a), maskRunValues(b), where));
   const byName = (s: TaskSnapshot) => new Map(s.steps.map((step) => [step.name, step]));
   const l = byName(left);
   const r = byName(right);
@@ -66,24 +74,15 @@ export function compareTaskWrites(left: TaskSnapshot, right: TaskSnapshot): Writ
       continue;
     }
     const at = `step ${name}`;
-    for (const field of ['attempts', 'in_process', 'processed'] as const) {
+    for (const field of ['attempts', 'in_process', 'processed', 'backoff_request_seconds'] as const) {
       if (a[field] !== b[field]) differences.push(`${at}.${field}: ${a[field]} | ${b[field]}`);
     }
-    for (const field of [
-      'processed_at',
-      'last_attempted_at',
-      'backoff_request_seconds',
-      'checkpoint',
-    ] as const) {
+    // Written by the clock: only whether they are set can be compared.
+    for (const field of ['processed_at', 'last_attempted_at'] as const) {
       differences.push(...shapeDiff(shapeOf(a[field]), shapeOf(b[field]), `${at}.${field}`));
     }
-    // results: exact once per-run values are masked, and same shape including them
-    differences.push(...shapeDiff(shapeOf(a.results), shapeOf(b.results), `${at}.results(shape)`));
-    if (JSON.stringify(withoutVolatile(a.results)) !== JSON.stringify(withoutVolatile(b.results))) {
-      differences.push(
-        ...shapeDiff(withoutVolatile(a.results), withoutVolatile(b.results), `${at}.results(value)`),
-      );
-    }
+    diff(a.checkpoint, b.checkpoint, `${at}.checkpoint`);
+    diff(a.results, b.results, `${at}.results`);
     const path = (s: typeof a) =>
       s.transitions.map((t) => `${t.from_state ?? 'null'}->${t.to_state}`).join(' ');
     if (path(a) !== path(b)) differences.push(`${at}.transitions: ${path(a)} | ${path(b)}`);
@@ -91,25 +90,32 @@ export function compareTaskWrites(left: TaskSnapshot, right: TaskSnapshot): Writ
     for (let i = 0; i < count; i++) {
       const ta = a.transitions[i]!;
       const tb = b.transitions[i]!;
-      const where = `${at}.transition[${i}](${ta.from_state ?? 'null'}->${ta.to_state}).metadata`;
-      differences.push(
-        ...shapeDiff(
-          shapeOf(normalizeTransitionMetadata(ta.metadata)),
-          shapeOf(normalizeTransitionMetadata(tb.metadata)),
-          where,
-        ),
-      );
+      const where = `${at}.transition[${i}](${ta.from_state ?? 'null'}->${ta.to_state})`;
+      diff(ta.metadata, tb.metadata, `${where}.metadata`);
       if (ta.most_recent !== tb.most_recent) differences.push(`${where}.most_recent: differs`);
     }
   }
-  const auditShape = (s: TaskSnapshot) =>
-    shapeOf(s.audits.map(({ created_at: _c, updated_at: _u, ...rest }) => rest));
-  differences.push(...shapeDiff(auditShape(left), auditShape(right), 'workflow_step_result_audit'));
+  const taskPath = (s: TaskSnapshot) => s.task_transitions.map((t) => t.to_state).join(' ');
+  if (taskPath(left) !== taskPath(right)) {
+    differences.push(`task.transitions: ${taskPath(left)} | ${taskPath(right)}`);
+  }
+  diff(auditsByStep(left), auditsByStep(right), 'workflow_step_result_audit');
   return { differences };
 }
 
-/** The worker-side and orchestration-side queue messages of a task, reduced to their shapes. */
-export async function taskMessageShapes(
+/** Audit rows keyed by step name, in the order they were written. */
+function auditsByStep(s: TaskSnapshot): Record<string, unknown[]> {
+  const names = new Map(s.steps.map((step) => [step.workflow_step_uuid, step.name]));
+  const out: Record<string, unknown[]> = {};
+  for (const { created_at: _c, updated_at: _u, ...row } of s.audits) {
+    const name = names.get(String(row.workflow_step_uuid)) ?? '(unknown step)';
+    out[name] = [...(out[name] ?? []), row];
+  }
+  return out;
+}
+
+/** The worker-side and orchestration-side queue messages of a task, their per-run values masked. */
+export async function taskMessages(
   client: pg.Client,
   namespace: string,
   taskUuid: string,
@@ -118,9 +124,7 @@ export async function taskMessageShapes(
   const results = await queueMessagesForTask(client, 'orchestration_step_results', taskUuid);
   return {
     // The worker acks dispatch messages: upstream archives them (pgmq.archive), it never deletes them.
-    dispatch: shapeOf(dispatch.map((m) => ({ source: m.source, message: m.message }))),
-    dispatch_count: dispatch.length,
-    step_results: shapeOf(results.map((m) => ({ source: m.source, message: m.message }))),
-    step_results_count: results.length,
+    dispatch: maskRunValues(dispatch.map((m) => ({ source: m.source, message: m.message }))),
+    step_results: maskRunValues(results.map((m) => ({ source: m.source, message: m.message }))),
   };
 }

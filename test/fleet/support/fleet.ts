@@ -3,10 +3,11 @@
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CreateTaskRequest, TaskResponse } from '@tasker-bridge/client';
 import type { ClonedDatabase } from '@tasker-bridge/devdb';
 import { inject } from 'vitest';
 import { createTestDatabase } from '../../support/db.js';
-import { OrchestrationApi, type TaskRequestBody, type TaskResponse } from './orchestration-api.js';
+import { FleetApi } from './fleet-api.js';
 import { fleetLogDir } from './paths.js';
 import {
   type OrchestrationServer,
@@ -18,7 +19,7 @@ import {
 export interface Fleet {
   readonly db: ClonedDatabase;
   readonly server: OrchestrationServer;
-  readonly api: OrchestrationApi;
+  readonly api: FleetApi;
   readonly logDir: string;
   startPythonWorker(options: {
     templateDir: string;
@@ -30,7 +31,12 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-export async function startFleet(label: string): Promise<Fleet> {
+export interface FleetOptions {
+  /** Rewrites the orchestration server's merged TOML (e.g. to turn staleness detection on). */
+  patchOrchestrationConfig?: (toml: string) => string;
+}
+
+export async function startFleet(label: string, options: FleetOptions = {}): Promise<Fleet> {
   const { serverBinary, python } = inject('fleet');
   const logDir = join(fleetLogDir(), `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await mkdir(logDir, { recursive: true });
@@ -46,7 +52,12 @@ export async function startFleet(label: string): Promise<Fleet> {
     if (errors.length > 0) throw new AggregateError(errors, 'fleet teardown failed');
   };
   try {
-    server = await startOrchestrationServer({ binary: serverBinary, databaseUrl: db.url, logDir });
+    server = await startOrchestrationServer({
+      binary: serverBinary,
+      databaseUrl: db.url,
+      logDir,
+      ...(options.patchOrchestrationConfig ? { patchConfig: options.patchOrchestrationConfig } : {}),
+    });
   } catch (error) {
     await stop().catch(() => {});
     throw error;
@@ -55,7 +66,7 @@ export async function startFleet(label: string): Promise<Fleet> {
   return {
     db,
     server: running,
-    api: new OrchestrationApi(running.baseUrl),
+    api: new FleetApi(running.baseUrl),
     logDir,
     async startPythonWorker(options) {
       const worker = await startPythonWorker({ python, databaseUrl: db.url, logDir, ...options });
@@ -87,7 +98,7 @@ export function decodeErrors(log: string): string[] {
  * race on `named_steps_name_unique` (HTTP 500). A burst of many simultaneous creates also only measures the
  * server's connection pool.
  */
-export async function submitAll<T extends { n: number; request: Omit<TaskRequestBody, 'context'> }>(
+export async function submitAll<T extends { n: number; request: Omit<CreateTaskRequest, 'context'> }>(
   fleet: Fleet,
   submissions: readonly T[],
 ): Promise<Array<T & { task: TaskResponse }>> {

@@ -18,6 +18,8 @@ export const REPO_ROOT = resolve(FLEET_DIR, '..', '..');
 export const FLEET_CONFIG_DIR = join(FLEET_DIR, 'config');
 export const FLEET_PYTHON_DIR = join(FLEET_DIR, 'python');
 export const FLEET_TEMPLATES_DIR = join(FLEET_DIR, 'templates');
+/** Our native Rust worker's crate (test/fleet/rust), built into the server's target directory. */
+export const FLEET_RUST_DIR = join(FLEET_DIR, 'rust');
 
 /**
  * Where the fleet's fetched and built programs live: never inside the repository.
@@ -52,6 +54,27 @@ export function serverBuildPaths(env: NodeJS.ProcessEnv = process.env): ServerBu
     swaggerZip: join(base, 'swagger', `swagger-ui-${SWAGGER_UI_VERSION}.zip`),
     timings: join(base, 'build-timings.json'),
     buildLog: join(base, 'build.log'),
+  };
+}
+
+export interface RustWorkerBuildPaths {
+  /** The crate's manifest (its Cargo.lock is next to it). */
+  manifest: string;
+  /** tasker-server's target directory: the worker reuses every dependency the server compiled. */
+  targetDir: string;
+  binary: string;
+  timings: string;
+  buildLog: string;
+}
+
+export function rustWorkerBuildPaths(env: NodeJS.ProcessEnv = process.env): RustWorkerBuildPaths {
+  const server = serverBuildPaths(env);
+  return {
+    manifest: join(FLEET_RUST_DIR, 'Cargo.toml'),
+    targetDir: server.targetDir,
+    binary: join(server.targetDir, 'release', 'fleet-rust-worker'),
+    timings: join(server.base, 'rust-worker-build-timings.json'),
+    buildLog: join(server.base, 'rust-worker-build.log'),
   };
 }
 

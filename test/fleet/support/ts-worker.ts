@@ -6,7 +6,8 @@ import { HandlerRegistry, type Logger } from '@tasker-bridge/core';
 import { TaskerWorker } from '@tasker-bridge/worker';
 import type { Fleet } from './fleet.js';
 
-function fileLogger(path: string, bindings: Record<string, unknown> = {}): Logger {
+/** A Logger writing JSON lines to `path` (one file per worker in the run's log directory). */
+export function fileLogger(path: string, bindings: Record<string, unknown> = {}): Logger {
   const write =
     (level: string) =>
     (obj: unknown, msg?: string): void => {

@@ -27,8 +27,11 @@ export async function writeMergedConfig(
   return path;
 }
 
-/** Environment shared by both programs: nothing inherited that could point them elsewhere (no OTEL, no Redis). */
-function baseEnv(databaseUrl: string, configPath: string, port: number): NodeJS.ProcessEnv {
+/**
+ * Environment shared by every upstream-core program we start: nothing inherited that could point them elsewhere
+ * (no OTEL, no Redis).
+ */
+export function baseEnv(databaseUrl: string, configPath: string, port: number): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -71,13 +74,20 @@ export async function startOrchestrationServer(options: {
   databaseUrl: string;
   logDir: string;
   startupTimeoutMs?: number;
+  /** Rewrites the merged TOML before the server reads it (a scenario's own settings). */
+  patchConfig?: (toml: string) => string;
+  /** Added to the environment (e.g. `PGMQ_DATABASE_URL` for split databases). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<OrchestrationServer> {
   const port = await freeLoopbackPort();
   const configPath = await writeMergedConfig('orchestration', options.logDir);
+  if (options.patchConfig) {
+    await writeFile(configPath, options.patchConfig(await readFile(configPath, 'utf8')));
+  }
   const proc = await spawnLogged('tasker-server', options.binary, [], {
     // The config loader also reads a `.env` from the working directory: run where there is none.
     cwd: options.logDir,
-    env: baseEnv(options.databaseUrl, configPath, port),
+    env: { ...baseEnv(options.databaseUrl, configPath, port), ...options.env },
     logFile: join(options.logDir, 'orchestration.log'),
   });
   const baseUrl = `http://127.0.0.1:${port}`;

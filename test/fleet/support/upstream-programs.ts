@@ -21,12 +21,13 @@ import {
 } from './paths.js';
 import { tailLines, withDirLock } from './processes.js';
 
-interface RunResult {
+export interface RunResult {
   code: number | null;
   output: string;
 }
 
-function run(
+/** Runs a command to its end, its output collected (and appended to `logFile`). */
+export function run(
   command: string,
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; logFile?: string } = {},
@@ -113,9 +114,10 @@ export interface BuildTiming {
   host: { cpus: number };
 }
 
-async function recordTiming(paths: ServerBuildPaths, timing: BuildTiming): Promise<void> {
-  const previous = JSON.parse(await readFile(paths.timings, 'utf8').catch(() => '[]')) as BuildTiming[];
-  await writeFile(paths.timings, `${JSON.stringify([...previous, timing], null, 2)}\n`);
+/** Appends a build's timing to a JSON array file (the figures in test/fleet/NOTE.md come from these). */
+export async function recordTiming(file: string, timing: BuildTiming): Promise<void> {
+  const previous = JSON.parse(await readFile(file, 'utf8').catch(() => '[]')) as BuildTiming[];
+  await writeFile(file, `${JSON.stringify([...previous, timing], null, 2)}\n`);
 }
 
 /** True when cargo's install ledger says this root holds tasker-orchestration at the pinned version. */
@@ -193,6 +195,19 @@ async function ensureProtoc(paths: ServerBuildPaths, env: NodeJS.ProcessEnv): Pr
   return wrapper;
 }
 
+/**
+ * The environment tasker-shared's and utoipa-swagger-ui's build scripts need (PROTOC, SWAGGER_UI_DOWNLOAD_URL).
+ * Every build into the server's target directory must pass the same values: both scripts rerun when they change,
+ * and so would everything compiled after them.
+ */
+export async function serverBuildEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ PROTOC: string; SWAGGER_UI_DOWNLOAD_URL: string }> {
+  const paths = serverBuildPaths(env);
+  const zip = await ensureSwaggerZip(paths, await findPython(env));
+  return { PROTOC: await ensureProtoc(paths, env), SWAGGER_UI_DOWNLOAD_URL: `file://${zip}` };
+}
+
 export interface ServerBinary {
   binary: string;
   /** Set when this call built it. */
@@ -218,8 +233,7 @@ export async function ensureTaskerServer(env: NodeJS.ProcessEnv = process.env): 
     paths.root,
     async () => {
       if (await installedServer(paths)) return { binary: paths.binary };
-      const zip = await ensureSwaggerZip(paths, await findPython(env));
-      const protoc = await ensureProtoc(paths, env);
+      const buildEnv = await serverBuildEnv(env);
       const kind = existsSync(join(paths.targetDir, 'release')) ? 'warm' : 'cold';
       await mkdir(dirname(paths.buildLog), { recursive: true });
       await writeFile(paths.buildLog, `[fleet] ${new Date().toISOString()} ${kind} build\n`);
@@ -240,7 +254,7 @@ export async function ensureTaskerServer(env: NodeJS.ProcessEnv = process.env): 
           paths.targetDir,
         ],
         {
-          env: { ...env, PROTOC: protoc, SWAGGER_UI_DOWNLOAD_URL: `file://${zip}` },
+          env: { ...env, ...buildEnv },
           logFile: paths.buildLog,
         },
       );
@@ -257,7 +271,7 @@ export async function ensureTaskerServer(env: NodeJS.ProcessEnv = process.env): 
         finishedAt: new Date().toISOString(),
         host: { cpus: availableParallelism() },
       };
-      await recordTiming(paths, built);
+      await recordTiming(paths.timings, built);
       return { binary: paths.binary, built };
     },
     120 * 60_000,

@@ -1,6 +1,25 @@
-import { devClusterUrl, ensureTemplateDatabase, startDevCluster, stopDevCluster } from '@tasker-bridge/devdb';
-import type { Command } from 'commander';
+import {
+  describePgmq,
+  devClusterUrl,
+  ensureTemplateDatabase,
+  PGMQ_SQL_DIR_ENV,
+  startDevCluster,
+  stopDevCluster,
+} from '@tasker-bridge/devdb';
+import { type Command, Option } from 'commander';
 import { ExitCode } from '../exit-codes.js';
+
+interface DbOptions {
+  pgmqSqlDir?: string;
+}
+
+/** Each pgmq has a cluster of its own, so `url` and `down` take the same choice as `up`. */
+function pgmqSqlDirOption(): Option {
+  return new Option(
+    '--pgmq-sql-dir <dir>',
+    `install pgmq from this directory (pgmq.control + sql/pgmq.sql) instead of the pinned crate's, e.g. the version production runs (env ${PGMQ_SQL_DIR_ENV})`,
+  );
+}
 
 export function registerDbCommands(program: Command): void {
   const db = program
@@ -13,11 +32,12 @@ export function registerDbCommands(program: Command): void {
     .description(
       'start the development cluster (idempotent), build the migrated template, print the server URL',
     )
-    .action(async () => {
-      const cluster = await startDevCluster();
+    .addOption(pgmqSqlDirOption())
+    .action(async (options: DbOptions) => {
+      const cluster = await startDevCluster({ pgmqSqlDir: options.pgmqSqlDir });
       const template = await ensureTemplateDatabase(cluster.adminUrl, cluster.artifacts);
       process.stderr.write(
-        `pgmq ${cluster.artifacts.pgmqVersion}, tasker-shared ${cluster.artifacts.taskerSharedVersion}\n`,
+        `${describePgmq(cluster.artifacts)}, tasker-shared ${cluster.artifacts.taskerSharedVersion}\n`,
       );
       process.stderr.write(`template database: ${template} (log: ${cluster.logFile})\n`);
       process.stdout.write(`${cluster.adminUrl}\n`);
@@ -25,8 +45,9 @@ export function registerDbCommands(program: Command): void {
 
   db.command('url')
     .description('print the running cluster URL (exit 69 when it is not running)')
-    .action(async () => {
-      const url = await devClusterUrl();
+    .addOption(pgmqSqlDirOption())
+    .action(async (options: DbOptions) => {
+      const url = await devClusterUrl({ pgmqSqlDir: options.pgmqSqlDir });
       if (!url) {
         process.stderr.write('the development cluster is not running: run `tasker-bridge db up`\n');
         process.exitCode = ExitCode.Unavailable;
@@ -37,8 +58,9 @@ export function registerDbCommands(program: Command): void {
 
   db.command('down')
     .description('stop the development cluster')
-    .action(async () => {
-      const stopped = await stopDevCluster();
+    .addOption(pgmqSqlDirOption())
+    .action(async (options: DbOptions) => {
+      const stopped = await stopDevCluster({ pgmqSqlDir: options.pgmqSqlDir });
       process.stderr.write(stopped ? 'stopped\n' : 'not running\n');
     });
 }

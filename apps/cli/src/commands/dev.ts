@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { exampleTemplatesDir, loadHandlerModules } from '../handler-modules.js';
 import { parseLogLevel, stderrLogger } from '../logger.js';
-import { liveLine, renderSummary, snapshotJson } from '../report.js';
+import { compact, liveLine, prettyJson, renderSummary, snapshotJson } from '../report.js';
 import { createStyle, useColor } from '../style.js';
 
 interface DevOptions {
@@ -91,7 +91,7 @@ cannot be started or reached, 78 for invalid configuration.`,
         const events: Parameters<typeof renderSummary>[1][number][] = [];
         const startedAt = Date.now();
         process.stderr.write(
-          `${style.bold('task')} ${target.namespace}/${target.name}@${target.version} context ${JSON.stringify(context)}\n`,
+          `${style.bold('task')} ${target.namespace}/${target.name}@${target.version} context ${compact(context, Number.POSITIVE_INFINITY)}\n`,
         );
         const snapshot = await session.runTask({
           ...target,
@@ -102,8 +102,7 @@ cannot be started or reached, 78 for invalid configuration.`,
             process.stderr.write(`${liveLine(e, startedAt, style)}\n`);
           },
         });
-        if (options.json)
-          process.stdout.write(`${JSON.stringify(snapshotJson(snapshot, events), null, 2)}\n`);
+        if (options.json) process.stdout.write(`${prettyJson(snapshotJson(snapshot, events))}\n`);
         else process.stdout.write(renderSummary(snapshot, events, createStyle(useColor(process.stdout))));
         process.exitCode = snapshot.state === 'complete' ? ExitCode.Ok : ExitCode.Failure;
       } finally {

@@ -31,7 +31,7 @@ export interface HandlerErrorOptions {
   context?: Record<string, unknown>;
   /** An HTTP status behind the failure (`error.status_code`). */
   statusCode?: number;
-  /** Asks orchestration to wait this long before the retry (a `retry-after` header, queue-protocol.md §5.2). */
+  /** Asks orchestration to wait this long before the retry (a `retry-after` header, docs/protocol.md §5.2). */
   retryAfterSeconds?: number;
 }
 
@@ -68,12 +68,9 @@ export class HandlerError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // `this` is the class `instanceof` asks about, possibly a subclass.
-    // biome-ignore lint/complexity/noThisInStatic: the receiver is the point.
-    const cls: typeof HandlerError = this;
     // A user subclass without its own brand falls back to the ordinary prototype check.
-    if (!Object.hasOwn(cls, 'brand')) return Function.prototype[Symbol.hasInstance].call(cls, value);
-    return hasBrand(value, cls.brand);
+    if (!Object.hasOwn(this, 'brand')) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return hasBrand(value, this.brand);
   }
 }
 

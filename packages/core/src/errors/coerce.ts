@@ -17,7 +17,7 @@ const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
 
 /**
  * Turns anything a handler throws into a `HandlerError`, deterministically, so that every catch site in core
- * produces the same failure for the same throw (STYLE.md "API shape"):
+ * produces the same failure for the same throw (docs/contributing.md "API shape"):
  *
  * - a `HandlerError` (from any copy of this package) is returned as is;
  * - an abort or `AbortSignal.timeout()` reason becomes a retryable `TimeoutError`;
@@ -25,7 +25,7 @@ const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
  * - an error-like object that states `retryable` (and maybe `errorType`/`errorCode`) keeps its classification,
  *   which covers upstream `@tasker-systems/tasker` errors;
  * - anything else becomes a retryable `handler_error`, as Rust's dispatch service does for a handler `Err`
- *   (queue-protocol.md §4.5).
+ *   (docs/protocol.md §4.5).
  */
 export function coerceError(thrown: unknown): HandlerError {
   if (thrown instanceof HandlerError) return thrown;

@@ -1,6 +1,6 @@
 /**
- * `error_type` strings. Orchestration never branches on them (wire-types.md §10): retry is decided by
- * `metadata.retryable` alone (queue-protocol.md §5.2). They are still what operators see, so core emits the
+ * `error_type` strings. Orchestration never branches on them (docs/wire-types.md §10): retry is decided by
+ * `metadata.retryable` alone (docs/protocol.md §5.2). They are still what operators see, so core emits the
  * snake_case vocabulary shared by Rust's `tasker_shared::types::error_types`, upstream TS and Python, and reads
  * Ruby's PascalCase names too.
  */
@@ -16,7 +16,7 @@ export type StandardErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
 /**
  * Types core itself writes for failures it synthesises; the first two have the same names and retryability as
- * Rust's handler dispatch service (queue-protocol.md §4.5).
+ * Rust's handler dispatch service (docs/protocol.md §4.5).
  */
 export const SystemErrorType = {
   HANDLER_NOT_FOUND: 'handler_not_found',

@@ -10,7 +10,7 @@ import {
   StepHandler,
 } from '../handler.js';
 import { failure, type StepHandlerResult, success } from '../results.js';
-import type { BackoffHint } from '../wire.js';
+import { type BackoffHint, stringifyJson } from '../wire.js';
 
 /** `error_type` of a rate-limited response (Rust's `APICapable` classification uses the same word). */
 export const RATE_LIMITED = 'rate_limited';
@@ -119,7 +119,8 @@ export class ApiClient {
     const headers: Record<string, string> = { ...this.#options.headers, ...options.headers };
     let body = options.body;
     if (body === undefined && options.json !== undefined) {
-      body = JSON.stringify(options.json);
+      // stringifyJson: task data may hold bigints (exact integers beyond 2^53), which JSON.stringify rejects.
+      body = stringifyJson(options.json);
       headers['content-type'] ??= 'application/json';
     }
     const doFetch = this.#options.fetch ?? fetch;
@@ -182,7 +183,7 @@ export function apiSuccess(response: ApiResponse, result?: unknown): StepHandler
 /**
  * The failure an unsuccessful response stands for: 4xx permanent except 408 (`timeout`) and 429
  * (`rate_limited`), 5xx retryable (`retryable_error`). A retryable response's `Retry-After` becomes the
- * `retry-after` header orchestration's backoff calculator reads, plus a backoff hint (queue-protocol.md §5.2).
+ * `retry-after` header orchestration's backoff calculator reads, plus a backoff hint (docs/protocol.md §5.2).
  */
 export function apiFailure(response: ApiResponse, message?: string): StepHandlerResult {
   const retryable = response.isRetryable;

@@ -63,7 +63,7 @@ export interface CreateBatchesInput {
 
 /**
  * An analyzer result that creates one worker per cursor config (`result.batch_processing_outcome`,
- * `type: create_batches`, wire-types.md §7.2). Orchestration requires at least one config; use `noBatches`
+ * `type: create_batches`, docs/wire-types.md §7.2). Orchestration requires at least one config; use `noBatches`
  * for an empty dataset.
  */
 export function createBatches(
@@ -94,7 +94,7 @@ export function createBatches(
 /**
  * An analyzer result that creates no real workers (`type: no_batches`). Orchestration still creates one no-op
  * placeholder worker `{template}_000`, named after the batchable step's
- * `handler.initialization.worker_template_name`, which must therefore be set (wire-types.md §7.2).
+ * `handler.initialization.worker_template_name`, which must therefore be set (docs/wire-types.md §7.2).
  */
 export function noBatches(reason: string, options: BatchResultOptions = {}): StepHandlerResult {
   return success(
@@ -103,7 +103,7 @@ export function noBatches(reason: string, options: BatchResultOptions = {}): Ste
   );
 }
 
-/** A batch worker's view of its `workflow_step.inputs` and of its checkpoint (wire-types.md §7.3, §8.2). */
+/** A batch worker's view of its `workflow_step.inputs` and of its checkpoint (docs/wire-types.md §7.3, §8.2). */
 export interface BatchWorkerContext {
   readonly batchId: string;
   readonly startCursor: unknown;
@@ -292,7 +292,7 @@ export interface BatchAnalysis {
 /**
  * A functional analyzer: the function counts the work, the helper cuts it into cursor configs (bounded by
  * `maxWorkers`), and zero items become an explicit `no_batches` (upstream's DSL made zero workers instead,
- * upstream-workers.md §2.9). The function may also return its own `createBatches`/`noBatches` result.
+ * docs/upstream-workers.md §2.9). The function may also return its own `createBatches`/`noBatches` result.
  */
 export function defineBatchAnalyzer<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
   name: string,

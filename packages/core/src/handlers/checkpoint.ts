@@ -3,7 +3,7 @@ import { PermanentError } from '../errors/classes.js';
 const YIELD_BRAND = Symbol.for('@tasker-bridge/core/checkpoint-yield');
 
 /**
- * A handler's request to persist progress and be called again (wire-types.md §8, queue-protocol.md §6.3):
+ * A handler's request to persist progress and be called again (docs/wire-types.md §8, docs/protocol.md §6.3):
  * `runStep` returns it as `{type: 'checkpoint_yield'}`; the worker stores it in `workflow_steps.checkpoint`
  * without a state transition or an attempt, then runs the step again with the new checkpoint in the context.
  */

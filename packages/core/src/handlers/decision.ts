@@ -27,7 +27,7 @@ function invalidDecision(message: string, context: Record<string, unknown>): Per
 
 /**
  * Activates `stepNames` after this decision step: `result.decision_point_outcome = {type: 'create_steps',
- * step_names}` (wire-types.md §6). The names must be distinct, non-empty, and (when given) in `allowedSteps`.
+ * step_names}` (docs/wire-types.md §6). The names must be distinct, non-empty, and (when given) in `allowedSteps`.
  */
 export function decisionSuccess(
   stepNames: readonly string[],

@@ -9,6 +9,7 @@ import {
   type RetryConfigurationInput,
   type StepDefinition,
   type StepExecutionResult,
+  setMember,
   type TaskSequenceStep,
   type TaskTemplate,
   type TaskTemplateInput,
@@ -132,7 +133,7 @@ function completeDefinition(
 }
 
 /**
- * A hydrated `TaskSequenceStep` (wire-types.md §4) built from a template step, inputs and dependency values,
+ * A hydrated `TaskSequenceStep` (docs/wire-types.md §4) built from a template step, inputs and dependency values,
  * valid against the schemas package, so handlers can be unit-tested without a database.
  */
 export function buildTaskSequenceStep(options: TestStepOptions = {}): TaskSequenceStep {
@@ -168,10 +169,12 @@ export function buildTaskSequenceStep(options: TestStepOptions = {}): TaskSequen
     };
   }
 
+  // setMember, not assignment: a step may be named `__proto__` (see `JsonValue`).
   const dependencyResults: Record<string, StepExecutionResult> = {};
   for (const [step, value] of Object.entries(options.dependencies ?? {}))
-    dependencyResults[step] = dependencyResult(value);
-  Object.assign(dependencyResults, options.dependencyResults);
+    setMember(dependencyResults, step, dependencyResult(value));
+  for (const [step, result] of Object.entries(options.dependencyResults ?? {}))
+    setMember(dependencyResults, step, result);
 
   const checkpoint =
     options.checkpoint === undefined

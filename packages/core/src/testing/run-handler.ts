@@ -4,7 +4,12 @@ import { HandlerRegistry } from '../registry.js';
 import type { HandlerSource } from '../resolvers.js';
 import { runStep, type StepOutcome } from '../run-step.js';
 import type { ResultSchemaMode } from '../typed/result-schema.js';
-import { type CheckpointYieldData, decodeParsed, type StepExecutionResult } from '../wire.js';
+import {
+  type CheckpointYieldData,
+  decodeParsed,
+  type JsonObject,
+  type StepExecutionResult,
+} from '../wire.js';
 import { buildTaskSequenceStep, type TestStepOptions } from './build-step.js';
 
 export interface TestContextOptions extends TestStepOptions {
@@ -13,7 +18,7 @@ export interface TestContextOptions extends TestStepOptions {
 }
 
 /** A `StepContext` for calling a handler's methods directly. */
-export function createStepContext<TInput = Record<string, unknown>>(
+export function createStepContext<TInput = JsonObject>(
   options: TestContextOptions = {},
 ): StepContext<TInput> {
   return new StepContext<TInput>({

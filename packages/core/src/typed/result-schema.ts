@@ -1,9 +1,10 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
+import { stringifyJson } from '../wire.js';
 
 /**
  * How `runStep` treats a step definition's `result_schema` (no tasker worker checks it today,
- * upstream-workers.md §6.5): `off` ignores it, `warn` logs violations and keeps the result, `enforce` turns a
+ * docs/upstream-workers.md §6.5): `off` ignores it, `warn` logs violations and keeps the result, `enforce` turns a
  * violating success into a permanent `result_schema_violation` failure.
  */
 export const ResultSchemaMode = { OFF: 'off', WARN: 'warn', ENFORCE: 'enforce' } as const;
@@ -25,10 +26,10 @@ const compiled = new Map<string, ValidateFunction>();
 const MAX_COMPILED = 500;
 
 function validatorFor(schema: unknown): ValidateFunction {
-  const key = JSON.stringify(schema);
+  const key = stringifyJson(schema);
   let validate = compiled.get(key);
   if (validate === undefined) {
-    validate = ajv.compile(schema as object);
+    validate = ajv.compile(withoutBigints(schema) as object);
     if (compiled.size >= MAX_COMPILED) compiled.clear();
     compiled.set(key, validate);
   }
@@ -41,9 +42,20 @@ function validatorFor(schema: unknown): ValidateFunction {
  */
 export function checkResultSchema(schema: unknown, value: unknown): ResultSchemaCheck {
   const validate = validatorFor(schema);
-  if (validate(value)) return { ok: true };
+  if (validate(withoutBigints(value))) return { ok: true };
   return {
     ok: false,
     issues: (validate.errors ?? []).map((e) => ({ path: e.instancePath, message: e.message ?? e.keyword })),
   };
+}
+
+/**
+ * ajv knows no bigint (an exact integer beyond 2^53, see `JsonValue`): it is checked as the nearest number,
+ * which is still an integer, so `type: integer` holds and bounds compare to within f64 precision.
+ */
+function withoutBigints(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(withoutBigints);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutBigints(v)]));
 }

@@ -12,7 +12,7 @@ import {
  * Checkpoint / yield `ts_e2e_checkpoint/checkpoint_yield_test_ts`: the analyzer makes one batch over
  * `total_items` items; the worker processes item i (id `item_%04d`, value i + 1) one at a time and yields a
  * checkpoint every `items_per_checkpoint` items, so each invocation does a bounded amount of work and a retry
- * resumes from the last checkpoint instead of from the start (upstream-workers.md §2.10, §4.2).
+ * resumes from the last checkpoint instead of from the start (docs/upstream-workers.md §2.10, §4.2).
  *
  * Failure injection for the tests: `fail_after_items` (with `fail_on_attempt`, default 1) fails once that many
  * items are done on that attempt; `permanent_failure: true` makes it permanent. With 100 items, 20 per

@@ -5,7 +5,7 @@ import { DecisionHandler, type StepContext, StepHandler, ValidationError } from 
  * auto_approve_ts | manager_approval_ts | manager_approval_ts + finance_review_ts → finalize (deferred
  * convergence). Thresholds come from the decision step's `initialization.thresholds` (small 1000, large 5000):
  * amount < small → auto; small ≤ amount < large → manager; amount ≥ large → manager + finance
- * (upstream-workers.md §4.2: exactly 1000 goes to the manager, exactly 5000 to both).
+ * (docs/upstream-workers.md §4.2: exactly 1000 goes to the manager, exactly 5000 to both).
  */
 const NS = 'conditional_approval.step_handlers';
 

@@ -4,7 +4,7 @@ import { requireEvenNumber } from '../shared/even-number.js';
 /**
  * Diamond workflow `diamond_workflow_ts/parallel_computation_ts`: start = n², branch B = start + 25,
  * branch C = start × 2 (B and C run in parallel), end = (B + C) / 2. TS/Python convention
- * (upstream-workers.md §4.2): n=6 gives 36, 61, 72 → 66.5. Ruby and Rust square in both branches and end with
+ * (docs/upstream-workers.md §4.2): n=6 gives 36, 61, 72 → 66.5. Ruby and Rust square in both branches and end with
  * (B × C)²; we follow TS/Python.
  */
 export const DiamondStartHandler = defineHandler(

@@ -5,7 +5,7 @@ import { fromCents, toCents } from '../shared/numbers.js';
  * E-commerce order processing `ecommerce_ts/ecommerce_order_processing_ts` (blog post 1): validate_cart →
  * process_payment → update_inventory → create_order → send_confirmation.
  *
- * Catalogue (upstream-workers.md §4.2): 1 Widget A 29.99 (stock 100), 2 Widget B 49.99 (50), 3 Widget C 19.99
+ * Catalogue (docs/upstream-workers.md §4.2): 1 Widget A 29.99 (stock 100), 2 Widget B 49.99 (50), 3 Widget C 19.99
  * (25), 4 Widget D 99.99 (0), 5 Widget E 14.99 (10); tax 8 % rounded to cents; shipping 5.99. The upstream e2e
  * cart (2 × #1 + 1 × #2) gives subtotal 109.97, tax 8.80, total 124.76. Payment tokens `tok_test_declined` and
  * `tok_test_insufficient_funds` fail permanently, `tok_test_network_error` retryably; an unknown product or

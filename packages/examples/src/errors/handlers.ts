@@ -1,7 +1,7 @@
 import { defineHandler, failure, RetryableError } from '@tasker-bridge/core';
 
 /**
- * The error scenarios (upstream-workers.md §4.2):
+ * The error scenarios (docs/upstream-workers.md §4.2):
  * - `test_scenarios_ts/success_only_ts`: one step that succeeds, echoing `message`.
  * - `test_scenarios_ts/permanent_error_only_ts`: a non-retryable `permanent_error`; the step errors on its first
  *   and only attempt.

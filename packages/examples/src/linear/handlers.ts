@@ -3,7 +3,7 @@ import { requireEvenNumber } from '../shared/even-number.js';
 
 /**
  * Linear workflow `linear_workflow_ts/mathematical_sequence_ts`: square → add → multiply → divide.
- * The TS/Python convention (upstream-workers.md §4.2): n=6 gives 36 → 46 → 138 → 69. Ruby and Rust square at
+ * The TS/Python convention (docs/upstream-workers.md §4.2): n=6 gives 36 → 46 → 138 → 69. Ruby and Rust square at
  * every step instead (6^16); we follow TS/Python. The constants come from the template's `initialization`
  * (`constant: 10`, `factor: 3`, `divisor: 2`), which upstream's YAML declares but its handlers hard-code.
  */

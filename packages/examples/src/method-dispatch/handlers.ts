@@ -4,7 +4,7 @@ import { type StepContext, StepHandler, ValidationError } from '@tasker-bridge/c
  * Method dispatch and resolver hints (`resolver_tests_ts/method_dispatch_ts`, `resolver_tests_ts/resolver_hints_ts`).
  * One handler class, several entry points: the template's `handler.method` picks `validate`, `process`
  * (amount × 1.1, a 10 % fee), `refund` or the default `call`; each result says which ran (`invoked_method`),
- * which upstream TS never achieved (upstream-workers.md §2.6, §4.2). `handler.resolver: explicit_mapping` names
+ * which upstream TS never achieved (docs/upstream-workers.md §2.6, §4.2). `handler.resolver: explicit_mapping` names
  * the resolver that must resolve the callable.
  */
 interface DispatchInput {

@@ -10,7 +10,7 @@ import { toBigInt, toWireInteger } from '../shared/numbers.js';
  *   dag_finalize = (validate·transform·analyze)² = n^64
  *
  * For n=6 that is 63340286662973277706162286946811886609896461828096, exact, as Ruby's bignums give it. Rust's
- * example saturates at u128::MAX instead (upstream-workers.md §4.2); we do not.
+ * example saturates at u128::MAX instead (docs/upstream-workers.md §4.2); we do not.
  */
 const NS = 'mixed_dag_workflow.step_handlers';
 

@@ -2,7 +2,7 @@ import { PermanentError } from '@tasker-bridge/core';
 
 /**
  * Exact integers for the squaring workflows (tree, mixed DAG), whose values pass 2^53 after a few steps
- * (upstream-workers.md §4.2, §6.15). Values travel as JSON numbers while they are safe integers and as decimal
+ * (docs/upstream-workers.md §4.2, §6.15). Values travel as JSON numbers while they are safe integers and as decimal
  * strings beyond (the form Rust's u128/BigUint examples write), so every language reads them back exactly.
  */
 export type WireInteger = number | string;

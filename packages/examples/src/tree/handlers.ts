@@ -11,7 +11,7 @@ import { toBigInt, toWireInteger } from '../shared/numbers.js';
  *
  * Each leaf is n^8, so the final value is (n^32)² = n^64: for n=6,
  * 63340286662973277706162286946811886609896461828096. (Upstream's handlers compute the same n^64 but their
- * "expected" metadata says n^32, which does not match; upstream-workers.md §4.2 repeats the n^32 claim.)
+ * "expected" metadata says n^32, which does not match; docs/upstream-workers.md §4.2.)
  * Values beyond 2^53 are exact bigints, written as decimal strings.
  */
 const NS = 'tree_workflow.step_handlers';

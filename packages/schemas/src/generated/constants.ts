@@ -3,7 +3,7 @@
 
 import type { StandardErrorType, StepState, TaskState } from './types.js';
 
-/** Workflow step state names (wire-types.md §11). */
+/** Workflow step state names (docs/wire-types.md §11). */
 export const STEP_STATES = {
   PENDING: 'pending',
   ENQUEUED: 'enqueued',
@@ -17,7 +17,7 @@ export const STEP_STATES = {
   RESOLVED_MANUALLY: 'resolved_manually',
 } as const satisfies Record<string, StepState>;
 
-/** Task state names (wire-types.md §11). */
+/** Task state names (docs/wire-types.md §11). */
 export const TASK_STATES = {
   PENDING: 'pending',
   INITIALIZING: 'initializing',
@@ -33,7 +33,7 @@ export const TASK_STATES = {
   RESOLVED_MANUALLY: 'resolved_manually',
 } as const satisfies Record<string, TaskState>;
 
-/** The snake_case error_type vocabulary (wire-types.md §10). */
+/** The snake_case error_type vocabulary (docs/wire-types.md §10). */
 export const STANDARD_ERROR_TYPES = {
   PERMANENT_ERROR: 'permanent_error',
   RETRYABLE_ERROR: 'retryable_error',

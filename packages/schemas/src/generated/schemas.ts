@@ -3,6 +3,7 @@
 
 /** Every wire type name, in schema-file order. */
 export const WIRE_TYPE_NAMES = [
+  'ApiErrorBody',
   'BackoffHint',
   'BatchConfiguration',
   'BatchMetadata',
@@ -26,6 +27,7 @@ export const WIRE_TYPE_NAMES = [
   'MessageReadyEvent',
   'MessageWithPayloadEvent',
   'OrchestrationMetadata',
+  'PaginationInfo',
   'PgmqNotifyEvent',
   'QueueCreatedEvent',
   'RetryConfiguration',
@@ -36,10 +38,15 @@ export const WIRE_TYPE_NAMES = [
   'StepExecutionResult',
   'StepMessage',
   'StepOverride',
+  'StepReadinessStatus',
   'StepState',
   'SystemDependencies',
   'Task',
   'TaskForOrchestration',
+  'TaskListQuery',
+  'TaskListResponse',
+  'TaskRequest',
+  'TaskResponse',
   'TaskSequenceStep',
   'TaskState',
   'TaskTemplate',
@@ -49,11 +56,48 @@ export const WIRE_TYPE_NAMES = [
 
 /** The JSON Schemas (draft-07) exactly as written in packages/schemas/schemas/. */
 export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Readonly<Record<string, unknown>>>> = {
+  "ApiErrorBody": {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://tasker-bridge.dev/schemas/ApiErrorBody.json",
+    "title": "ApiErrorBody",
+    "description": "The JSON body of every error tasker_shared::types::web::ApiError turns into (its IntoResponse; there is no Rust struct, the body is built with json!). Not every non-2xx body is one: axum's own rejections (a body serde cannot read: 422, not JSON: 400, no content-type: 415) are plain text (docs/wire-types.md §18.4).",
+    "type": "object",
+    "properties": {
+      "error": {
+        "type": "object",
+        "properties": {
+          "code": {
+            "type": "string",
+            "description": "NOT_FOUND, BAD_REQUEST, CONFLICT, UNAUTHORIZED, FORBIDDEN, AUTHENTICATION_FAILED, AUTHORIZATION_FAILED, INVALID_UUID, JSON_ERROR, TIMEOUT, SERVICE_UNAVAILABLE, CIRCUIT_BREAKER_OPEN, BACKPRESSURE, DATABASE_ERROR, INTERNAL_ERROR."
+          },
+          "message": {
+            "type": "string"
+          },
+          "retry_after_seconds": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "x-int": "u64",
+            "x-skip-serializing-if": "none",
+            "description": "BACKPRESSURE only (also sent as Retry-After)."
+          }
+        },
+        "required": [
+          "code",
+          "message"
+        ]
+      }
+    },
+    "required": [
+      "error"
+    ]
+  },
   "BackoffHint": {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/BackoffHint.json",
     "title": "BackoffHint",
-    "description": "messaging::message::BackoffHint. backoff_type is PascalCase: the Rust enum has no rename (wire-types.md §5.4).",
+    "description": "messaging::message::BackoffHint. backoff_type is PascalCase: the Rust enum has no rename (docs/wire-types.md §5.4).",
     "type": "object",
     "properties": {
       "backoff_type": {
@@ -86,7 +130,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/BatchConfiguration.json",
     "title": "BatchConfiguration",
-    "description": "task_template::BatchConfiguration: no serde defaults, every field required; it sits on the batch_worker template step (wire-types.md §4.4, §7.4).",
+    "description": "task_template::BatchConfiguration: no serde defaults, every field required; it sits on the batch_worker template step (docs/wire-types.md §4.4, §7.4).",
     "type": "object",
     "properties": {
       "batch_size": {
@@ -124,7 +168,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/BatchMetadata.json",
     "title": "BatchMetadata",
-    "description": "models::core::batch_worker::BatchMetadata (wire-types.md §7.3).",
+    "description": "models::core::batch_worker::BatchMetadata (docs/wire-types.md §7.3).",
     "type": "object",
     "properties": {
       "cursor_field": {
@@ -148,7 +192,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/BatchProcessingOutcome.json",
     "title": "BatchProcessingOutcome",
-    "description": "execution_types::BatchProcessingOutcome, internally tagged by type; read at result.batch_processing_outcome of a batchable step (wire-types.md §7.2).",
+    "description": "execution_types::BatchProcessingOutcome, internally tagged by type; read at result.batch_processing_outcome of a batchable step (docs/wire-types.md §7.2).",
     "type": "object",
     "discriminator": {
       "propertyName": "type"
@@ -270,7 +314,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/BatchWorkerInputs.json",
     "title": "BatchWorkerInputs",
-    "description": "models::core::batch_worker::BatchWorkerInputs, parsed out of a batch worker's workflow_step.inputs; the other keys there (handler initialization, __template_step_name) are ignored (wire-types.md §7.3).",
+    "description": "models::core::batch_worker::BatchWorkerInputs, parsed out of a batch worker's workflow_step.inputs; the other keys there (handler initialization, __template_step_name) are ignored (docs/wire-types.md §7.3).",
     "type": "object",
     "properties": {
       "cursor": {
@@ -293,7 +337,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/CheckpointHistoryEntry.json",
     "title": "CheckpointHistoryEntry",
-    "description": "models::core::batch_worker::CheckpointHistoryEntry. The timestamp comes from Postgres to_jsonb(now()), so +00:00 rather than Z (wire-types.md §8.2).",
+    "description": "models::core::batch_worker::CheckpointHistoryEntry. The timestamp comes from Postgres to_jsonb(now()), so +00:00 rather than Z (docs/wire-types.md §8.2).",
     "type": "object",
     "properties": {
       "cursor": {
@@ -313,7 +357,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/CheckpointRecord.json",
     "title": "CheckpointRecord",
-    "description": "models::core::batch_worker::CheckpointRecord — workflow_step.checkpoint on re-dispatch after a yield (wire-types.md §8.2).",
+    "description": "models::core::batch_worker::CheckpointRecord — workflow_step.checkpoint on re-dispatch after a yield (docs/wire-types.md §8.2).",
     "type": "object",
     "properties": {
       "cursor": {
@@ -350,7 +394,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/CheckpointYieldData.json",
     "title": "CheckpointYieldData",
-    "description": "models::core::batch_worker::CheckpointYieldData — what a batch handler hands over when it yields (wire-types.md §8.1). cursor is a required Value (null allowed, absent rejected).",
+    "description": "models::core::batch_worker::CheckpointYieldData — what a batch handler hands over when it yields (docs/wire-types.md §8.1). cursor is a required Value (null allowed, absent rejected).",
     "type": "object",
     "properties": {
       "step_uuid": {
@@ -380,7 +424,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/CursorConfig.json",
     "title": "CursorConfig",
-    "description": "execution_types::CursorConfig — one batch worker's slice (wire-types.md §7.1). start_cursor is inclusive, end_cursor exclusive.",
+    "description": "execution_types::CursorConfig — one batch worker's slice (docs/wire-types.md §7.1). start_cursor is inclusive, end_cursor exclusive.",
     "type": "object",
     "properties": {
       "batch_id": {
@@ -408,7 +452,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/DecisionPointOutcome.json",
     "title": "DecisionPointOutcome",
-    "description": "execution_types::DecisionPointOutcome, internally tagged by type; read at result.decision_point_outcome of a decision step (wire-types.md §6). A malformed outcome only logs a warning upstream, so validate strictly here.",
+    "description": "execution_types::DecisionPointOutcome, internally tagged by type; read at result.decision_point_outcome of a decision step (docs/wire-types.md §6). A malformed outcome only logs a warning upstream, so validate strictly here.",
     "type": "object",
     "discriminator": {
       "propertyName": "type"
@@ -461,7 +505,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/DomainEvent.json",
     "title": "DomainEvent",
-    "description": "events::domain_events::DomainEvent — the message on {namespace}_domain_events (wire-types.md §9).",
+    "description": "events::domain_events::DomainEvent — the message on {namespace}_domain_events (docs/wire-types.md §9).",
     "type": "object",
     "properties": {
       "event_id": {
@@ -493,7 +537,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/DomainEventDefinition.json",
     "title": "DomainEventDefinition",
-    "description": "task_template::DomainEventDefinition — an entry of TaskTemplate.domain_events (wire-types.md §12).",
+    "description": "task_template::DomainEventDefinition — an entry of TaskTemplate.domain_events (docs/wire-types.md §12).",
     "type": "object",
     "properties": {
       "name": {
@@ -520,7 +564,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/DomainEventPayload.json",
     "title": "DomainEventPayload",
-    "description": "events::domain_events::DomainEventPayload: the full step context, the full result and the business payload (wire-types.md §9).",
+    "description": "events::domain_events::DomainEventPayload: the full step context, the full result and the business payload (docs/wire-types.md §9).",
     "type": "object",
     "properties": {
       "task_sequence_step": {
@@ -543,7 +587,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/EnvironmentOverride.json",
     "title": "EnvironmentOverride",
-    "description": "task_template::EnvironmentOverride (wire-types.md §12).",
+    "description": "task_template::EnvironmentOverride (docs/wire-types.md §12).",
     "type": "object",
     "properties": {
       "steps": {
@@ -562,7 +606,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/EventDeclaration.json",
     "title": "EventDeclaration",
-    "description": "task_template::event_declaration::EventDeclaration — one entry of publishes_events (wire-types.md §4.4).",
+    "description": "task_template::event_declaration::EventDeclaration — one entry of publishes_events (docs/wire-types.md §4.4).",
     "type": "object",
     "properties": {
       "name": {
@@ -614,7 +658,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/EventMetadata.json",
     "title": "EventMetadata",
-    "description": "events::domain_events::EventMetadata (wire-types.md §9).",
+    "description": "events::domain_events::EventMetadata (docs/wire-types.md §9).",
     "type": "object",
     "properties": {
       "task_uuid": {
@@ -667,7 +711,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/HandlerDefinition.json",
     "title": "HandlerDefinition",
-    "description": "task_template::HandlerDefinition (wire-types.md §4.4).",
+    "description": "task_template::HandlerDefinition (docs/wire-types.md §4.4).",
     "type": "object",
     "properties": {
       "callable": {
@@ -703,7 +747,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/HandlerOverride.json",
     "title": "HandlerOverride",
-    "description": "task_template::HandlerOverride: merged into the step's initialization (wire-types.md §12).",
+    "description": "task_template::HandlerOverride: merged into the step's initialization (docs/wire-types.md §12).",
     "type": "object",
     "properties": {
       "initialization": {
@@ -722,7 +766,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/LifecycleConfig.json",
     "title": "LifecycleConfig",
-    "description": "task_template::LifecycleConfig (wire-types.md §12).",
+    "description": "task_template::LifecycleConfig (docs/wire-types.md §12).",
     "type": "object",
     "properties": {
       "max_duration_minutes": {
@@ -785,7 +829,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/MessageReadyEvent.json",
     "title": "MessageReadyEvent",
-    "description": "PgmqNotifyEvent::MessageReady: a signal only, sent when the message is over the inline threshold (wire-types.md §2). The SQL also adds payload_omitted/truncated, which Rust ignores.",
+    "description": "PgmqNotifyEvent::MessageReady: a signal only, sent when the message is over the inline threshold (docs/wire-types.md §2). The SQL also adds payload_omitted/truncated, which Rust ignores.",
     "type": "object",
     "properties": {
       "event_type": {
@@ -835,7 +879,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/MessageWithPayloadEvent.json",
     "title": "MessageWithPayloadEvent",
-    "description": "PgmqNotifyEvent::MessageWithPayload as sent by pg_notify: the whole message inlined (wire-types.md §2). The event_type tag is part of the payload because the Rust enum is internally tagged.",
+    "description": "PgmqNotifyEvent::MessageWithPayload as sent by pg_notify: the whole message inlined (docs/wire-types.md §2). The event_type tag is part of the payload because the Rust enum is internally tagged.",
     "type": "object",
     "properties": {
       "event_type": {
@@ -879,7 +923,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/OrchestrationMetadata.json",
     "title": "OrchestrationMetadata",
-    "description": "messaging::message::OrchestrationMetadata (wire-types.md §5.4). headers and custom are required when the object is present: {} as a whole is rejected by Rust.",
+    "description": "messaging::message::OrchestrationMetadata (docs/wire-types.md §5.4). headers and custom are required when the object is present: {} as a whole is rejected by Rust.",
     "type": "object",
     "properties": {
       "headers": {
@@ -916,11 +960,50 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
       "custom"
     ]
   },
+  "PaginationInfo": {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://tasker-bridge.dev/schemas/PaginationInfo.json",
+    "title": "PaginationInfo",
+    "description": "tasker_shared::models::core::task::PaginationInfo (docs/wire-types.md §18.3).",
+    "type": "object",
+    "properties": {
+      "page": {
+        "type": "integer",
+        "x-int": "u32"
+      },
+      "per_page": {
+        "type": "integer",
+        "x-int": "u32"
+      },
+      "total_count": {
+        "type": "integer",
+        "x-int": "u64"
+      },
+      "total_pages": {
+        "type": "integer",
+        "x-int": "u32"
+      },
+      "has_next": {
+        "type": "boolean"
+      },
+      "has_previous": {
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "page",
+      "per_page",
+      "total_count",
+      "total_pages",
+      "has_next",
+      "has_previous"
+    ]
+  },
   "PgmqNotifyEvent": {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/PgmqNotifyEvent.json",
     "title": "PgmqNotifyEvent",
-    "description": "The pg_notify payload on pgmq_message_ready[.{namespace}]: internally tagged by event_type (wire-types.md §2).",
+    "description": "The pg_notify payload on pgmq_message_ready[.{namespace}]: internally tagged by event_type (docs/wire-types.md §2).",
     "type": "object",
     "discriminator": {
       "propertyName": "event_type"
@@ -989,7 +1072,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/RetryConfiguration.json",
     "title": "RetryConfiguration",
-    "description": "task_template::RetryConfiguration. When the whole retry key is absent Rust's Default applies (1000/30000 ms); retry: {} leaves both backoff fields null (wire-types.md §4.4).",
+    "description": "task_template::RetryConfiguration. When the whole retry key is absent Rust's Default applies (1000/30000 ms); retry: {} leaves both backoff fields null (docs/wire-types.md §4.4).",
     "type": "object",
     "properties": {
       "retryable": {
@@ -1038,7 +1121,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/StandardErrorType.json",
     "title": "StandardErrorType",
-    "description": "tasker_shared::types::error_types — the snake_case error_type strings the Rust, TS and Python constants emit (wire-types.md §10). error_type fields stay free strings; this is the vocabulary we write.",
+    "description": "tasker_shared::types::error_types — the snake_case error_type strings the Rust, TS and Python constants emit (docs/wire-types.md §10). error_type fields stay free strings; this is the vocabulary we write.",
     "type": "string",
     "enum": [
       "permanent_error",
@@ -1052,7 +1135,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/StepDefinition.json",
     "title": "StepDefinition",
-    "description": "task_template::StepDefinition (wire-types.md §4.4). step_type is written as \"type\" (alias step_type on input); dependencies accepts the alias depends_on. The crates.io 0.1.8 crate has no composition field.",
+    "description": "task_template::StepDefinition (docs/wire-types.md §4.4). step_type is written as \"type\" (alias step_type on input); dependencies accepts the alias depends_on. The crates.io 0.1.8 crate has no composition field.",
     "type": "object",
     "properties": {
       "name": {
@@ -1149,7 +1232,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/StepExecutionError.json",
     "title": "StepExecutionError",
-    "description": "StepExecutionError (wire-types.md §5.3). No container default: message and retryable are required.",
+    "description": "StepExecutionError (docs/wire-types.md §5.3). No container default: message and retryable are required.",
     "type": "object",
     "properties": {
       "message": {
@@ -1198,7 +1281,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/StepExecutionMetadata.json",
     "title": "StepExecutionMetadata",
-    "description": "StepExecutionMetadata (wire-types.md §5.2). Orchestration retries on metadata.retryable, not error.retryable. Container #[serde(default)].",
+    "description": "StepExecutionMetadata (docs/wire-types.md §5.2). Orchestration retries on metadata.retryable, not error.retryable. Container #[serde(default)].",
     "type": "object",
     "properties": {
       "execution_time_ms": {
@@ -1283,7 +1366,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/StepExecutionResult.json",
     "title": "StepExecutionResult",
-    "description": "tasker_shared::messaging::execution_types::StepExecutionResult — what a handler produces; written to workflow_steps.results and decoded strictly by orchestration (wire-types.md §5.1, queue-protocol.md §4.6). Container #[serde(default)]: any key may be absent on input, but a present key must have the right type.",
+    "description": "tasker_shared::messaging::execution_types::StepExecutionResult — what a handler produces; written to workflow_steps.results and decoded strictly by orchestration (docs/wire-types.md §5.1, docs/protocol.md §4.6). Container #[serde(default)]: any key may be absent on input, but a present key must have the right type.",
     "type": "object",
     "properties": {
       "step_uuid": {
@@ -1344,7 +1427,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/StepMessage.json",
     "title": "StepMessage",
-    "description": "tasker_shared::messaging::message::StepMessage — the 3-UUID message on worker_{namespace}_queue and orchestration_step_results (wire-types.md §3).",
+    "description": "tasker_shared::messaging::message::StepMessage — the 3-UUID message on worker_{namespace}_queue and orchestration_step_results (docs/wire-types.md §3).",
     "type": "object",
     "properties": {
       "task_uuid": {
@@ -1370,7 +1453,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/StepOverride.json",
     "title": "StepOverride",
-    "description": "task_template::StepOverride. name is a step name or \"ALL\"; retry replaces the whole retry object (wire-types.md §12).",
+    "description": "task_template::StepOverride. name is a step name or \"ALL\"; retry replaces the whole retry object (docs/wire-types.md §12).",
     "type": "object",
     "properties": {
       "name": {
@@ -1411,11 +1494,110 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
       "retry"
     ]
   },
+  "StepReadinessStatus": {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://tasker-bridge.dev/schemas/StepReadinessStatus.json",
+    "title": "StepReadinessStatus",
+    "description": "tasker_shared::database::sql_functions::StepReadinessStatus — one step of a TaskResponse, from tasker.get_step_readiness_status (docs/wire-types.md §18.2).",
+    "type": "object",
+    "properties": {
+      "workflow_step_uuid": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "task_uuid": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "named_step_uuid": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "type": "string"
+      },
+      "current_state": {
+        "type": "string",
+        "description": "A StepState name (§11)."
+      },
+      "dependencies_satisfied": {
+        "type": "boolean"
+      },
+      "retry_eligible": {
+        "type": "boolean"
+      },
+      "ready_for_execution": {
+        "type": "boolean"
+      },
+      "last_failure_at": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "naive-date-time"
+      },
+      "next_retry_at": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "naive-date-time"
+      },
+      "total_parents": {
+        "type": "integer",
+        "x-int": "i32"
+      },
+      "completed_parents": {
+        "type": "integer",
+        "x-int": "i32"
+      },
+      "attempts": {
+        "type": "integer",
+        "x-int": "i32"
+      },
+      "max_attempts": {
+        "type": "integer",
+        "x-int": "i32"
+      },
+      "backoff_request_seconds": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "x-int": "i32"
+      },
+      "last_attempted_at": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "naive-date-time"
+      }
+    },
+    "required": [
+      "workflow_step_uuid",
+      "task_uuid",
+      "named_step_uuid",
+      "name",
+      "current_state",
+      "dependencies_satisfied",
+      "retry_eligible",
+      "ready_for_execution",
+      "last_failure_at",
+      "next_retry_at",
+      "total_parents",
+      "completed_parents",
+      "attempts",
+      "max_attempts",
+      "backoff_request_seconds",
+      "last_attempted_at"
+    ]
+  },
   "StepState": {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/StepState.json",
     "title": "StepState",
-    "description": "state_machine::states::WorkflowStepState, snake_case (wire-types.md §11). complete and resolved_manually satisfy dependencies.",
+    "description": "state_machine::states::WorkflowStepState, snake_case (docs/wire-types.md §11). complete and resolved_manually satisfy dependencies.",
     "type": "string",
     "enum": [
       "pending",
@@ -1434,7 +1616,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/SystemDependencies.json",
     "title": "SystemDependencies",
-    "description": "task_template::SystemDependencies (wire-types.md §12).",
+    "description": "task_template::SystemDependencies (docs/wire-types.md §12).",
     "type": "object",
     "properties": {
       "primary": {
@@ -1458,7 +1640,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/Task.json",
     "title": "Task",
-    "description": "tasker_shared::models::core::task::Task — a tasks row; timestamps are NaiveDateTime (wire-types.md §4.1).",
+    "description": "tasker_shared::models::core::task::Task — a tasks row; timestamps are NaiveDateTime (docs/wire-types.md §4.1).",
     "type": "object",
     "properties": {
       "task_uuid": {
@@ -1555,7 +1737,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/TaskForOrchestration.json",
     "title": "TaskForOrchestration",
-    "description": "tasker_shared::models::core::task::TaskForOrchestration (wire-types.md §4.1).",
+    "description": "tasker_shared::models::core::task::TaskForOrchestration (docs/wire-types.md §4.1).",
     "type": "object",
     "properties": {
       "task": {
@@ -1578,11 +1760,343 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
       "namespace_name"
     ]
   },
+  "TaskListQuery": {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://tasker-bridge.dev/schemas/TaskListQuery.json",
+    "title": "TaskListQuery",
+    "description": "tasker_shared::models::core::task::TaskListQuery — the query string of GET /v1/tasks (docs/wire-types.md §18.3). Container #[serde(default)]. The server answers 400 unless 1 <= per_page <= 100 and page >= 1; status filters on tasks.complete and understands only \"completed\" and \"pending\" (any other value is a SQL error, HTTP 500).",
+    "type": "object",
+    "properties": {
+      "page": {
+        "type": "integer",
+        "x-int": "u32",
+        "default": 1
+      },
+      "per_page": {
+        "type": "integer",
+        "x-int": "u32",
+        "default": 25
+      },
+      "namespace": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "status": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "initiator": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "source_system": {
+        "type": [
+          "string",
+          "null"
+        ]
+      }
+    },
+    "required": [
+      "page",
+      "per_page",
+      "namespace",
+      "status",
+      "initiator",
+      "source_system"
+    ]
+  },
+  "TaskListResponse": {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://tasker-bridge.dev/schemas/TaskListResponse.json",
+    "title": "TaskListResponse",
+    "description": "tasker_shared::types::api::orchestration::TaskListResponse — GET /v1/tasks, newest first (docs/wire-types.md §18.3).",
+    "type": "object",
+    "properties": {
+      "tasks": {
+        "type": "array",
+        "items": {
+          "$ref": "TaskResponse.json"
+        }
+      },
+      "pagination": {
+        "$ref": "PaginationInfo.json"
+      }
+    },
+    "required": [
+      "tasks",
+      "pagination"
+    ]
+  },
+  "TaskRequest": {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://tasker-bridge.dev/schemas/TaskRequest.json",
+    "title": "TaskRequest",
+    "description": "tasker_shared::models::core::task_request::TaskRequest — the body of POST /v1/tasks (docs/wire-types.md §18.1). serde requires name, namespace, version, context, initiator, source_system and reason (the builder's defaults do not apply to JSON); tags, requested_at and correlation_id have serde defaults ([], now, a new v4 UUID). The server replaces requested_at with its own clock.",
+    "type": "object",
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "namespace": {
+        "type": "string"
+      },
+      "version": {
+        "type": "string"
+      },
+      "context": {
+        "description": "serde_json::Value: the task input. In 0.1.8 the task's identity is hash(named task, context): a second task with an equal context is rejected with 409 (§18.4)."
+      },
+      "initiator": {
+        "type": "string"
+      },
+      "source_system": {
+        "type": "string"
+      },
+      "reason": {
+        "type": "string"
+      },
+      "tags": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "default": []
+      },
+      "requested_at": {
+        "type": "string",
+        "format": "naive-date-time",
+        "description": "serde default: now (NaiveDateTime). POST /v1/tasks overwrites it."
+      },
+      "options": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "additionalProperties": {},
+        "description": "Option<HashMap<String, Value>>: overrides of template defaults."
+      },
+      "priority": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "x-int": "i32",
+        "description": "Higher runs first. The type declares a -100..100 validator range, which the REST path does not run."
+      },
+      "correlation_id": {
+        "type": "string",
+        "format": "uuid",
+        "description": "serde default: a new v4 UUID."
+      },
+      "parent_correlation_id": {
+        "anyOf": [
+          {
+            "type": "string",
+            "format": "uuid"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "idempotency_key": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "x-skip-serializing-if": "none",
+        "description": "Accepted, but 0.1.8's REST path does not use it for the task's identity (§18.4)."
+      }
+    },
+    "required": [
+      "name",
+      "namespace",
+      "version",
+      "context",
+      "initiator",
+      "source_system",
+      "reason",
+      "tags",
+      "requested_at",
+      "options",
+      "priority",
+      "correlation_id",
+      "parent_correlation_id"
+    ]
+  },
+  "TaskResponse": {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": "https://tasker-bridge.dev/schemas/TaskResponse.json",
+    "title": "TaskResponse",
+    "description": "tasker_shared::types::api::orchestration::TaskResponse — what POST /v1/tasks, GET /v1/tasks/{uuid} and DELETE /v1/tasks/{uuid} return, and each item of a TaskListResponse (docs/wire-types.md §18.2).",
+    "type": "object",
+    "properties": {
+      "task_uuid": {
+        "type": "string",
+        "description": "A UUID, held as a String by Rust."
+      },
+      "name": {
+        "type": "string"
+      },
+      "namespace": {
+        "type": "string"
+      },
+      "version": {
+        "type": "string"
+      },
+      "status": {
+        "type": "string",
+        "description": "From GET/POST/DELETE: the task's state (a TaskState name, §11). In a list: \"completed\" or \"pending\" (the tasks.complete flag)."
+      },
+      "created_at": {
+        "type": "string",
+        "format": "utc-date-time"
+      },
+      "updated_at": {
+        "type": "string",
+        "format": "utc-date-time"
+      },
+      "completed_at": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "utc-date-time",
+        "description": "Always null in 0.1.8."
+      },
+      "context": {
+        "description": "serde_json::Value: the task's context ({} when the row has none)."
+      },
+      "initiator": {
+        "type": "string"
+      },
+      "source_system": {
+        "type": "string"
+      },
+      "reason": {
+        "type": "string"
+      },
+      "priority": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "x-int": "i32"
+      },
+      "tags": {
+        "type": [
+          "array",
+          "null"
+        ],
+        "items": {
+          "type": "string"
+        }
+      },
+      "correlation_id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "parent_correlation_id": {
+        "anyOf": [
+          {
+            "type": "string",
+            "format": "uuid"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "total_steps": {
+        "type": "integer",
+        "x-int": "i64"
+      },
+      "pending_steps": {
+        "type": "integer",
+        "x-int": "i64"
+      },
+      "in_progress_steps": {
+        "type": "integer",
+        "x-int": "i64"
+      },
+      "completed_steps": {
+        "type": "integer",
+        "x-int": "i64"
+      },
+      "failed_steps": {
+        "type": "integer",
+        "x-int": "i64"
+      },
+      "ready_steps": {
+        "type": "integer",
+        "x-int": "i64"
+      },
+      "execution_status": {
+        "type": "string"
+      },
+      "recommended_action": {
+        "type": "string"
+      },
+      "completion_percentage": {
+        "allOf": [
+          {
+            "type": "number"
+          }
+        ],
+        "description": "f64. Written as allOf so that the codecs read it as a JSON number (they have no f64 field kind; §18.5)."
+      },
+      "health_status": {
+        "type": "string"
+      },
+      "steps": {
+        "type": "array",
+        "items": {
+          "$ref": "StepReadinessStatus.json"
+        },
+        "description": "Empty in a list."
+      }
+    },
+    "required": [
+      "task_uuid",
+      "name",
+      "namespace",
+      "version",
+      "status",
+      "created_at",
+      "updated_at",
+      "completed_at",
+      "context",
+      "initiator",
+      "source_system",
+      "reason",
+      "priority",
+      "tags",
+      "correlation_id",
+      "parent_correlation_id",
+      "total_steps",
+      "pending_steps",
+      "in_progress_steps",
+      "completed_steps",
+      "failed_steps",
+      "ready_steps",
+      "execution_status",
+      "recommended_action",
+      "completion_percentage",
+      "health_status",
+      "steps"
+    ]
+  },
   "TaskSequenceStep": {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/TaskSequenceStep.json",
     "title": "TaskSequenceStep",
-    "description": "tasker_shared::types::base::TaskSequenceStep — everything a handler receives (wire-types.md §4).",
+    "description": "tasker_shared::types::base::TaskSequenceStep — everything a handler receives (docs/wire-types.md §4).",
     "type": "object",
     "properties": {
       "task": {
@@ -1613,7 +2127,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/TaskState.json",
     "title": "TaskState",
-    "description": "state_machine::states::TaskState, snake_case (wire-types.md §11). serde does not map the legacy in_progress.",
+    "description": "state_machine::states::TaskState, snake_case (docs/wire-types.md §11). serde does not map the legacy in_progress.",
     "type": "string",
     "enum": [
       "pending",
@@ -1634,7 +2148,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/TaskTemplate.json",
     "title": "TaskTemplate",
-    "description": "task_template::TaskTemplate as serde_json::to_value writes it into tasker.named_tasks.configuration (wire-types.md §12). Decoding applies serde's defaults, so a YAML-shaped template decodes to this full form.",
+    "description": "task_template::TaskTemplate as serde_json::to_value writes it into tasker.named_tasks.configuration (docs/wire-types.md §12). Decoding applies serde's defaults, so a YAML-shaped template decodes to this full form.",
     "type": "object",
     "properties": {
       "name": {
@@ -1723,7 +2237,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/TemplateMetadata.json",
     "title": "TemplateMetadata",
-    "description": "task_template::TemplateMetadata (wire-types.md §12). Extra keys such as notes are ignored.",
+    "description": "task_template::TemplateMetadata (docs/wire-types.md §12). Extra keys such as notes are ignored.",
     "type": "object",
     "properties": {
       "author": {
@@ -1772,7 +2286,7 @@ export const WIRE_SCHEMAS: Readonly<Record<(typeof WIRE_TYPE_NAMES)[number], Rea
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": "https://tasker-bridge.dev/schemas/WorkflowStepWithName.json",
     "title": "WorkflowStepWithName",
-    "description": "tasker_shared::models::core::workflow_step::WorkflowStepWithName — workflow_steps joined with named_steps (wire-types.md §4.2).",
+    "description": "tasker_shared::models::core::workflow_step::WorkflowStepWithName — workflow_steps joined with named_steps (docs/wire-types.md §4.2).",
     "type": "object",
     "properties": {
       "workflow_step_uuid": {

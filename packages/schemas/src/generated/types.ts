@@ -2,21 +2,21 @@
 // Do not edit by hand: change the schema and run `npm run codegen -w @tasker-bridge/schemas`.
 
 /**
- * execution_types::BatchProcessingOutcome, internally tagged by type; read at result.batch_processing_outcome of a batchable step (wire-types.md §7.2).
+ * execution_types::BatchProcessingOutcome, internally tagged by type; read at result.batch_processing_outcome of a batchable step (docs/wire-types.md §7.2).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "BatchProcessingOutcome".
  */
 export type BatchProcessingOutcome = NoBatchesOutcome | CreateBatchesOutcome;
 /**
- * execution_types::DecisionPointOutcome, internally tagged by type; read at result.decision_point_outcome of a decision step (wire-types.md §6). A malformed outcome only logs a warning upstream, so validate strictly here.
+ * execution_types::DecisionPointOutcome, internally tagged by type; read at result.decision_point_outcome of a decision step (docs/wire-types.md §6). A malformed outcome only logs a warning upstream, so validate strictly here.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "DecisionPointOutcome".
  */
 export type DecisionPointOutcome = NoBranchesOutcome | CreateStepsOutcome;
 /**
- * The pg_notify payload on pgmq_message_ready[.{namespace}]: internally tagged by event_type (wire-types.md §2).
+ * The pg_notify payload on pgmq_message_ready[.{namespace}]: internally tagged by event_type (docs/wire-types.md §2).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "PgmqNotifyEvent".
@@ -24,7 +24,7 @@ export type DecisionPointOutcome = NoBranchesOutcome | CreateStepsOutcome;
 export type PgmqNotifyEvent =
   QueueCreatedEvent | MessageReadyEvent | MessageWithPayloadEvent | BatchReadyEvent;
 /**
- * tasker_shared::types::error_types — the snake_case error_type strings the Rust, TS and Python constants emit (wire-types.md §10). error_type fields stay free strings; this is the vocabulary we write.
+ * tasker_shared::types::error_types — the snake_case error_type strings the Rust, TS and Python constants emit (docs/wire-types.md §10). error_type fields stay free strings; this is the vocabulary we write.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "StandardErrorType".
@@ -32,7 +32,7 @@ export type PgmqNotifyEvent =
 export type StandardErrorType =
   'permanent_error' | 'retryable_error' | 'validation_error' | 'timeout' | 'handler_error';
 /**
- * state_machine::states::WorkflowStepState, snake_case (wire-types.md §11). complete and resolved_manually satisfy dependencies.
+ * state_machine::states::WorkflowStepState, snake_case (docs/wire-types.md §11). complete and resolved_manually satisfy dependencies.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "StepState".
@@ -49,7 +49,7 @@ export type StepState =
   | 'cancelled'
   | 'resolved_manually';
 /**
- * state_machine::states::TaskState, snake_case (wire-types.md §11). serde does not map the legacy in_progress.
+ * state_machine::states::TaskState, snake_case (docs/wire-types.md §11). serde does not map the legacy in_progress.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "TaskState".
@@ -72,6 +72,7 @@ export type TaskState =
  * Every wire type by name: the type behind each `WireTypeName`.
  */
 export interface WireTypeMap {
+  ApiErrorBody: ApiErrorBody;
   BackoffHint: BackoffHint;
   BatchConfiguration: BatchConfiguration;
   BatchMetadata: BatchMetadata;
@@ -95,6 +96,7 @@ export interface WireTypeMap {
   MessageReadyEvent: MessageReadyEvent;
   MessageWithPayloadEvent: MessageWithPayloadEvent;
   OrchestrationMetadata: OrchestrationMetadata;
+  PaginationInfo: PaginationInfo;
   PgmqNotifyEvent: PgmqNotifyEvent;
   QueueCreatedEvent: QueueCreatedEvent;
   RetryConfiguration: RetryConfiguration;
@@ -105,10 +107,15 @@ export interface WireTypeMap {
   StepExecutionResult: StepExecutionResult;
   StepMessage: StepMessage;
   StepOverride: StepOverride;
+  StepReadinessStatus: StepReadinessStatus;
   StepState: StepState;
   SystemDependencies: SystemDependencies;
   Task: Task;
   TaskForOrchestration: TaskForOrchestration;
+  TaskListQuery: TaskListQuery;
+  TaskListResponse: TaskListResponse;
+  TaskRequest: TaskRequest;
+  TaskResponse: TaskResponse;
   TaskSequenceStep: TaskSequenceStep;
   TaskState: TaskState;
   TaskTemplate: TaskTemplate;
@@ -116,7 +123,26 @@ export interface WireTypeMap {
   WorkflowStepWithName: WorkflowStepWithName;
 }
 /**
- * messaging::message::BackoffHint. backoff_type is PascalCase: the Rust enum has no rename (wire-types.md §5.4).
+ * The JSON body of every error tasker_shared::types::web::ApiError turns into (its IntoResponse; there is no Rust struct, the body is built with json!). Not every non-2xx body is one: axum's own rejections (a body serde cannot read: 422, not JSON: 400, no content-type: 415) are plain text (docs/wire-types.md §18.4).
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "ApiErrorBody".
+ */
+export interface ApiErrorBody {
+  error: {
+    /**
+     * NOT_FOUND, BAD_REQUEST, CONFLICT, UNAUTHORIZED, FORBIDDEN, AUTHENTICATION_FAILED, AUTHORIZATION_FAILED, INVALID_UUID, JSON_ERROR, TIMEOUT, SERVICE_UNAVAILABLE, CIRCUIT_BREAKER_OPEN, BACKPRESSURE, DATABASE_ERROR, INTERNAL_ERROR.
+     */
+    code: string;
+    message: string;
+    /**
+     * BACKPRESSURE only (also sent as Retry-After).
+     */
+    retry_after_seconds?: number | bigint | null;
+  };
+}
+/**
+ * messaging::message::BackoffHint. backoff_type is PascalCase: the Rust enum has no rename (docs/wire-types.md §5.4).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "BackoffHint".
@@ -127,7 +153,7 @@ export interface BackoffHint {
   context: string | null;
 }
 /**
- * task_template::BatchConfiguration: no serde defaults, every field required; it sits on the batch_worker template step (wire-types.md §4.4, §7.4).
+ * task_template::BatchConfiguration: no serde defaults, every field required; it sits on the batch_worker template step (docs/wire-types.md §4.4, §7.4).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "BatchConfiguration".
@@ -140,7 +166,7 @@ export interface BatchConfiguration {
   failure_strategy: 'continue_on_failure' | 'fail_fast' | 'isolate';
 }
 /**
- * models::core::batch_worker::BatchMetadata (wire-types.md §7.3).
+ * models::core::batch_worker::BatchMetadata (docs/wire-types.md §7.3).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "BatchMetadata".
@@ -160,7 +186,7 @@ export interface CreateBatchesOutcome {
   total_items: number | bigint;
 }
 /**
- * execution_types::CursorConfig — one batch worker's slice (wire-types.md §7.1). start_cursor is inclusive, end_cursor exclusive.
+ * execution_types::CursorConfig — one batch worker's slice (docs/wire-types.md §7.1). start_cursor is inclusive, end_cursor exclusive.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "CursorConfig".
@@ -196,7 +222,7 @@ export interface BatchReadyEvent {
   delay_seconds: number;
 }
 /**
- * models::core::batch_worker::BatchWorkerInputs, parsed out of a batch worker's workflow_step.inputs; the other keys there (handler initialization, __template_step_name) are ignored (wire-types.md §7.3).
+ * models::core::batch_worker::BatchWorkerInputs, parsed out of a batch worker's workflow_step.inputs; the other keys there (handler initialization, __template_step_name) are ignored (docs/wire-types.md §7.3).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "BatchWorkerInputs".
@@ -207,7 +233,7 @@ export interface BatchWorkerInputs {
   is_no_op: boolean;
 }
 /**
- * models::core::batch_worker::CheckpointHistoryEntry. The timestamp comes from Postgres to_jsonb(now()), so +00:00 rather than Z (wire-types.md §8.2).
+ * models::core::batch_worker::CheckpointHistoryEntry. The timestamp comes from Postgres to_jsonb(now()), so +00:00 rather than Z (docs/wire-types.md §8.2).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "CheckpointHistoryEntry".
@@ -220,7 +246,7 @@ export interface CheckpointHistoryEntry {
   timestamp: string;
 }
 /**
- * models::core::batch_worker::CheckpointRecord — workflow_step.checkpoint on re-dispatch after a yield (wire-types.md §8.2).
+ * models::core::batch_worker::CheckpointRecord — workflow_step.checkpoint on re-dispatch after a yield (docs/wire-types.md §8.2).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "CheckpointRecord".
@@ -239,7 +265,7 @@ export interface CheckpointRecord {
   history: CheckpointHistoryEntry[];
 }
 /**
- * models::core::batch_worker::CheckpointYieldData — what a batch handler hands over when it yields (wire-types.md §8.1). cursor is a required Value (null allowed, absent rejected).
+ * models::core::batch_worker::CheckpointYieldData — what a batch handler hands over when it yields (docs/wire-types.md §8.1). cursor is a required Value (null allowed, absent rejected).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "CheckpointYieldData".
@@ -264,7 +290,7 @@ export interface CreateStepsOutcome {
   step_names: string[];
 }
 /**
- * events::domain_events::DomainEvent — the message on {namespace}_domain_events (wire-types.md §9).
+ * events::domain_events::DomainEvent — the message on {namespace}_domain_events (docs/wire-types.md §9).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "DomainEvent".
@@ -277,7 +303,7 @@ export interface DomainEvent {
   metadata: EventMetadata;
 }
 /**
- * events::domain_events::DomainEventPayload: the full step context, the full result and the business payload (wire-types.md §9).
+ * events::domain_events::DomainEventPayload: the full step context, the full result and the business payload (docs/wire-types.md §9).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "DomainEventPayload".
@@ -291,7 +317,7 @@ export interface DomainEventPayload {
   payload: unknown;
 }
 /**
- * tasker_shared::types::base::TaskSequenceStep — everything a handler receives (wire-types.md §4).
+ * tasker_shared::types::base::TaskSequenceStep — everything a handler receives (docs/wire-types.md §4).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "TaskSequenceStep".
@@ -308,7 +334,7 @@ export interface TaskSequenceStep {
   step_definition: StepDefinition;
 }
 /**
- * tasker_shared::models::core::task::TaskForOrchestration (wire-types.md §4.1).
+ * tasker_shared::models::core::task::TaskForOrchestration (docs/wire-types.md §4.1).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "TaskForOrchestration".
@@ -320,7 +346,7 @@ export interface TaskForOrchestration {
   namespace_name: string;
 }
 /**
- * tasker_shared::models::core::task::Task — a tasks row; timestamps are NaiveDateTime (wire-types.md §4.1).
+ * tasker_shared::models::core::task::Task — a tasks row; timestamps are NaiveDateTime (docs/wire-types.md §4.1).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "Task".
@@ -349,7 +375,7 @@ export interface Task {
   parent_correlation_id: string | null;
 }
 /**
- * tasker_shared::models::core::workflow_step::WorkflowStepWithName — workflow_steps joined with named_steps (wire-types.md §4.2).
+ * tasker_shared::models::core::workflow_step::WorkflowStepWithName — workflow_steps joined with named_steps (docs/wire-types.md §4.2).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "WorkflowStepWithName".
@@ -384,7 +410,7 @@ export interface WorkflowStepWithName {
   updated_at: string;
 }
 /**
- * tasker_shared::messaging::execution_types::StepExecutionResult — what a handler produces; written to workflow_steps.results and decoded strictly by orchestration (wire-types.md §5.1, queue-protocol.md §4.6). Container #[serde(default)]: any key may be absent on input, but a present key must have the right type.
+ * tasker_shared::messaging::execution_types::StepExecutionResult — what a handler produces; written to workflow_steps.results and decoded strictly by orchestration (docs/wire-types.md §5.1, docs/protocol.md §4.6). Container #[serde(default)]: any key may be absent on input, but a present key must have the right type.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "StepExecutionResult".
@@ -405,7 +431,7 @@ export interface StepExecutionResult {
   orchestration_metadata: OrchestrationMetadata | null;
 }
 /**
- * StepExecutionMetadata (wire-types.md §5.2). Orchestration retries on metadata.retryable, not error.retryable. Container #[serde(default)].
+ * StepExecutionMetadata (docs/wire-types.md §5.2). Orchestration retries on metadata.retryable, not error.retryable. Container #[serde(default)].
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "StepExecutionMetadata".
@@ -434,7 +460,7 @@ export interface StepExecutionMetadata {
   };
 }
 /**
- * StepExecutionError (wire-types.md §5.3). No container default: message and retryable are required.
+ * StepExecutionError (docs/wire-types.md §5.3). No container default: message and retryable are required.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "StepExecutionError".
@@ -456,7 +482,7 @@ export interface StepExecutionError {
   };
 }
 /**
- * messaging::message::OrchestrationMetadata (wire-types.md §5.4). headers and custom are required when the object is present: {} as a whole is rejected by Rust.
+ * messaging::message::OrchestrationMetadata (docs/wire-types.md §5.4). headers and custom are required when the object is present: {} as a whole is rejected by Rust.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "OrchestrationMetadata".
@@ -472,7 +498,7 @@ export interface OrchestrationMetadata {
   };
 }
 /**
- * task_template::StepDefinition (wire-types.md §4.4). step_type is written as "type" (alias step_type on input); dependencies accepts the alias depends_on. The crates.io 0.1.8 crate has no composition field.
+ * task_template::StepDefinition (docs/wire-types.md §4.4). step_type is written as "type" (alias step_type on input); dependencies accepts the alias depends_on. The crates.io 0.1.8 crate has no composition field.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "StepDefinition".
@@ -494,7 +520,7 @@ export interface StepDefinition {
   result_schema?: unknown;
 }
 /**
- * task_template::HandlerDefinition (wire-types.md §4.4).
+ * task_template::HandlerDefinition (docs/wire-types.md §4.4).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "HandlerDefinition".
@@ -511,7 +537,7 @@ export interface HandlerDefinition {
   };
 }
 /**
- * task_template::RetryConfiguration. When the whole retry key is absent Rust's Default applies (1000/30000 ms); retry: {} leaves both backoff fields null (wire-types.md §4.4).
+ * task_template::RetryConfiguration. When the whole retry key is absent Rust's Default applies (1000/30000 ms); retry: {} leaves both backoff fields null (docs/wire-types.md §4.4).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "RetryConfiguration".
@@ -524,7 +550,7 @@ export interface RetryConfiguration {
   max_backoff_ms: number | bigint | null;
 }
 /**
- * task_template::event_declaration::EventDeclaration — one entry of publishes_events (wire-types.md §4.4).
+ * task_template::event_declaration::EventDeclaration — one entry of publishes_events (docs/wire-types.md §4.4).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "EventDeclaration".
@@ -541,7 +567,7 @@ export interface EventDeclaration {
   publisher: string | null;
 }
 /**
- * events::domain_events::EventMetadata (wire-types.md §9).
+ * events::domain_events::EventMetadata (docs/wire-types.md §9).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "EventMetadata".
@@ -556,7 +582,7 @@ export interface EventMetadata {
   fired_by: string;
 }
 /**
- * task_template::DomainEventDefinition — an entry of TaskTemplate.domain_events (wire-types.md §12).
+ * task_template::DomainEventDefinition — an entry of TaskTemplate.domain_events (docs/wire-types.md §12).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "DomainEventDefinition".
@@ -570,7 +596,7 @@ export interface DomainEventDefinition {
   schema: unknown;
 }
 /**
- * task_template::EnvironmentOverride (wire-types.md §12).
+ * task_template::EnvironmentOverride (docs/wire-types.md §12).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "EnvironmentOverride".
@@ -579,7 +605,7 @@ export interface EnvironmentOverride {
   steps: StepOverride[];
 }
 /**
- * task_template::StepOverride. name is a step name or "ALL"; retry replaces the whole retry object (wire-types.md §12).
+ * task_template::StepOverride. name is a step name or "ALL"; retry replaces the whole retry object (docs/wire-types.md §12).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "StepOverride".
@@ -591,7 +617,7 @@ export interface StepOverride {
   retry: RetryConfiguration | null;
 }
 /**
- * task_template::HandlerOverride: merged into the step's initialization (wire-types.md §12).
+ * task_template::HandlerOverride: merged into the step's initialization (docs/wire-types.md §12).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "HandlerOverride".
@@ -602,7 +628,7 @@ export interface HandlerOverride {
   } | null;
 }
 /**
- * task_template::LifecycleConfig (wire-types.md §12).
+ * task_template::LifecycleConfig (docs/wire-types.md §12).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "LifecycleConfig".
@@ -620,7 +646,7 @@ export interface LifecycleConfig {
   auto_dlq_on_timeout: boolean | null;
 }
 /**
- * PgmqNotifyEvent::MessageReady: a signal only, sent when the message is over the inline threshold (wire-types.md §2). The SQL also adds payload_omitted/truncated, which Rust ignores.
+ * PgmqNotifyEvent::MessageReady: a signal only, sent when the message is over the inline threshold (docs/wire-types.md §2). The SQL also adds payload_omitted/truncated, which Rust ignores.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "MessageReadyEvent".
@@ -637,7 +663,7 @@ export interface MessageReadyEvent {
   visibility_timeout_seconds: number | null;
 }
 /**
- * PgmqNotifyEvent::MessageWithPayload as sent by pg_notify: the whole message inlined (wire-types.md §2). The event_type tag is part of the payload because the Rust enum is internally tagged.
+ * PgmqNotifyEvent::MessageWithPayload as sent by pg_notify: the whole message inlined (docs/wire-types.md §2). The event_type tag is part of the payload because the Rust enum is internally tagged.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "MessageWithPayloadEvent".
@@ -655,6 +681,20 @@ export interface MessageWithPayloadEvent {
   delay_seconds: number;
 }
 /**
+ * tasker_shared::models::core::task::PaginationInfo (docs/wire-types.md §18.3).
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "PaginationInfo".
+ */
+export interface PaginationInfo {
+  page: number;
+  per_page: number;
+  total_count: number | bigint;
+  total_pages: number;
+  has_next: boolean;
+  has_previous: boolean;
+}
+/**
  * PgmqNotifyEvent::QueueCreated (tasker-pgmq events.rs).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
@@ -670,7 +710,7 @@ export interface QueueCreatedEvent {
   };
 }
 /**
- * tasker_shared::messaging::message::StepMessage — the 3-UUID message on worker_{namespace}_queue and orchestration_step_results (wire-types.md §3).
+ * tasker_shared::messaging::message::StepMessage — the 3-UUID message on worker_{namespace}_queue and orchestration_step_results (docs/wire-types.md §3).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "StepMessage".
@@ -681,7 +721,34 @@ export interface StepMessage {
   correlation_id: string;
 }
 /**
- * task_template::SystemDependencies (wire-types.md §12).
+ * tasker_shared::database::sql_functions::StepReadinessStatus — one step of a TaskResponse, from tasker.get_step_readiness_status (docs/wire-types.md §18.2).
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "StepReadinessStatus".
+ */
+export interface StepReadinessStatus {
+  workflow_step_uuid: string;
+  task_uuid: string;
+  named_step_uuid: string;
+  name: string;
+  /**
+   * A StepState name (§11).
+   */
+  current_state: string;
+  dependencies_satisfied: boolean;
+  retry_eligible: boolean;
+  ready_for_execution: boolean;
+  last_failure_at: string | null;
+  next_retry_at: string | null;
+  total_parents: number;
+  completed_parents: number;
+  attempts: number;
+  max_attempts: number;
+  backoff_request_seconds: number | null;
+  last_attempted_at: string | null;
+}
+/**
+ * task_template::SystemDependencies (docs/wire-types.md §12).
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "SystemDependencies".
@@ -691,7 +758,126 @@ export interface SystemDependencies {
   secondary: string[];
 }
 /**
- * task_template::TaskTemplate as serde_json::to_value writes it into tasker.named_tasks.configuration (wire-types.md §12). Decoding applies serde's defaults, so a YAML-shaped template decodes to this full form.
+ * tasker_shared::models::core::task::TaskListQuery — the query string of GET /v1/tasks (docs/wire-types.md §18.3). Container #[serde(default)]. The server answers 400 unless 1 <= per_page <= 100 and page >= 1; status filters on tasks.complete and understands only "completed" and "pending" (any other value is a SQL error, HTTP 500).
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "TaskListQuery".
+ */
+export interface TaskListQuery {
+  page: number;
+  per_page: number;
+  namespace: string | null;
+  status: string | null;
+  initiator: string | null;
+  source_system: string | null;
+}
+/**
+ * tasker_shared::types::api::orchestration::TaskListResponse — GET /v1/tasks, newest first (docs/wire-types.md §18.3).
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "TaskListResponse".
+ */
+export interface TaskListResponse {
+  tasks: TaskResponse[];
+  pagination: PaginationInfo;
+}
+/**
+ * tasker_shared::types::api::orchestration::TaskResponse — what POST /v1/tasks, GET /v1/tasks/{uuid} and DELETE /v1/tasks/{uuid} return, and each item of a TaskListResponse (docs/wire-types.md §18.2).
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "TaskResponse".
+ */
+export interface TaskResponse {
+  /**
+   * A UUID, held as a String by Rust.
+   */
+  task_uuid: string;
+  name: string;
+  namespace: string;
+  version: string;
+  /**
+   * From GET/POST/DELETE: the task's state (a TaskState name, §11). In a list: "completed" or "pending" (the tasks.complete flag).
+   */
+  status: string;
+  created_at: string;
+  updated_at: string;
+  /**
+   * Always null in 0.1.8.
+   */
+  completed_at: string | null;
+  /**
+   * serde_json::Value: the task's context ({} when the row has none).
+   */
+  context: unknown;
+  initiator: string;
+  source_system: string;
+  reason: string;
+  priority: number | null;
+  tags: string[] | null;
+  correlation_id: string;
+  parent_correlation_id: string | null;
+  total_steps: number | bigint;
+  pending_steps: number | bigint;
+  in_progress_steps: number | bigint;
+  completed_steps: number | bigint;
+  failed_steps: number | bigint;
+  ready_steps: number | bigint;
+  execution_status: string;
+  recommended_action: string;
+  /**
+   * f64. Written as allOf so that the codecs read it as a JSON number (they have no f64 field kind; §18.5).
+   */
+  completion_percentage: number;
+  health_status: string;
+  /**
+   * Empty in a list.
+   */
+  steps: StepReadinessStatus[];
+}
+/**
+ * tasker_shared::models::core::task_request::TaskRequest — the body of POST /v1/tasks (docs/wire-types.md §18.1). serde requires name, namespace, version, context, initiator, source_system and reason (the builder's defaults do not apply to JSON); tags, requested_at and correlation_id have serde defaults ([], now, a new v4 UUID). The server replaces requested_at with its own clock.
+ *
+ * This interface was referenced by `WireTypeMap`'s JSON-Schema
+ * via the `definition` "TaskRequest".
+ */
+export interface TaskRequest {
+  name: string;
+  namespace: string;
+  version: string;
+  /**
+   * serde_json::Value: the task input. In 0.1.8 the task's identity is hash(named task, context): a second task with an equal context is rejected with 409 (§18.4).
+   */
+  context: unknown;
+  initiator: string;
+  source_system: string;
+  reason: string;
+  tags: string[];
+  /**
+   * serde default: now (NaiveDateTime). POST /v1/tasks overwrites it.
+   */
+  requested_at: string;
+  /**
+   * Option<HashMap<String, Value>>: overrides of template defaults.
+   */
+  options: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * Higher runs first. The type declares a -100..100 validator range, which the REST path does not run.
+   */
+  priority: number | null;
+  /**
+   * serde default: a new v4 UUID.
+   */
+  correlation_id: string;
+  parent_correlation_id: string | null;
+  /**
+   * Accepted, but 0.1.8's REST path does not use it for the task's identity (§18.4).
+   */
+  idempotency_key?: string | null;
+}
+/**
+ * task_template::TaskTemplate as serde_json::to_value writes it into tasker.named_tasks.configuration (docs/wire-types.md §12). Decoding applies serde's defaults, so a YAML-shaped template decodes to this full form.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "TaskTemplate".
@@ -715,7 +901,7 @@ export interface TaskTemplate {
   lifecycle: LifecycleConfig | null;
 }
 /**
- * task_template::TemplateMetadata (wire-types.md §12). Extra keys such as notes are ignored.
+ * task_template::TemplateMetadata (docs/wire-types.md §12). Extra keys such as notes are ignored.
  *
  * This interface was referenced by `WireTypeMap`'s JSON-Schema
  * via the `definition` "TemplateMetadata".

@@ -1,18 +1,24 @@
+import { parseJsonText } from '@tasker-bridge/schemas';
 import pg from 'pg';
 import type { Statement } from './statements.js';
 
-/** Session settings every tasker connection needs (queue-protocol.md §0.1, §0.2). */
+/** Session settings every tasker connection needs (docs/protocol.md §0.1, §0.2). */
 export const TASKER_SESSION_OPTIONS = '-c search_path=tasker,public -c TimeZone=UTC';
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
+const JSON_OID = 114;
+const JSONB_OID = 3802;
 
 /**
  * Type parsers for this package's connections only (no global mutation of node-pg): `timestamp without time
- * zone` stays the naive UTC string PostgreSQL sent and int8 stays a string (queue-protocol.md §0.5).
+ * zone` stays the naive UTC string PostgreSQL sent and int8 stays a string (docs/protocol.md §0.5); json and
+ * jsonb are read as serde_json reads them (`parseJsonText`: integers beyond 2^53 exact, as bigint), not with
+ * node-pg's JSON.parse, which rounds them.
  */
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === TIMESTAMP_WITHOUT_TIME_ZONE) return (value: string) => value;
+    if ((oid === JSON_OID || oid === JSONB_OID) && format !== 'binary') return parseJsonText;
     return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
   },
 } as pg.CustomTypesConfig;
@@ -25,7 +31,7 @@ export interface PoolSettings {
   onError: (error: Error) => void;
 }
 
-/** One pool per database, with the error handler attached before first use (STYLE.md "Postgres discipline"). */
+/** One pool per database, with the error handler attached before first use (docs/contributing.md "Postgres discipline"). */
 export function createPool(settings: PoolSettings): pg.Pool {
   const pool = new pg.Pool({
     connectionString: settings.connectionString,
@@ -85,7 +91,7 @@ export function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Redacts the password in a connection string for logs (never log secrets, STYLE.md). */
+/** Redacts the password in a connection string for logs (never log secrets, docs/contributing.md "API shape"). */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);

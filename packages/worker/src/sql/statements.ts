@@ -1,7 +1,7 @@
 /**
  * Every SQL statement of the worker side of the queue protocol, in one place, named for the protocol step it
- * implements (STYLE.md "All SQL of the queue protocol lives in one place"). Section numbers refer to
- * /work/shared/protocol/queue-protocol.md.
+ * implements (docs/contributing.md "All SQL of the queue protocol lives in one place"). Section numbers refer to
+ * docs/protocol.md.
  *
  * Conventions (§0): every connection runs with `search_path=tasker,public` and `TimeZone=UTC`; tasker objects
  * are schema-qualified anyway; pgmq parameters are cast (`$1::text`, `$2::bigint`) because node-pg sends
@@ -69,8 +69,35 @@ export const UPSERT_NAMED_TASK = statement<{ named_task_uuid: string; inserted: 
    RETURNING named_task_uuid::text, (xmax = 0) AS inserted`,
 );
 
-/** `pgmq.create` is idempotent (§1.2). $1 = queue name. */
-export const CREATE_QUEUE = statement<Record<string, never>>('create_queue', 'SELECT pgmq.create($1::text)');
+/** The installed pgmq extension's version (§8.1); no row = no pgmq extension in this database. */
+export const PGMQ_VERSION = statement<{ extversion: string }>(
+  'pgmq_version',
+  "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pgmq'",
+);
+
+/**
+ * `pgmq.create` (§1.2), idempotent for an existing queue, under a transaction-scoped advisory lock per queue name
+ * (§8.3). Before pgmq 1.6.0, two creations of one queue at once race in `CREATE TABLE IF NOT EXISTS` and the
+ * loser fails (unique violation on `pg_type`); from 1.6.0 pgmq takes this very lock itself
+ * (`hashtext('pgmq.queue_' || name)`), which is re-entrant within our transaction, so the statement means the
+ * same on every version. The materialized CTE is scanned before `pgmq.create` is evaluated: lock first.
+ * $1 = queue name.
+ */
+export const CREATE_QUEUE = statement<Record<string, never>>(
+  'create_queue',
+  `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext('pgmq.queue_' || $1::text)))
+   SELECT pgmq.create($1::text) FROM locked`,
+);
+
+/**
+ * Whether a queue exists (its `pgmq.meta` row and its table, both written by `pgmq.create` in one transaction):
+ * the check after a creation lost a race to a creator that took no lock (§8.3). $1 = queue name.
+ */
+export const QUEUE_EXISTS = statement<{ exists: boolean }>(
+  'queue_exists',
+  `SELECT EXISTS (SELECT 1 FROM pgmq.meta WHERE queue_name = $1::text)
+          AND to_regclass('pgmq.' || quote_ident(pgmq.format_table_name($1::text, 'q'))) IS NOT NULL AS exists`,
+);
 
 // ---------------------------------------------------------------------------------------------------------
 // Intake (§3.3, §3.4)
@@ -404,14 +431,26 @@ export const SEND_RESULT_AND_ARCHIVE = statement<{ msg_id: string; archived: boo
 );
 
 /**
- * Lease heartbeat: push the visibility timeout of every in-flight step message of one queue to now + vt
- * (pgmq 1.11's array form of `set_vt`: one statement per queue per beat). Messages missing from the result were
- * archived by someone else — another worker recovered the claim after the lease lapsed.
+ * Lease heartbeat (§8.2): push the visibility timeout of every in-flight step message of one queue to now + vt,
+ * one statement per queue per beat. Messages missing from the result were archived by someone else — another
+ * worker recovered the claim after the lease lapsed. pgmq ≥ 1.8.0: its array form of `set_vt`, one UPDATE.
  * $1 queue, $2 msg_ids, $3 vt seconds.
  */
 export const EXTEND_LEASES = statement<{ msg_id: string }>(
   'extend_leases',
   'SELECT msg_id::text AS msg_id FROM pgmq.set_vt($1::text, $2::bigint[], $3::integer)',
+);
+
+/**
+ * `EXTEND_LEASES` for pgmq before 1.8.0, which has only the per-message `set_vt(text, bigint, integer)`: called
+ * once per id inside the one statement, so a beat is still one round trip per queue; an archived message's call
+ * returns no row, exactly like the array form. Same parameters and rows as `EXTEND_LEASES`.
+ */
+export const EXTEND_LEASES_EACH = statement<{ msg_id: string }>(
+  'extend_leases_each',
+  `SELECT extended.msg_id::text AS msg_id
+     FROM unnest($2::bigint[]) AS held(msg_id)
+     CROSS JOIN LATERAL pgmq.set_vt($1::text, held.msg_id, $3::integer) AS extended`,
 );
 
 /** Health: the database answers. */

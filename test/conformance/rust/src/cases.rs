@@ -140,6 +140,21 @@ fn deep(levels: usize) -> Value {
     v
 }
 
+/// Integers JS numbers cannot hold (2^53 + 1, the 64-bit extremes) inside arrays in objects in arrays, beside
+/// keys that name `Object.prototype` members (`__proto__`, `constructor`, `toString`) and floats whose digits
+/// or exponent look like long integers. serde_json keeps every one exactly; so must our codecs.
+fn exact_data() -> Value {
+    json!({
+        "__proto__": {"id": 9_007_199_254_740_993_u64, "polluted": true},
+        "constructor": {"prototype": [1]},
+        "toString": "not a function",
+        "ids": [{"u64_max": [u64::MAX, [u64::MAX]], "i64_min": [i64::MIN], "above_2_53": [[9_007_199_254_740_993_u64]]}],
+        "below_minus_2_53": -9_007_199_254_740_993_i64,
+        "safe": [9_007_199_254_740_991_u64, -9_007_199_254_740_991_i64],
+        "floats": [0.30000000000000004, 1.5e300, 12345678901234567.0, -0.5]
+    })
+}
+
 fn tss_standard() -> Value {
     json!({
         "task": {"task": task(json!({"amount": 250, "order_id": "ORD-1"})), "task_name": "process_order",
@@ -248,6 +263,22 @@ pub fn all() -> Vec<Case> {
                 "batch_config": null
             }
         })),
+        // Exact integers and prototype-named keys in every serde_json::Value of a step: the task context, the
+        // step's inputs, a dependency result (of a step named `__proto__`) and the handler's initialization.
+        case("TaskSequenceStep", "exact_integers_and_prototype_keys", json!({
+            "task": {"task": task(exact_data()), "task_name": "exact", "task_version": "1.0.0", "namespace_name": "n"},
+            "workflow_step": workflow_step("echo", exact_data(), Value::Null),
+            "dependency_results": {"__proto__": success_result("0195b7a2-1c3f-7000-8000-000000000001", exact_data())},
+            "step_definition": {
+                "name": "echo", "description": null, "type": "standard",
+                "handler": {"callable": "x.Echo", "method": null, "resolver": null,
+                            "initialization": {"exact": exact_data()}},
+                "system_dependency": null, "dependencies": ["__proto__"],
+                "retry": {"retryable": true, "max_attempts": 3, "backoff": "exponential",
+                          "backoff_base_ms": 1000, "max_backoff_ms": 30000},
+                "timeout_seconds": null, "publishes_events": [], "batch_config": null
+            }
+        })),
         minimal("TaskSequenceStep", "sparse_step_definition", json!({
             "task": {"task": {
                 "task_uuid": TASK, "named_task_uuid": TASK, "complete": true, "requested_at": "2026-03-21T12:00:00",
@@ -265,6 +296,7 @@ pub fn all() -> Vec<Case> {
         // ---- StepExecutionResult (§5)
         case("StepExecutionResult", "success_full", success_result(STEP, json!({"charged": true, "amount": 250}))),
         case("StepExecutionResult", "failure_full", failure_result()),
+        case("StepExecutionResult", "exact_integers_and_prototype_keys", success_result(STEP, exact_data())),
         case("StepExecutionResult", "napi_style_null_orchestration", json!({
             "step_uuid": STEP, "success": true, "result": {}, "status": "completed", "error": null,
             "orchestration_metadata": null,

@@ -7,6 +7,7 @@
 //! `serde_json::to_string` / `rmp_serde::to_vec_named`; checks are `from_str::<T>` / `from_slice::<T>`.
 
 mod cases;
+mod rest;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -16,6 +17,7 @@ use std::fs;
 use std::path::Path;
 
 use tasker_pgmq::PgmqNotifyEvent;
+use tasker_shared::database::sql_functions::StepReadinessStatus;
 use tasker_shared::events::domain_events::{DomainEvent, DomainEventPayload, EventMetadata};
 use tasker_shared::messaging::execution_types::{
     BatchProcessingOutcome, CursorConfig, DecisionPointOutcome, StepExecutionError, StepExecutionMetadata,
@@ -25,7 +27,8 @@ use tasker_shared::messaging::message::{BackoffHint, OrchestrationMetadata, Step
 use tasker_shared::models::core::batch_worker::{
     BatchMetadata, BatchWorkerInputs, CheckpointHistoryEntry, CheckpointRecord, CheckpointYieldData,
 };
-use tasker_shared::models::core::task::{Task, TaskForOrchestration};
+use tasker_shared::models::core::task::{PaginationInfo, Task, TaskForOrchestration, TaskListQuery};
+use tasker_shared::models::core::task_request::TaskRequest;
 use tasker_shared::models::core::task_template::event_declaration::EventDeclaration;
 use tasker_shared::models::core::task_template::{
     BatchConfiguration, DomainEventDefinition, EnvironmentOverride, HandlerDefinition, HandlerOverride,
@@ -34,6 +37,7 @@ use tasker_shared::models::core::task_template::{
 };
 use tasker_shared::models::core::workflow_step::WorkflowStepWithName;
 use tasker_shared::state_machine::states::{TaskState, WorkflowStepState};
+use tasker_shared::types::api::orchestration::{TaskListResponse, TaskResponse};
 use tasker_shared::types::base::TaskSequenceStep;
 
 /// `StandardErrorType` has no Rust type: it is a `String` that must be one of `error_types::ALL`.
@@ -133,6 +137,13 @@ fn ops_for(name: &str) -> Option<Ops> {
         "StepState" => ops!(WorkflowStepState),
         "TaskState" => ops!(TaskState),
         "StandardErrorType" => ops!(StandardErrorType),
+        // The REST API (docs/wire-types.md §18). ApiErrorBody has no Rust type: see `rest::api_errors`.
+        "TaskRequest" => ops!(TaskRequest),
+        "TaskResponse" => ops!(TaskResponse),
+        "StepReadinessStatus" => ops!(StepReadinessStatus),
+        "TaskListResponse" => ops!(TaskListResponse),
+        "PaginationInfo" => ops!(PaginationInfo),
+        "TaskListQuery" => ops!(TaskListQuery),
         _ => return None,
     })
 }
@@ -182,7 +193,10 @@ fn write_vectors(dir: &Path) -> Result<(), String> {
     let mut push = |ty: &str, name: &str, input: &Value, record_input: bool| -> Result<Value, String> {
         let ops = ops_for(ty).ok_or(format!("unknown type {ty}"))?;
         let (json, msgpack) = (ops.emit)(input).map_err(|e| format!("{ty}/{name}: {e}"))?;
-        let mut case = json!({ "name": name, "json": json, "msgpack_hex": hex(&msgpack) });
+        let mut case = json!({ "name": name, "json": json });
+        if !rest::JSON_ONLY.contains(&ty) {
+            case["msgpack_hex"] = Value::String(hex(&msgpack));
+        }
         if record_input {
             // The exact text Rust was given: the TS decoder must apply serde's defaults to reach `json`.
             case["input"] = Value::String(serde_json::to_string(input).map_err(|e| e.to_string())?);
@@ -191,12 +205,12 @@ fn write_vectors(dir: &Path) -> Result<(), String> {
         serde_json::from_str(&json).map_err(|e| e.to_string())
     };
 
-    for c in cases::all() {
+    for c in cases::all().into_iter().chain(rest::cases()) {
         let output = push(c.ty, c.name, &c.input, c.minimal)?;
         emitted.push((c.ty.to_string(), c.name.to_string(), output));
     }
     // Part types: every sub-object Rust emitted inside a parent, re-read as the part's own type.
-    for (parent, child_path, child_ty) in cases::DERIVED {
+    for (parent, child_path, child_ty) in cases::DERIVED.iter().chain(rest::DERIVED) {
         for (ty, name, output) in &emitted {
             if ty != parent {
                 continue;
@@ -213,12 +227,25 @@ fn write_vectors(dir: &Path) -> Result<(), String> {
         }
     }
 
+    // The error body: what the real ApiError::into_response writes, with its status and Retry-After.
+    for (name, status, retry_after, body) in rest::api_errors()? {
+        let mut case = json!({ "name": name, "json": body, "http_status": status });
+        if let Some(seconds) = retry_after {
+            case["retry_after"] = Value::String(seconds);
+        }
+        by_type.entry("ApiErrorBody".to_string()).or_default().push(case);
+    }
+
     for (ty, cases) in by_type {
-        let doc = json!({
+        let mut doc = json!({
             "type": ty,
             "generated_by": "test/conformance/rust (tasker-shared =0.1.8, serde_json, rmp-serde to_vec_named); do not edit",
             "cases": cases,
         });
+        if ty == "ApiErrorBody" {
+            // Only the server writes it; no Rust type reads it, so the TS → Rust check has nothing to run.
+            doc["decoded_by_rust"] = Value::Bool(false);
+        }
         let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
         fs::write(dir.join(format!("{ty}.json")), text).map_err(|e| e.to_string())?;
     }
