@@ -2,13 +2,19 @@ import {
   decodeParsed,
   decodeTrusted,
   type StepExecutionResult,
+  type StepMessage,
   setMember,
   type TaskSequenceStep,
   type TaskTemplate,
   WireValidationError,
 } from '@tasker-bridge/schemas';
 import { type Queryable, run, SqlState, sqlState } from './sql/connections.js';
-import { HYDRATE_AND_CLAIM, type HydrationRow } from './sql/statements.js';
+import {
+  HYDRATE_AND_CLAIM,
+  type HydrationRow,
+  type LeasedHydrationRow,
+  leaseAndClaimStatements,
+} from './sql/statements.js';
 import type { TemplateCache } from './template-cache.js';
 import { claimMetadata, type Lease, naiveUtcNow } from './transition-metadata.js';
 
@@ -104,6 +110,78 @@ export async function hydrateAndClaim(
     throw error;
   }
   if (row === undefined) throw new Error('hydrate_and_claim returned no row');
+  return fromRow(row, ids, input.namespaces, templates);
+}
+
+/** What a lease-and-claim statement did (`leaseAndClaimStatements`). */
+export type LeaseAndClaim =
+  /** Nothing was leased: the message is invisible, archived or missing, or the queue is empty. */
+  | { kind: 'none' }
+  /** A concurrent claim won and the statement rolled back, its lease with it: the message stays visible. */
+  | { kind: 'claim_lost' }
+  /**
+   * A message was leased. `stepMessage` and `hydration` are null when its body is not a `StepMessage` (nothing
+   * was hydrated or claimed; the caller reports the body, `process-step.ts`).
+   */
+  | {
+      kind: 'leased';
+      msgId: string;
+      body: unknown;
+      stepMessage: StepMessage | null;
+      hydration: Hydration | null;
+    };
+
+/**
+ * Tasker and pgmq in one database: the lease (one message by id, or the next visible one when `msgId` is null),
+ * the hydration and the claim in one round trip (`leaseAndClaimStatements`); the
+ * hydration's outcomes are `hydrateAndClaim`'s. Database errors other than a lost claim race are thrown (nothing
+ * was leased).
+ */
+export async function leaseAndClaim(
+  db: Queryable,
+  input: {
+    queue: string;
+    msgId: string | null;
+    visibilityTimeoutSeconds: number;
+    namespaces: ReadonlySet<string>;
+    workerUuid: string;
+  },
+  templates: TemplateCache,
+): Promise<LeaseAndClaim> {
+  // The statement adds the lease (the message it read) to the metadata itself.
+  const metadata = JSON.stringify({ ...claimMetadata(), worker_uuid: input.workerUuid });
+  const tail = [metadata, naiveUtcNow(), [...input.namespaces]];
+  let row: LeasedHydrationRow | undefined;
+  try {
+    const statements = leaseAndClaimStatements(input.queue);
+    [row] =
+      input.msgId === null
+        ? await run(db, statements.next, [input.visibilityTimeoutSeconds, ...tail])
+        : await run(db, statements.message, [input.msgId, input.visibilityTimeoutSeconds, ...tail]);
+  } catch (error) {
+    if (sqlState(error) === SqlState.UNIQUE_VIOLATION) return { kind: 'claim_lost' };
+    throw error;
+  }
+  if (row === undefined) return { kind: 'none' };
+  const leased = { kind: 'leased', msgId: row.lease_msg_id, body: row.lease_message } as const;
+  if (!row.ids_valid) return { ...leased, stepMessage: null, hydration: null };
+  // The statement checked the three ids with the schema's own rule: the body is a StepMessage.
+  const body = row.lease_message as Record<string, string>;
+  const stepMessage: StepMessage = {
+    task_uuid: body.task_uuid as string,
+    step_uuid: body.step_uuid as string,
+    correlation_id: body.correlation_id as string,
+  };
+  return { ...leased, stepMessage, hydration: fromRow(row, stepMessage, input.namespaces, templates) };
+}
+
+/** The outcome of a hydrate-and-claim row for the step `ids` names (see the top of this file). */
+function fromRow(
+  row: HydrationRow,
+  ids: { task_uuid: string; step_uuid: string },
+  namespaces: ReadonlySet<string>,
+  templates: TemplateCache,
+): Hydration {
   const skip = (reason: SkipReason, detail: string): Hydration => ({
     kind: 'skip',
     reason,
@@ -118,7 +196,7 @@ export async function hydrateAndClaim(
     return skip(SkipReason.STEP_TASK_MISMATCH, `step belongs to task ${row.step_task_uuid}`);
   }
   const namespace = row.namespace_name ?? '';
-  if (!input.namespaces.has(namespace)) {
+  if (!namespaces.has(namespace)) {
     // Upstream: "Namespace '…' is not supported by this worker" (§4.2-4).
     return skip(
       SkipReason.NAMESPACE_NOT_SUPPORTED,

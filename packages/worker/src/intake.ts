@@ -32,6 +32,25 @@ export interface QueuedMessage {
   leasedAt: number;
 }
 
+/**
+ * A message to lease inside the statement that hydrates and claims its step (tasker and pgmq in one database):
+ * `msgId` for a notified message, null for the next visible one.
+ */
+export interface LeaseTarget {
+  queue: string;
+  namespace: string;
+  msgId: string | null;
+  method: ClaimMethod;
+}
+
+/** What that statement leased (`StepProcessor.lease`): the message, and the rest of its processing. */
+export interface LeasedMessage {
+  message: QueuedMessage;
+  /** Whether the statement claimed the step (then `run` must run, whatever else is in flight). */
+  claimed: boolean;
+  run: () => Promise<unknown>;
+}
+
 /** Counting semaphore for handler slots. Reservations are synchronous so they cannot race. */
 export class HandlerSlots {
   #inUse = 0;
@@ -127,6 +146,11 @@ export interface IntakeOptions {
   readMessages: (queue: string, limit: number) => Promise<{ msgId: string; body: unknown }[]>;
   /** Processes one message; the slot reserved for it is released when the returned promise settles. */
   process: (message: QueuedMessage) => Promise<void>;
+  /**
+   * Tasker and pgmq in one database: lease, hydrate and claim in one statement (`StepProcessor.lease`). Then a
+   * single notified message is leased there instead of by `fetchMessage` (see `leaseAndSubmit`).
+   */
+  lease?: ((target: LeaseTarget) => Promise<LeasedMessage | null>) | undefined;
   /** Called when a notification could not be taken for lack of capacity (so the poller looks soon). */
   onDeferred: () => void;
   logger: Logger;
@@ -213,6 +237,21 @@ export class StepIntake {
     if (pending === undefined) return;
     this.#notified.delete(queue);
     const { namespace, msgIds } = pending;
+    if (msgIds.length === 1 && this.#options.lease !== undefined) {
+      const msgId = msgIds[0] as string;
+      try {
+        if (this.#accepting) await this.leaseAndSubmit({ queue, namespace, msgId, method: 'event' });
+        else this.#options.slots.release(1);
+      } catch (error) {
+        this.#options.logger.warn(
+          { queue, msg_ids: msgIds, error: (error as Error).message },
+          'could not read notified messages; the poller will pick them up',
+        );
+      } finally {
+        this.#fetching.delete(`${queue}:${msgId}`);
+      }
+      return;
+    }
     const leasedAt = performance.now();
     let rows: { msgId: string; body: unknown }[] = [];
     try {
@@ -236,6 +275,50 @@ export class StepIntake {
       this.submitReserved({ queue, namespace, msgId: row.msgId, body: row.body, method: 'event', leasedAt });
     }
     if (msgIds.length > taken.length) this.#options.slots.release(msgIds.length - taken.length);
+  }
+
+  /**
+   * Tasker and pgmq in one database: leases a message (`target.msgId`, or the next visible one) in the statement
+   * that hydrates and claims its step, then processes it. The caller has reserved one slot, released when
+   * processing ends. Resolves once the statement answered, with whether it leased a message; rejects with its
+   * error (nothing leased). Until then the message is not in flight here: a poll that reads it first processes it.
+   */
+  leaseAndSubmit(target: LeaseTarget): Promise<boolean> {
+    const lease = this.#options.lease;
+    if (lease === undefined) return Promise.reject(new Error('intake: no lease statement configured'));
+    const leased = lease(target);
+    let key: string | null = null;
+    const work = (async () => {
+      let taken: LeasedMessage | null;
+      try {
+        taken = await leased;
+      } catch {
+        return; // the caller gets the error
+      }
+      if (taken === null) return;
+      const k = `${target.queue}:${taken.message.msgId}`;
+      // Our own message, still running here (its lease lapsed meanwhile): the statement found the step claimed
+      // and claimed nothing, so there is nothing to do.
+      if (this.#inFlight.has(k) && !taken.claimed) return;
+      if (!this.#inFlight.has(k)) {
+        key = k;
+        this.#inFlight.add(k);
+      }
+      try {
+        await taken.run();
+      } catch (error) {
+        this.#options.logger.error(
+          { queue: target.queue, msg_id: taken.message.msgId, error: (error as Error)?.message },
+          'unexpected error while processing a message',
+        );
+      }
+    })().finally(() => {
+      if (key !== null) this.#inFlight.delete(key);
+      this.#running.delete(work);
+      this.#options.slots.release(1);
+    });
+    this.#running.add(work);
+    return leased.then((taken) => taken !== null);
   }
 
   /**

@@ -21,6 +21,12 @@ export interface PollerOptions {
   read: (queue: string, limit: number) => Promise<{ msgId: string; body: unknown }[]>;
   isInFlight: (queue: string, msgId: string) => boolean;
   submitReserved: (message: QueuedMessage) => void;
+  /**
+   * Tasker and pgmq in one database: with a single slot free, lease the next visible message in the statement
+   * that hydrates and claims it (`StepIntake.leaseAndSubmit`, which takes over the reserved slot); resolves with
+   * whether a message was leased.
+   */
+  leaseNext?: ((queue: string, namespace: string) => Promise<boolean>) | undefined;
   logger: Logger;
   backoff?: BackoffPolicy;
 }
@@ -113,6 +119,11 @@ export class FallbackPoller {
       // Full: nothing may be read now, so whether messages wait is unknown. Report a backlog so the loop looks
       // again as soon as a slot frees instead of sleeping the interval (a wake-up can arrive before the release).
       if (reserved === 0) return true;
+      if (reserved === 1 && this.#options.leaseNext !== undefined) {
+        // The steady state of a busy worker: one slot frees at a time. One round trip instead of read + claim.
+        if (await this.#options.leaseNext(queue, namespace)) backlog = true;
+        continue;
+      }
       let rows: { msgId: string; body: unknown }[];
       const leasedAt = performance.now();
       try {

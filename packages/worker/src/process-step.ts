@@ -18,8 +18,8 @@ import { persistCheckpoint } from './checkpoint.js';
 import { sendCompletion, type WriteOutcome, writeCompletion } from './complete.js';
 import { publishDomainEvents } from './domain-events.js';
 import { workerFailureResult } from './failure-result.js';
-import { type Claimed, type Hydration, hydrateAndClaim } from './hydrate.js';
-import type { QueuedMessage } from './intake.js';
+import { type Claimed, type Hydration, hydrateAndClaim, leaseAndClaim } from './hydrate.js';
+import type { LeasedMessage, LeaseTarget, QueuedMessage } from './intake.js';
 import type { LeaseKeeper } from './lease.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type Queryable, sqlState } from './sql/connections.js';
@@ -105,7 +105,7 @@ export class StepProcessor {
   }
 
   async process(message: QueuedMessage): Promise<MessageOutcome> {
-    const { logger, metrics } = this.#o;
+    const { logger } = this.#o;
     const ids = { namespace: message.namespace, queue: message.queue, msg_id: message.msgId };
 
     // 1. Body (§2.1): all three UUIDs required.
@@ -147,6 +147,76 @@ export class StepProcessor {
       );
       return 'left_for_redelivery';
     }
+    return this.#afterHydration(message, body, stepIds, hydration, claimStarted);
+  }
+
+  /**
+   * Tasker and pgmq in one database: leases a message (`target.msgId`, or the next visible one when null) in
+   * the statement that hydrates and claims its step (`leaseAndClaim`, one round trip fewer than `process`).
+   * Resolves once that statement answered: null when it leased nothing, else the message and the rest of its
+   * processing; `claimed` says whether the statement claimed its step. Database errors are thrown (nothing was
+   * leased, the message stays visible).
+   */
+  async lease(target: LeaseTarget): Promise<LeasedMessage | null> {
+    const leasedAt = performance.now();
+    const leased = await leaseAndClaim(
+      this.#o.taskerDb,
+      {
+        queue: target.queue,
+        msgId: target.msgId,
+        visibilityTimeoutSeconds: this.#o.visibilityTimeoutSeconds,
+        namespaces: this.#o.namespaces,
+        workerUuid: this.#o.workerUuid,
+      },
+      this.#templates,
+    );
+    if (leased.kind === 'none') return null;
+    if (leased.kind === 'claim_lost') {
+      // Rolled back with the claim: the message is visible again, and the next read archives it as stale.
+      this.#o.logger.debug(
+        { namespace: target.namespace, queue: target.queue, msg_id: target.msgId },
+        'step claimed by another worker meanwhile; message left visible',
+      );
+      this.#o.metrics.messagesSkipped.inc({ namespace: target.namespace, reason: 'claim_lost' });
+      return null;
+    }
+    const message: QueuedMessage = {
+      queue: target.queue,
+      namespace: target.namespace,
+      msgId: leased.msgId,
+      body: leased.body,
+      method: target.method,
+      leasedAt,
+    };
+    const { stepMessage, hydration } = leased;
+    // Not a StepMessage: nothing was claimed; `process` reports and archives the body.
+    if (stepMessage === null || hydration === null) {
+      return { message, claimed: false, run: () => this.process(message) };
+    }
+    const stepIds = {
+      namespace: message.namespace,
+      queue: message.queue,
+      msg_id: message.msgId,
+      task_uuid: stepMessage.task_uuid,
+      step_uuid: stepMessage.step_uuid,
+      correlation_id: stepMessage.correlation_id,
+    };
+    return {
+      message,
+      claimed: hydration.kind === 'ready' || hydration.kind === 'unrunnable',
+      run: () => this.#afterHydration(message, stepMessage, stepIds, hydration, leasedAt),
+    };
+  }
+
+  /** Everything after hydration and claim (`process`, `lease`). */
+  async #afterHydration(
+    message: QueuedMessage,
+    body: StepMessage,
+    stepIds: Record<string, unknown>,
+    hydration: Hydration,
+    claimStarted: number,
+  ): Promise<MessageOutcome> {
+    const { logger, metrics } = this.#o;
     if (hydration.kind === 'skip') {
       logger.warn(
         { ...stepIds, reason: hydration.reason, state: hydration.state },

@@ -12,7 +12,7 @@ import {
 } from './config.js';
 import { onDatabase, PGMQ_OBJECTS, TASKER_TABLES } from './database-roles.js';
 import { type HealthCheck, HealthServer, type ReadinessReport } from './health-server.js';
-import { HandlerSlots, StepIntake } from './intake.js';
+import { HandlerSlots, type LeaseTarget, StepIntake } from './intake.js';
 import { LeaseKeeper } from './lease.js';
 import { NotificationListener } from './listener.js';
 import { createDefaultLogger } from './logger.js';
@@ -338,6 +338,22 @@ export class TaskerWorker {
       return rows.map((r) => ({ msgId: r.msg_id, body: r.message }));
     };
     let deferred = false;
+    // A notification was turned away while we were full: look at the queue now that a slot is free.
+    const afterProcessing = () => {
+      if (deferred) {
+        deferred = false;
+        this.#poller?.wake();
+      }
+    };
+    // Tasker and pgmq in one database (one pool): the lease is taken in the statement that hydrates and claims
+    // (one round trip fewer per step). Split databases keep the lease read and the claim apart (§0.4).
+    const lease =
+      taskerPool === pgmqPool
+        ? async (target: LeaseTarget) => {
+            const leased = await processor.lease(target);
+            return leased === null ? null : { ...leased, run: () => leased.run().finally(afterProcessing) };
+          }
+        : undefined;
     const intake = new StepIntake({
       slots,
       queues,
@@ -352,12 +368,9 @@ export class TaskerWorker {
       readMessages,
       process: async (message) => {
         await processor.process(message);
-        // A notification was turned away while we were full: look at the queue now that a slot is free.
-        if (deferred) {
-          deferred = false;
-          this.#poller?.wake();
-        }
+        afterProcessing();
       },
+      lease,
       onDeferred: () => {
         deferred = true;
       },
@@ -372,6 +385,10 @@ export class TaskerWorker {
       read: readMessages,
       isInFlight: (queue, msgId) => intake.isInFlight(queue, msgId),
       submitReserved: (message) => intake.submitReserved(message),
+      leaseNext:
+        lease === undefined
+          ? undefined
+          : (queue, namespace) => intake.leaseAndSubmit({ queue, namespace, msgId: null, method: 'poll' }),
       logger: this.#logger,
     });
     if (config.deploymentMode === DeploymentMode.HYBRID) {

@@ -59,7 +59,12 @@ describe(`pgmq ${PGMQ_VERSION}: every statement the worker issues`, () => {
   it('prepares: each function and overload it names exists (the array set_vt only from pgmq 1.8.0)', async () => {
     const client = await pool.connect();
     try {
-      const all: { name: string; text: string }[] = Object.values(statements);
+      // The per-queue lease-and-claim statements name the queue's table: one for a queue that exists.
+      await client.query("SELECT pgmq.create('statements_check_queue')");
+      const all: { name: string; text: string }[] = [
+        ...Object.values(statements).filter((s) => typeof s === 'object'),
+        ...Object.values(statements.leaseAndClaimStatements('statements_check_queue')),
+      ];
       expect(all.length).toBeGreaterThan(10);
       const failed: string[] = [];
       for (const [i, s] of all.entries()) {

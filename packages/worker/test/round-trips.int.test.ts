@@ -23,11 +23,10 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** A worker whose pool records every statement it issues (heartbeats excluded). */
-async function countingWorker(namespace: string, steps: string[]) {
+/** A pool that records every statement it issues into `issued` (health pings excluded). */
+function countingPool(issued: string[]): pg.Pool {
   const pool = new pg.Pool({ connectionString: db.url, options: TASKER_SESSION_OPTIONS, max: 4 });
   pool.on('error', () => {});
-  const issued: string[] = [];
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
   (pool as unknown as { query: unknown }).query = (
     config: { text?: string } | string,
@@ -37,6 +36,21 @@ async function countingWorker(namespace: string, steps: string[]) {
     if (text !== 'SELECT 1 AS ok') issued.push(text.replace(/\s+/g, ' ').trim());
     return query(config, ...rest);
   };
+  return pool;
+}
+
+/**
+ * A worker whose statements are recorded (heartbeats excluded). `separatePgmqPool`: a second pool to the same
+ * database for pgmq, which the worker treats as split databases (lease read and claim kept apart).
+ */
+async function countingWorker(
+  namespace: string,
+  steps: string[],
+  options: { separatePgmqPool?: boolean; concurrency?: number; pollIntervalMs?: number } = {},
+) {
+  const issued: string[] = [];
+  const pool = countingPool(issued);
+  const pgmqPool = options.separatePgmqPool === true ? countingPool(issued) : undefined;
   const worker = new TaskerWorker({
     registry: new HandlerRegistry().register(
       `${namespace}.step`,
@@ -44,8 +58,11 @@ async function countingWorker(namespace: string, steps: string[]) {
     ),
     databaseUrl: db.url, // for the LISTEN connection
     pool,
+    ...(pgmqPool === undefined ? {} : { pgmqPool, pgmqDatabaseUrl: db.url }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     logger: recordingLogger(),
-    pollIntervalMs: 600_000, // the poller's first cycle runs at start; no poll reads during the measurement
+    // By default the poller's first cycle runs at start, and no poll reads happen during the measurement.
+    pollIntervalMs: options.pollIntervalMs ?? 600_000,
     env: {},
     templates: [
       template(
@@ -63,28 +80,88 @@ async function countingWorker(namespace: string, steps: string[]) {
     issued,
     async stop() {
       await worker.stop({ graceMs: 0 });
-      await pool.end();
+      await Promise.all([pool.end(), pgmqPool?.end()]);
     },
   };
 }
 
-it('a step from a payload notification costs 4 round trips: lease read, hydrate + claim, complete, send + archive', async () => {
+it('a step from a payload notification costs 3 round trips: lease + hydrate + claim, complete, send + archive', async () => {
   const worker = await countingWorker('rt', ['a']);
   try {
     const t = await rows.createTask({ namespace: 'rt', name: 'flow', steps: [{ name: 'a' }] });
     worker.issued.length = 0;
-    await rows.sendStepMessage('rt', {
+    const msgId = await rows.sendStepMessage('rt', {
       task_uuid: t.task_uuid,
       step_uuid: t.steps.a,
       correlation_id: t.correlation_id,
     });
     await eventually(async () => (await rows.messages('orchestration_step_results')).length === 1);
     const perStep = worker.issued;
-    expect(perStep.map((q) => q.slice(0, 60))).toHaveLength(4);
-    expect(perStep[0]).toMatch(/pgmq_read_specific_message/); // the lease (visibility timeout) first
-    expect(perStep[1]).toMatch(/^WITH ids AS .*to_state = 'enqueued'/); // hydrate and claim, naming the lease
-    expect(perStep[2]).toMatch(/workflow_step_transition_uuid = \$5::uuid/); // completion fenced to our claim
-    expect(perStep[3]).toMatch(/pgmq_send_with_notify.*pgmq\.archive/); // result message + ack, one statement
+    expect(perStep.map((q) => q.slice(0, 60))).toHaveLength(3);
+    // The lease (visibility timeout) is taken in the statement that hydrates and claims, and the claim names it.
+    expect(perStep[0]).toMatch(
+      /^WITH leased AS \(UPDATE pgmq\."q_worker_rt_queue" .*s\.msg_id = \$1::bigint.*to_state = 'enqueued'/,
+    );
+    expect(perStep[1]).toMatch(/workflow_step_transition_uuid = \$5::uuid/); // completion fenced to our claim
+    expect(perStep[2]).toMatch(/pgmq_send_with_notify.*pgmq\.archive/); // result message + ack, one statement
+    const [claim] = await rows.query<{ metadata: { lease: unknown; worker_uuid: unknown } }>(
+      `SELECT metadata FROM tasker.workflow_step_transitions
+        WHERE workflow_step_uuid = $1::uuid AND to_state = 'in_progress'`,
+      [t.steps.a],
+    );
+    expect(claim?.metadata.lease).toEqual({ queue: 'worker_rt_queue', msg_id: msgId });
+    expect(claim?.metadata.worker_uuid).toEqual(expect.any(String));
+  } finally {
+    await worker.stop();
+  }
+});
+
+it('with pgmq in a database of its own (split), a notified step costs 4: lease read, hydrate + claim, complete, send + archive', async () => {
+  const worker = await countingWorker('rtsplit', ['a'], { separatePgmqPool: true });
+  try {
+    const t = await rows.createTask({ namespace: 'rtsplit', name: 'flow', steps: [{ name: 'a' }] });
+    worker.issued.length = 0;
+    await rows.sendStepMessage('rtsplit', {
+      task_uuid: t.task_uuid,
+      step_uuid: t.steps.a,
+      correlation_id: t.correlation_id,
+    });
+    await eventually(async () => {
+      const sent = await rows.messages('orchestration_step_results');
+      return sent.some((m) => m.message.step_uuid === t.steps.a);
+    });
+    const perStep = worker.issued;
+    expect(perStep).toHaveLength(4);
+    expect(perStep[0]).toMatch(/pgmq_read_specific_message/); // pgmq database: the lease first
+    expect(perStep[1]).toMatch(/^WITH ids AS .*to_state = 'enqueued'/); // tasker database: hydrate and claim
+    expect(perStep[2]).toMatch(/workflow_step_transition_uuid = \$5::uuid/);
+    expect(perStep[3]).toMatch(/pgmq_send_with_notify.*pgmq\.archive/);
+  } finally {
+    await worker.stop();
+  }
+});
+
+it('a poll with one free handler slot leases, hydrates and claims the next message in one statement (3 round trips)', async () => {
+  const worker = await countingWorker('rtpoll', ['a'], { concurrency: 1, pollIntervalMs: 100 });
+  try {
+    const t = await rows.createTask({ namespace: 'rtpoll', name: 'flow', steps: [{ name: 'a' }] });
+    worker.issued.length = 0;
+    await rows.sendSilently('worker_rtpoll_queue', {
+      task_uuid: t.task_uuid,
+      step_uuid: t.steps.a,
+      correlation_id: t.correlation_id,
+    });
+    await eventually(async () => {
+      const sent = await rows.messages('orchestration_step_results');
+      return sent.some((m) => m.message.step_uuid === t.steps.a);
+    });
+    // Empty polls before the message arrived are the same statement, answering with no row.
+    const leaseNext = /^WITH leased AS \(UPDATE pgmq\."q_worker_rtpoll_queue" .*ORDER BY s\.msg_id LIMIT 1/;
+    const perStep = worker.issued.filter((q) => !leaseNext.test(q));
+    expect(worker.issued.some((q) => leaseNext.test(q) && /to_state = 'enqueued'/.test(q))).toBe(true);
+    expect(perStep).toHaveLength(2);
+    expect(perStep[0]).toMatch(/workflow_step_transition_uuid = \$5::uuid/);
+    expect(perStep[1]).toMatch(/pgmq_send_with_notify.*pgmq\.archive/);
   } finally {
     await worker.stop();
   }

@@ -186,7 +186,126 @@ export interface HydrationRow {
  */
 export const HYDRATE_AND_CLAIM = statement<HydrationRow>(
   'hydrate_and_claim',
-  `WITH ids AS (SELECT $1::uuid AS task_uuid, $2::uuid AS step_uuid),
+  hydrateAndClaimText({
+    ids: 'ids AS (SELECT $1::uuid AS task_uuid, $2::uuid AS step_uuid)',
+    metadata: '$3::jsonb',
+    attemptedAt: '$4::timestamp',
+    namespaces: '$5::text[]',
+    columns: '',
+  }),
+);
+
+/** A `HydrationRow` of a lease-and-claim statement (`leaseAndClaimText`), with the message it leased. */
+export interface LeasedHydrationRow extends HydrationRow {
+  lease_msg_id: string;
+  /** The leased message's body (pgmq `message`). */
+  lease_message: unknown;
+  /**
+   * The body is a `StepMessage` (an object whose three ids are lowercase hyphenated UUIDs, exactly what the
+   * schema accepts): only then were the step hydrated and claimed. False: every hydration column is null.
+   */
+  ids_valid: boolean;
+}
+
+/**
+ * Tasker and pgmq in one database: the lease read (§3.3/§3.4, the visibility timeout) and `HYDRATE_AND_CLAIM` in
+ * one statement, one round trip fewer per step. The task and step ids come from the leased message's body,
+ * checked in SQL with the schema's own rule for a UUID (`ids_valid`), so a body the worker would reject claims
+ * nothing; the claim metadata names the leased message (`$meta || {lease: {queue, msg_id}}`, as `CLAIM_STEP`).
+ * Zero rows: nothing was leased (the message is invisible, archived or missing; the queue is empty). The
+ * statement is one transaction: if it fails (a concurrent claim's unique violation, a lost connection) the lease
+ * is not taken either, and the message stays visible. `leased` is a CTE yielding the leased message's `msg_id`
+ * and `message` (at most one row); `queue` an SQL expression for its queue name; `first` the number of the first
+ * parameter after the read's own.
+ */
+function leaseAndClaimText(leased: string, queue: string, first: number): string {
+  const uuid = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+  return hydrateAndClaimText({
+    ids: `leased AS (${leased}),
+   ids AS (
+     SELECT leased.msg_id, leased.message, v.ids_valid,
+            CASE WHEN v.ids_valid THEN (leased.message->>'task_uuid')::uuid END AS task_uuid,
+            CASE WHEN v.ids_valid THEN (leased.message->>'step_uuid')::uuid END AS step_uuid
+       FROM leased
+       CROSS JOIN LATERAL (SELECT COALESCE(
+         leased.message->>'task_uuid' ~ ${uuid} AND leased.message->>'step_uuid' ~ ${uuid}
+           AND leased.message->>'correlation_id' ~ ${uuid}, false) AS ids_valid) v
+   )`,
+    metadata: `$${first}::jsonb || jsonb_build_object('lease',
+       jsonb_build_object('queue', ${queue}, 'msg_id', (SELECT msg_id::text FROM ids)))`,
+    attemptedAt: `$${first + 1}::timestamp`,
+    namespaces: `$${first + 2}::text[]`,
+    columns: `
+     ids.msg_id::text AS lease_msg_id, ids.message AS lease_message, ids.ids_valid,`,
+  });
+}
+
+/** The lease-and-claim statements of one step queue (`leaseAndClaimStatements`). */
+export interface LeaseAndClaimStatements {
+  /**
+   * A notified message, by id. $1 msg_id, $2 vt seconds, $3 claim metadata without the lease,
+   * $4 last_attempted_at, $5 namespaces.
+   */
+  message: Statement<LeasedHydrationRow>;
+  /**
+   * The next visible message (a poll with a single free handler slot). $1 vt seconds, $2 claim metadata without
+   * the lease, $3 last_attempted_at, $4 namespaces.
+   */
+  next: Statement<LeasedHydrationRow>;
+}
+
+const leaseAndClaimByQueue = new Map<string, LeaseAndClaimStatements>();
+
+/**
+ * `leaseAndClaimText` for one step queue, the lease taken by the UPDATE that `tasker.pgmq_read_specific_message`
+ * (by id) and `pgmq.read` (the next one, in msg_id order) run: visible messages only, `vt` = now + vt,
+ * `read_ct` + 1; a row another transaction is leasing at that moment is skipped (`SKIP LOCKED`, as `pgmq.read`),
+ * not waited for. Written out for the queue's table (pgmq's layout, `pgmq.format_table_name`) so that it is
+ * planned once with the statement: both functions plan dynamic SQL on every call, and the tasker one looks the
+ * table up in `information_schema` first, together half the statement's server time. Like tasker's function,
+ * it leaves pgmq 1.9's `last_read_at` unset. Prepared statements of their own per queue.
+ */
+export function leaseAndClaimStatements(queue: string): LeaseAndClaimStatements {
+  let statements = leaseAndClaimByQueue.get(queue);
+  if (statements !== undefined) return statements;
+  // Validated at startup (`queueNameProblem`); checked again because it is written into the SQL text.
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(queue)) throw new Error(`not a queue name: ${JSON.stringify(queue)}`);
+  const table = `pgmq."q_${queue.toLowerCase()}"`;
+  const lease = (vt: string, which: string) =>
+    `UPDATE ${table} q
+        SET vt = clock_timestamp() + make_interval(secs => ${vt}), read_ct = q.read_ct + 1
+      WHERE q.msg_id = (SELECT s.msg_id FROM ${table} s
+                         WHERE ${which} s.vt <= clock_timestamp() ORDER BY s.msg_id LIMIT 1
+                           FOR UPDATE SKIP LOCKED)
+     RETURNING q.msg_id, q.message`;
+  const n = leaseAndClaimByQueue.size + 1;
+  statements = {
+    message: statement(
+      `lease_and_claim_message_${n}`,
+      leaseAndClaimText(lease('$2::integer', 's.msg_id = $1::bigint AND'), `'${queue}'::text`, 3),
+    ),
+    next: statement(
+      `lease_and_claim_next_${n}`,
+      leaseAndClaimText(lease('$1::integer', ''), `'${queue}'::text`, 2),
+    ),
+  };
+  leaseAndClaimByQueue.set(queue, statements);
+  return statements;
+}
+
+/**
+ * The text of `HYDRATE_AND_CLAIM` (see there) after its `ids` CTE, which yields the `task_uuid` and `step_uuid`
+ * to hydrate (no row: nothing is hydrated). `metadata`, `attemptedAt` and `namespaces` are SQL expressions for
+ * the claim metadata, `last_attempted_at` and the served namespaces; `columns` are selected first.
+ */
+function hydrateAndClaimText(p: {
+  ids: string;
+  metadata: string;
+  attemptedAt: string;
+  namespaces: string;
+  columns: string;
+}): string {
+  return `WITH ${p.ids},
    eligible AS (
      SELECT ws.workflow_step_uuid
        FROM ids
@@ -194,10 +313,10 @@ export const HYDRATE_AND_CLAIM = statement<HydrationRow>(
        JOIN tasker.tasks t ON t.task_uuid = ws.task_uuid
        JOIN tasker.named_tasks nt ON nt.named_task_uuid = t.named_task_uuid
        JOIN tasker.task_namespaces tn ON tn.task_namespace_uuid = nt.task_namespace_uuid
-      WHERE tn.name = ANY($5::text[])
+      WHERE tn.name = ANY(${p.namespaces})
    ),
-   ${claimCtes('(SELECT workflow_step_uuid FROM eligible)', '$3::jsonb', '$4::timestamp')}
-   SELECT
+   ${claimCtes('(SELECT workflow_step_uuid FROM eligible)', p.metadata, p.attemptedAt)}
+   SELECT${p.columns}
      t.task_uuid IS NOT NULL AS task_found,
      ws.workflow_step_uuid IS NOT NULL AS step_found,
      CASE WHEN t.task_uuid IS NULL THEN NULL ELSE jsonb_build_object(
@@ -252,8 +371,8 @@ export const HYDRATE_AND_CLAIM = statement<HydrationRow>(
       ORDER BY tr.sort_key DESC LIMIT 1
    ) cl ON true
    LEFT JOIN claimed ON true
-   LEFT JOIN marked ON true`,
-);
+   LEFT JOIN marked ON true`;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Claim (§4.3) — one statement instead of upstream's state SELECT ×2, guard SELECT, BEGIN/sort_key/UPDATE/
