@@ -145,6 +145,7 @@ export async function leaseAndClaim(
     visibilityTimeoutSeconds: number;
     namespaces: ReadonlySet<string>;
     workerUuid: string;
+    pgmq: { lastReadAt: boolean };
   },
   templates: TemplateCache,
 ): Promise<LeaseAndClaim> {
@@ -153,7 +154,7 @@ export async function leaseAndClaim(
   const tail = [metadata, naiveUtcNow(), [...input.namespaces]];
   let row: LeasedHydrationRow | undefined;
   try {
-    const statements = leaseAndClaimStatements(input.queue);
+    const statements = leaseAndClaimStatements(input.queue, input.pgmq);
     [row] =
       input.msgId === null
         ? await run(db, statements.next, [input.visibilityTimeoutSeconds, ...tail])

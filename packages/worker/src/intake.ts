@@ -243,6 +243,7 @@ export class StepIntake {
         if (this.#accepting) await this.leaseAndSubmit({ queue, namespace, msgId, method: 'event' });
         else this.#options.slots.release(1);
       } catch (error) {
+        this.#options.slots.release(1);
         this.#options.logger.warn(
           { queue, msg_ids: msgIds, error: (error as Error).message },
           'could not read notified messages; the poller will pick them up',
@@ -279,46 +280,50 @@ export class StepIntake {
 
   /**
    * Tasker and pgmq in one database: leases a message (`target.msgId`, or the next visible one) in the statement
-   * that hydrates and claims its step, then processes it. The caller has reserved one slot, released when
-   * processing ends. Resolves once the statement answered, with whether it leased a message; rejects with its
-   * error (nothing leased). Until then the message is not in flight here: a poll that reads it first processes it.
+   * that hydrates and claims its step, then processes it. The caller has reserved one slot for it. Resolves once
+   * the statement answered, with whether it leased a message; the slot is released when there is none or when
+   * its processing ends. Rejects with the statement's error: nothing was leased, and the slot is still the
+   * caller's. Until the statement answers, the message is not in flight here (a poll that reads it first
+   * processes it), but the work is tracked, so that `drained()` waits for a claim the statement makes.
    */
   leaseAndSubmit(target: LeaseTarget): Promise<boolean> {
     const lease = this.#options.lease;
     if (lease === undefined) return Promise.reject(new Error('intake: no lease statement configured'));
     const leased = lease(target);
-    let key: string | null = null;
-    const work = (async () => {
-      let taken: LeasedMessage | null;
-      try {
-        taken = await leased;
-      } catch {
-        return; // the caller gets the error
-      }
-      if (taken === null) return;
-      const k = `${target.queue}:${taken.message.msgId}`;
-      // Our own message, still running here (its lease lapsed meanwhile): the statement found the step claimed
-      // and claimed nothing, so there is nothing to do.
-      if (this.#inFlight.has(k) && !taken.claimed) return;
-      if (!this.#inFlight.has(k)) {
-        key = k;
-        this.#inFlight.add(k);
-      }
-      try {
-        await taken.run();
-      } catch (error) {
-        this.#options.logger.error(
-          { queue: target.queue, msg_id: taken.message.msgId, error: (error as Error)?.message },
-          'unexpected error while processing a message',
-        );
-      }
-    })().finally(() => {
-      if (key !== null) this.#inFlight.delete(key);
-      this.#running.delete(work);
-      this.#options.slots.release(1);
-    });
+    const work: Promise<void> = leased
+      .then(
+        (taken) => {
+          if (taken !== null) return this.#runLeased(target.queue, taken);
+          this.#options.slots.release(1);
+        },
+        () => {}, // the caller gets the error and keeps the slot
+      )
+      .finally(() => this.#running.delete(work));
     this.#running.add(work);
     return leased.then((taken) => taken !== null);
+  }
+
+  async #runLeased(queue: string, taken: LeasedMessage): Promise<void> {
+    const key = `${queue}:${taken.message.msgId}`;
+    const ours = !this.#inFlight.has(key);
+    // Our own message, still running here (its lease lapsed meanwhile): the statement found the step claimed and
+    // claimed nothing, so there is nothing to do. Had it claimed, the claim must run.
+    if (!ours && !taken.claimed) {
+      this.#options.slots.release(1);
+      return;
+    }
+    if (ours) this.#inFlight.add(key);
+    try {
+      await taken.run();
+    } catch (error) {
+      this.#options.logger.error(
+        { queue, msg_id: taken.message.msgId, error: (error as Error)?.message },
+        'unexpected error while processing a message',
+      );
+    } finally {
+      if (ours) this.#inFlight.delete(key);
+      this.#options.slots.release(1);
+    }
   }
 
   /**

@@ -14,12 +14,16 @@ import { PGMQ_VERSION } from './sql/statements.js';
 export const MIN_PGMQ_VERSION = '1.5.0';
 /** `pgmq.set_vt(text, bigint[], integer)`, one UPDATE for many messages, first shipped in pgmq 1.8.0 (§8.2). */
 const SET_VT_ARRAY_SINCE = '1.8.0';
+/** The queue tables' `last_read_at` column, which `pgmq.read` sets, first shipped in pgmq 1.10.0 (§8.1). */
+const LAST_READ_AT_SINCE = '1.10.0';
 
 export interface PgmqInfo {
   /** `pg_extension.extversion`, as installed (e.g. `1.5.1`, `1.11.0`). */
   version: string;
   /** Whether `pgmq.set_vt(text, bigint[], integer)` exists (pgmq ≥ 1.8.0). */
   setVtArray: boolean;
+  /** Whether queue tables have `last_read_at`, which a read sets (pgmq ≥ 1.10.0). */
+  lastReadAt: boolean;
 }
 
 export const PgmqVersionErrorCode = {
@@ -61,7 +65,11 @@ function atLeast(version: Triple, minimum: string): boolean {
 export function pgmqInfo(extversion: string): PgmqInfo {
   const parsed = parsePgmqVersion(extversion);
   if (parsed === null || !atLeast(parsed, MIN_PGMQ_VERSION)) throw new PgmqVersionError(extversion);
-  return { version: extversion, setVtArray: atLeast(parsed, SET_VT_ARRAY_SINCE) };
+  return {
+    version: extversion,
+    setVtArray: atLeast(parsed, SET_VT_ARRAY_SINCE),
+    lastReadAt: atLeast(parsed, LAST_READ_AT_SINCE),
+  };
 }
 
 /**

@@ -24,7 +24,7 @@ export interface PollerOptions {
   /**
    * Tasker and pgmq in one database: with a single slot free, lease the next visible message in the statement
    * that hydrates and claims it (`StepIntake.leaseAndSubmit`, which takes over the reserved slot); resolves with
-   * whether a message was leased.
+   * whether a message was leased; rejects, keeping the slot reserved, when the statement failed.
    */
   leaseNext?: ((queue: string, namespace: string) => Promise<boolean>) | undefined;
   logger: Logger;
@@ -111,7 +111,7 @@ export class FallbackPoller {
 
   /** One pass over the queues; true when some read returned as many rows as it asked for (backlog). */
   async #cycle(stop: AbortSignal): Promise<boolean> {
-    const { queues, batchSize, slots } = this.#options;
+    const { queues, batchSize, slots, logger } = this.#options;
     let backlog = false;
     for (const [queue, namespace] of queues) {
       if (stop.aborted) return backlog;
@@ -121,8 +121,18 @@ export class FallbackPoller {
       if (reserved === 0) return true;
       if (reserved === 1 && this.#options.leaseNext !== undefined) {
         // The steady state of a busy worker: one slot frees at a time. One round trip instead of read + claim.
-        if (await this.#options.leaseNext(queue, namespace)) backlog = true;
-        continue;
+        try {
+          if (await this.#options.leaseNext(queue, namespace)) backlog = true;
+          continue;
+        } catch (error) {
+          // The statement failed and leased nothing. If it fails for the oldest message itself (its step's
+          // hydration or claim cannot be written), every retry would pick that message again and block the
+          // queue: read it the plain way instead, so it gets its lease (and its own failure) and the queue moves.
+          logger.warn(
+            { queue, error: (error as Error).message },
+            'lease-and-claim failed; reading the next message without claiming it first',
+          );
+        }
       }
       let rows: { msgId: string; body: unknown }[];
       const leasedAt = performance.now();

@@ -22,6 +22,7 @@ import { type Claimed, type Hydration, hydrateAndClaim, leaseAndClaim } from './
 import type { LeasedMessage, LeaseTarget, QueuedMessage } from './intake.js';
 import type { LeaseKeeper } from './lease.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { PgmqInfo } from './pgmq-version.js';
 import { type Queryable, sqlState } from './sql/connections.js';
 import { TemplateCache } from './template-cache.js';
 import { leaseOf } from './transition-metadata.js';
@@ -65,6 +66,8 @@ export interface ProcessorOptions {
   handlerTimeoutMs: number;
   /** The lease length (README "Leases"). */
   visibilityTimeoutSeconds: number;
+  /** The pgmq database's extension (docs/protocol.md §8). */
+  pgmq: PgmqInfo;
   leases: LeaseKeeper;
   resultSchemaMode?: ResultSchemaMode | undefined;
   logger: Logger;
@@ -167,6 +170,7 @@ export class StepProcessor {
         visibilityTimeoutSeconds: this.#o.visibilityTimeoutSeconds,
         namespaces: this.#o.namespaces,
         workerUuid: this.#o.workerUuid,
+        pgmq: this.#o.pgmq,
       },
       this.#templates,
     );

@@ -323,6 +323,7 @@ export class TaskerWorker {
       resultsQueue: config.queues.stepResults,
       handlerTimeoutMs: config.handlerTimeoutMs,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      pgmq,
       leases,
       resultSchemaMode: this.#options.resultSchemaMode,
       logger: this.#logger,

@@ -12,12 +12,19 @@ describe('the pgmq version read at start (docs/protocol.md §8)', () => {
   });
 
   it('uses the array set_vt from pgmq 1.8.0 on, compared numerically (1.11 > 1.8)', () => {
-    expect(pgmqInfo('1.5.0')).toEqual({ version: '1.5.0', setVtArray: false });
+    expect(pgmqInfo('1.5.0')).toEqual({ version: '1.5.0', setVtArray: false, lastReadAt: false });
     expect(pgmqInfo('1.5.1').setVtArray).toBe(false);
     expect(pgmqInfo('1.7.1').setVtArray).toBe(false);
     expect(pgmqInfo('1.8.0').setVtArray).toBe(true);
     expect(pgmqInfo('1.11.0').setVtArray).toBe(true);
     expect(pgmqInfo('2.0.0').setVtArray).toBe(true);
+  });
+
+  it('sets last_read_at on a read from pgmq 1.10.0 on, where queue tables have it', () => {
+    expect(pgmqInfo('1.5.1').lastReadAt).toBe(false);
+    expect(pgmqInfo('1.9.0').lastReadAt).toBe(false);
+    expect(pgmqInfo('1.10.0').lastReadAt).toBe(true);
+    expect(pgmqInfo('1.11.0').lastReadAt).toBe(true);
   });
 
   it.each(['1.4.5', '0.33.3', '1', 'garbage'])(

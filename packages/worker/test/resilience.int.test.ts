@@ -241,3 +241,47 @@ describe('health and metrics over HTTP', () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 });
+
+describe('a step whose claim cannot be written', () => {
+  it('does not block the queue behind it: the next message is taken and run (concurrency 1, polling)', async () => {
+    await startWorker({ concurrency: 1, deploymentMode: 'polling_only' });
+    const poisoned = await rows.createTask({ namespace: NS, name: 'flow', steps: [{ name: 'ok' }] });
+    const poisonUuid = poisoned.steps.ok!;
+    // The claim's transition INSERT fails for this one step, whichever statement carries it.
+    await rows.query(`
+      CREATE FUNCTION refuse_claim_for_test() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.workflow_step_uuid = '${poisonUuid}'::uuid AND NEW.to_state = 'in_progress' THEN
+          RAISE EXCEPTION 'claim refused for this step (test)';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_claim BEFORE INSERT ON tasker.workflow_step_transitions
+        FOR EACH ROW EXECUTE FUNCTION refuse_claim_for_test();`);
+    try {
+      const queue = `worker_${NS}_queue`;
+      const poison = await rows.sendSilently(queue, {
+        task_uuid: poisoned.task_uuid,
+        step_uuid: poisonUuid,
+        correlation_id: poisoned.correlation_id,
+      });
+      const good = await rows.createTask({ namespace: NS, name: 'flow', steps: [{ name: 'ok' }] });
+      await rows.sendSilently(queue, {
+        task_uuid: good.task_uuid,
+        step_uuid: good.steps.ok!,
+        correlation_id: good.correlation_id,
+      });
+      await eventually(async () => (await stateOf(good.steps.ok!)) === 'enqueued_for_orchestration', {
+        what: 'the step behind the one that cannot be claimed completed',
+      });
+      // The refused one is untouched and still queued: its lease decides when it is looked at again.
+      expect(await stateOf(poisonUuid)).toBe('enqueued');
+      const message = await rows.queueMessage(queue, poison);
+      expect(message.archived).toBeNull();
+      expect(message.live?.read_ct).toBeGreaterThanOrEqual(1);
+    } finally {
+      await rows.query(`DROP TRIGGER refuse_claim ON tasker.workflow_step_transitions;
+        DROP FUNCTION refuse_claim_for_test();`);
+    }
+  });
+});

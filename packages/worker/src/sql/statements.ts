@@ -257,23 +257,29 @@ export interface LeaseAndClaimStatements {
 const leaseAndClaimByQueue = new Map<string, LeaseAndClaimStatements>();
 
 /**
- * `leaseAndClaimText` for one step queue, the lease taken by the UPDATE that `tasker.pgmq_read_specific_message`
- * (by id) and `pgmq.read` (the next one, in msg_id order) run: visible messages only, `vt` = now + vt,
- * `read_ct` + 1; a row another transaction is leasing at that moment is skipped (`SKIP LOCKED`, as `pgmq.read`),
- * not waited for. Written out for the queue's table (pgmq's layout, `pgmq.format_table_name`) so that it is
- * planned once with the statement: both functions plan dynamic SQL on every call, and the tasker one looks the
- * table up in `information_schema` first, together half the statement's server time. Like tasker's function,
- * it leaves pgmq 1.9's `last_read_at` unset. Prepared statements of their own per queue.
+ * `leaseAndClaimText` for one step queue, the lease taken by the UPDATE that `pgmq.read` runs (the next visible
+ * message in msg_id order) and `tasker.pgmq_read_specific_message` (one by id): visible messages only, `vt` =
+ * now + vt, `read_ct` + 1, and `last_read_at` = now where the queue table has it (`lastReadAt`: pgmq ≥ 1.10.0,
+ * as `pgmq.read` there); a row another transaction is leasing at that moment is skipped (`SKIP LOCKED`, as
+ * `pgmq.read`), not waited for. Written out for the queue's table (pgmq's layout, `pgmq.format_table_name`) so
+ * that it is planned once with the statement: both functions plan dynamic SQL on every call, and the tasker one
+ * looks the table up in `information_schema` first, together half the statement's server time. Prepared
+ * statements of their own per queue and pgmq layout.
  */
-export function leaseAndClaimStatements(queue: string): LeaseAndClaimStatements {
-  let statements = leaseAndClaimByQueue.get(queue);
+export function leaseAndClaimStatements(
+  queue: string,
+  pgmq: { lastReadAt: boolean },
+): LeaseAndClaimStatements {
+  const key = `${queue}\u0000${pgmq.lastReadAt}`;
+  let statements = leaseAndClaimByQueue.get(key);
   if (statements !== undefined) return statements;
   // Validated at startup (`queueNameProblem`); checked again because it is written into the SQL text.
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(queue)) throw new Error(`not a queue name: ${JSON.stringify(queue)}`);
   const table = `pgmq."q_${queue.toLowerCase()}"`;
+  const lastReadAt = pgmq.lastReadAt ? ', last_read_at = clock_timestamp()' : '';
   const lease = (vt: string, which: string) =>
     `UPDATE ${table} q
-        SET vt = clock_timestamp() + make_interval(secs => ${vt}), read_ct = q.read_ct + 1
+        SET vt = clock_timestamp() + make_interval(secs => ${vt}), read_ct = q.read_ct + 1${lastReadAt}
       WHERE q.msg_id = (SELECT s.msg_id FROM ${table} s
                          WHERE ${which} s.vt <= clock_timestamp() ORDER BY s.msg_id LIMIT 1
                            FOR UPDATE SKIP LOCKED)
@@ -289,7 +295,7 @@ export function leaseAndClaimStatements(queue: string): LeaseAndClaimStatements 
       leaseAndClaimText(lease('$1::integer', ''), `'${queue}'::text`, 2),
     ),
   };
-  leaseAndClaimByQueue.set(queue, statements);
+  leaseAndClaimByQueue.set(key, statements);
   return statements;
 }
 
