@@ -96,7 +96,7 @@ async function startContender(
       BENCH_STEPS: String(stepsFor(options, name)),
       BENCH_HYDRATE: name === 'floor-hydrate' ? '1' : '0',
       BENCH_WORKER_OPTIONS: JSON.stringify({ concurrency, ...options.oursOptions }),
-      BENCH_WORKER_MODULE: options.oursModule,
+      BENCH_WORKER_MODULE: name === 'base' ? options.baseModule : options.oursModule,
     },
     logFile: join(LOG_DIR, `${name}-c${concurrency}.log`),
     onStdoutLine: (line) => {
@@ -147,7 +147,7 @@ async function stepRun(
   const context = runContext(name, concurrency, round);
   const n = stepsFor(options, name);
   const withLatency =
-    (name === 'ours' || name === 'rust' || name === 'tasker-py') &&
+    (name === 'ours' || name === 'base' || name === 'rust' || name === 'tasker-py') &&
     concurrency === options.latencyConcurrency &&
     options.latencySamples > 0;
   const clone = await db.clone();
@@ -331,6 +331,7 @@ async function main(): Promise<void> {
       oursLabel: options.oursLabel,
       oursOptions: options.oursOptions,
       oursModule: options.oursModule,
+      baseModule: options.baseModule,
     },
     machine: { ...machine, loadavgAtEnd: loadavg() },
     noise: report.noise,

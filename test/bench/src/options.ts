@@ -28,6 +28,11 @@ export interface BenchOptions {
   oursLabel: string;
   /** Another build of the worker package to load (absolute path to its dist/index.js); '' = the built package. */
   oursModule: string;
+  /**
+   * `--base-module`: a second build of the worker that runs as the contender `base` in the same rounds, with the
+   * same options as ours, so that `ours ÷ base` compares two builds minutes apart (an A/B of a change).
+   */
+  baseModule: string;
   out: string;
   cpuProf: boolean;
 }
@@ -59,6 +64,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'ours-options': { type: 'string', default: '{}' },
       'ours-label': { type: 'string', default: 'ours' },
       'ours-module': { type: 'string', default: '' },
+      'base-module': { type: 'string', default: '' },
       out: { type: 'string', default: join(REPO_ROOT, 'bench-results', 'latest.json') },
       'cpu-prof': { type: 'boolean', default: false },
     },
@@ -77,6 +83,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (!Number.isInteger(latencySamples) || latencySamples < 0) {
     throw new Error(`--latency-samples must be 0 or more, got ${values['latency-samples']}`);
   }
+  const contenders = values.contenders.split(',').map((c) => contenderName(c.trim()));
+  const baseModule = values['base-module'];
+  if (baseModule !== '' && !contenders.includes('base')) contenders.splice(1, 0, 'base');
+  if (baseModule === '' && contenders.includes('base')) {
+    throw new Error('the contender base needs --base-module <path to another build of dist/index.js>');
+  }
   return {
     profile,
     steps: values.steps ? positiveInt('steps', values.steps) : base.steps,
@@ -85,13 +97,14 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     concurrency: values.concurrency
       ? values.concurrency.split(',').map((c) => positiveInt('concurrency', c))
       : [...base.concurrency],
-    contenders: values.contenders.split(',').map((c) => contenderName(c.trim())),
+    contenders,
     latencySamples,
     latencyConcurrency: positiveInt('latency-concurrency', values['latency-concurrency']),
     feed: values.feed,
     oursOptions: JSON.parse(values['ours-options']) as Record<string, unknown>,
     oursLabel: values['ours-label'],
     oursModule: values['ours-module'],
+    baseModule,
     out: values.out,
     cpuProf: values['cpu-prof'],
   };
