@@ -1,6 +1,10 @@
+import type { Logger } from '@tasker-bridge/core';
 import type { StepExecutionResult, StepMessage } from '@tasker-bridge/schemas';
-import { type Queryable, run } from './sql/connections.js';
-import { CLAIM_SUCCESSOR, COMPLETE_CLAIM, SEND_RESULT_AND_ARCHIVE } from './sql/statements.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { workerFailureResult } from './failure-result.js';
+import { sendResultAndArchive } from './pgmq.js';
+import { type Queryable, run, sqlState } from './sql/connections.js';
+import { CLAIM_SUCCESSOR, COMPLETE_CLAIM } from './sql/statements.js';
 import { completionMetadataOf, stringifySorted } from './transition-metadata.js';
 
 /**
@@ -10,9 +14,14 @@ import { completionMetadataOf, stringifySorted } from './transition-metadata.js'
  *    plus `in_process = false, results = <StepExecutionResult>`; committed before step 2 starts. Fenced: only
  *    the claim this worker made can be completed (`COMPLETE_CLAIM`).
  * 2. pgmq DB, one statement: the `StepMessage` to the results queue (`orchestration_step_results`) through
- *    `tasker.pgmq_send_with_notify`, and the archive of the step message (the claim's lease, README "Leases").
+ *    `tasker.pgmq_send_with_notify`, and the archive of the step message (the claim's lease, package README
+ *    "Leases"; `pgmq.ts`).
  * Orchestration archives a result message whose step is not yet in an `enqueued_*_for_orchestration` state and
  * never looks at it again (§5.1), so the order is load-bearing.
+ *
+ * After a claim the step must end in a completion: transient database errors are retried with backoff until it
+ * is written and sent, or until the hard stop of a shutdown (then the lease lapses and another worker finishes
+ * the report, `recover.ts`).
  */
 
 export const CompletionState = {
@@ -70,29 +79,125 @@ export async function writeCompletion(
   };
 }
 
+export interface CompletionContext {
+  taskerDb: Queryable;
+  pgmqDb: Queryable;
+  resultsQueue: string;
+  workerUuid: string;
+  workerId: string;
+  /** Aborted when even completion retries must give up (second signal / final deadline of a shutdown). */
+  hardStopSignal: AbortSignal;
+}
+
+export type Completion =
+  /** Written and sent; `replaced` when the database refused the handler's result (see `completeStep`). */
+  | {
+      kind: 'sent';
+      toState: string;
+      resultMsgId: string;
+      submissionMs: number;
+      replaced: { error: string; code: string | undefined } | null;
+    }
+  /** Nothing written: our claim is no longer the step's `in_progress` row (see `WriteOutcome`). */
+  | { kind: 'not_in_progress'; state: string | null; recoveredBy: string | null }
+  /** Given up at the hard stop of a shutdown, during `stage`: the lease lapses and another worker reports. */
+  | { kind: 'abandoned'; stage: 'completion write' | 'result message'; error: string };
+
 /**
- * Step 2: tell orchestration (on `resultsQueue`) and ack the step message, in one statement. Returns the result
- * message's msg_id.
- * Re-running it after a lost reply only sends a duplicate result message, which orchestration ignores (it acts
- * only while the step is in an `enqueued_*_for_orchestration` state, §5.2).
+ * Completes a claim the worker ran: the completion write, then the result message with the archive of the step
+ * message, each retried on transient errors (one log line per retry). A result the database refuses itself
+ * (SQLSTATE class 22 or 54: a `\u0000` in a string, a document past jsonb's limits) can never be written:
+ * it is replaced by a permanent `result_not_storable` failure, written instead, so the step does not stay
+ * `in_progress`. `result` is the result written (the handler's, or that replacement).
  */
-export async function sendCompletion(
-  db: Queryable,
-  message: StepMessage,
-  stepMessage: { queue: string; msgId: string },
-  resultsQueue: string,
-): Promise<string> {
-  const body: StepMessage = {
-    task_uuid: message.task_uuid,
-    step_uuid: message.step_uuid,
-    correlation_id: message.correlation_id,
+export async function completeStep(
+  ctx: CompletionContext,
+  input: {
+    stepMessage: StepMessage;
+    claimTransitionUuid: string;
+    result: StepExecutionResult;
+    lease: { queue: string; msgId: string };
+  },
+  logger: Logger,
+): Promise<{ completion: Completion; result: StepExecutionResult }> {
+  const { stepMessage } = input;
+  const submitStarted = performance.now();
+  const write = (result: StepExecutionResult) =>
+    retryTransient(ctx.hardStopSignal, logger, 'completion write', () =>
+      writeCompletion(ctx.taskerDb, {
+        stepUuid: stepMessage.step_uuid,
+        claimTransitionUuid: input.claimTransitionUuid,
+        result,
+        workerUuid: ctx.workerUuid,
+        correlationId: stepMessage.correlation_id,
+      }),
+    );
+  let result = input.result;
+  let replaced: { error: string; code: string | undefined } | null = null;
+  let written: Awaited<ReturnType<typeof write>>;
+  try {
+    written = await write(result);
+  } catch (error) {
+    replaced = { error: (error as Error).message, code: sqlState(error) };
+    result = workerFailureResult({
+      stepUuid: stepMessage.step_uuid,
+      message: `Handler result could not be stored: ${replaced.error}`,
+      errorType: 'result_not_storable',
+      retryable: false,
+      workerId: ctx.workerId,
+    });
+    written = await write(result);
+  }
+  if (!written.ok) {
+    return { completion: { kind: 'abandoned', stage: 'completion write', error: written.error }, result };
+  }
+  if (written.value.kind === 'not_in_progress') return { completion: written.value, result };
+  const sent = await retryTransient(ctx.hardStopSignal, logger, 'result message', () =>
+    sendResultAndArchive(ctx.pgmqDb, ctx.resultsQueue, stepMessage, input.lease),
+  );
+  if (!sent.ok) {
+    return { completion: { kind: 'abandoned', stage: 'result message', error: sent.error }, result };
+  }
+  return {
+    completion: {
+      kind: 'sent',
+      toState: written.value.toState,
+      resultMsgId: sent.value,
+      submissionMs: performance.now() - submitStarted,
+      replaced,
+    },
+    result,
   };
-  const [row] = await run(db, SEND_RESULT_AND_ARCHIVE, [
-    resultsQueue,
-    JSON.stringify(body),
-    stepMessage.queue,
-    stepMessage.msgId,
-  ]);
-  if (row === undefined) throw new Error('pgmq_send_with_notify returned no msg_id');
-  return row.msg_id;
+}
+
+/**
+ * Retries `work` on transient errors until it succeeds or `hardStop` is aborted (then `ok: false` with the last
+ * error). Errors the database raises about the data itself are thrown: retrying cannot help.
+ */
+async function retryTransient<T>(
+  hardStop: AbortSignal,
+  logger: Logger,
+  what: string,
+  work: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { ok: true, value: await work() };
+    } catch (error) {
+      if (isDataError(error)) throw error;
+      if (hardStop.aborted) return { ok: false, error: (error as Error).message };
+      const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 10_000 });
+      logger.warn(
+        { error: (error as Error).message, retry_in_ms: delay, attempt: attempt + 1 },
+        `${what} failed; retrying`,
+      );
+      await sleep(delay, hardStop);
+    }
+  }
+}
+
+/** SQLSTATE classes 22 (data exception) and 54 (program limit exceeded): the statement can never succeed. */
+function isDataError(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== undefined && (code.startsWith('22') || code.startsWith('54'));
 }

@@ -7,9 +7,9 @@ import {
   type StepExecutionResult,
   type TaskSequenceStep,
 } from '@tasker-bridge/schemas';
+import { sendWithNotify } from './pgmq.js';
 import { domainEventQueueName } from './queues.js';
-import { type Queryable, run } from './sql/connections.js';
-import { SEND_WITH_NOTIFY } from './sql/statements.js';
+import type { Queryable } from './sql/connections.js';
 import { uuidv7 } from './uuid.js';
 
 /**
@@ -98,11 +98,11 @@ export async function publishDomainEvents(
       }
       const event = buildDomainEvent(declaration, input.step, input.result);
       if (declaration.delivery_mode !== 'fast') {
-        await run(db, SEND_WITH_NOTIFY, [
+        await sendWithNotify(
+          db,
           domainEventQueueName(event.metadata.namespace),
           encodeJson('DomainEvent', event),
-          0,
-        ]);
+        );
       }
       if (declaration.delivery_mode !== 'durable') input.onEvent?.(event);
       report.published.push(event.event_id);

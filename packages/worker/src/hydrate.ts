@@ -8,6 +8,7 @@ import {
   type TaskTemplate,
   WireValidationError,
 } from '@tasker-bridge/schemas';
+import type { QueuedMessage } from './intake.js';
 import { type Queryable, run, SqlState, sqlState } from './sql/connections.js';
 import {
   HYDRATE_AND_CLAIM,
@@ -111,6 +112,49 @@ export async function hydrateAndClaim(
   }
   if (row === undefined) throw new Error('hydrate_and_claim returned no row');
   return fromRow(row, ids, input.namespaces, templates);
+}
+
+/**
+ * A leased message after its body was read and its step hydrated and claimed: what `StepProcessor.process`
+ * takes. `claimStartedAt` is when the lease was taken (`performance.now()`): the claim's duration runs from there.
+ */
+export type TakenMessage =
+  /** The body is not a `StepMessage`: nothing was looked up or claimed. */
+  | { kind: 'malformed'; message: QueuedMessage; error: string }
+  /** The hydrate-and-claim statement failed: nothing was claimed. */
+  | { kind: 'failed'; message: QueuedMessage; stepMessage: StepMessage; error: string }
+  | { kind: 'hydrated'; message: QueuedMessage; stepMessage: StepMessage; hydration: Hydration };
+
+/**
+ * A message leased by a read (poll, notification): its body checked (§2.1: all three UUIDs), its step hydrated
+ * and claimed in one statement naming the message as the claim's lease. Never throws.
+ */
+export async function takeMessage(
+  db: Queryable,
+  message: QueuedMessage,
+  owner: { namespaces: ReadonlySet<string>; workerUuid: string },
+  templates: TemplateCache,
+): Promise<TakenMessage> {
+  let stepMessage: StepMessage;
+  try {
+    stepMessage = decodeParsed('StepMessage', message.body);
+  } catch (error) {
+    return { kind: 'malformed', message, error: (error as Error).message };
+  }
+  try {
+    const hydration = await hydrateAndClaim(
+      db,
+      {
+        ids: stepMessage,
+        namespaces: owner.namespaces,
+        owner: { workerUuid: owner.workerUuid, lease: { queue: message.queue, msg_id: message.msgId } },
+      },
+      templates,
+    );
+    return { kind: 'hydrated', message, stepMessage, hydration };
+  } catch (error) {
+    return { kind: 'failed', message, stepMessage, error: (error as Error).message };
+  }
 }
 
 /** What a lease-and-claim statement did (`leaseAndClaimStatements`). */

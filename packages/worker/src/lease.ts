@@ -1,7 +1,7 @@
 import type { Logger } from '@tasker-bridge/core';
 import { sleep } from './backoff.js';
-import { type Queryable, run } from './sql/connections.js';
-import { EXTEND_LEASES, EXTEND_LEASES_EACH } from './sql/statements.js';
+import { extendLeases } from './pgmq.js';
+import type { Queryable } from './sql/connections.js';
 
 /**
  * Claim leases (README "Leases"; upstream has none, docs/protocol.md §4.5, §6.5). The step message's pgmq
@@ -46,12 +46,9 @@ export class LeaseKeeper {
   #stop: AbortController | null = null;
   #loop: Promise<void> | null = null;
   #failures = 0;
-  /** The heartbeat statement this pgmq supports. */
-  readonly #extend: typeof EXTEND_LEASES;
 
   constructor(options: LeaseKeeperOptions) {
     this.#o = options;
-    this.#extend = options.setVtArray ? EXTEND_LEASES : EXTEND_LEASES_EACH;
   }
 
   /** Beat period: vt/3, so two beats can be missed before a lease lapses. */
@@ -79,7 +76,7 @@ export class LeaseKeeper {
    */
   async extendNow(queue: string, msgId: string): Promise<void> {
     try {
-      await run(this.#o.db, this.#extend, [queue, [msgId], this.#o.visibilityTimeoutSeconds]);
+      await extendLeases(this.#o.db, this.#o.setVtArray, queue, [msgId], this.#o.visibilityTimeoutSeconds);
     } catch (error) {
       this.#o.logger.debug(
         { queue, msg_id: msgId, error: (error as Error).message },
@@ -122,14 +119,15 @@ export class LeaseKeeper {
     await Promise.all(
       [...byQueue].map(async ([queue, list]) => {
         try {
-          const rows = await run(this.#o.db, this.#extend, [
+          const extended = await extendLeases(
+            this.#o.db,
+            this.#o.setVtArray,
             queue,
             list.map((h) => h.msgId),
             this.#o.visibilityTimeoutSeconds,
-          ]);
+          );
           if (this.#failures > 0) this.#o.logger.info({ queue }, 'lease heartbeat recovered');
           this.#failures = 0;
-          const extended = new Set(rows.map((r) => r.msg_id));
           for (const held of list) {
             if (extended.has(held.msgId) || held.finishing) continue;
             if (this.#held.get(`${queue}:${held.msgId}`) !== held) continue; // released meanwhile

@@ -1,47 +1,30 @@
-import {
-  type HandlerRegistry,
-  type Logger,
-  type ResultSchemaMode,
-  runStep,
-  stepLogFields,
-} from '@tasker-bridge/core';
-import {
-  type DomainEvent,
-  decodeParsed,
-  type StepExecutionResult,
-  type StepMessage,
-  type TaskSequenceStep,
-} from '@tasker-bridge/schemas';
-import { archiveMessage } from './archive.js';
-import { backoffDelay, sleep } from './backoff.js';
-import { persistCheckpoint } from './checkpoint.js';
-import { sendCompletion, type WriteOutcome, writeCompletion } from './complete.js';
+import { type HandlerRegistry, type Logger, type ResultSchemaMode, stepLogFields } from '@tasker-bridge/core';
+import type { DomainEvent, StepMessage } from '@tasker-bridge/schemas';
+import { completeStep } from './complete.js';
 import { publishDomainEvents } from './domain-events.js';
-import { workerFailureResult } from './failure-result.js';
-import { type Claimed, type Hydration, hydrateAndClaim, leaseAndClaim } from './hydrate.js';
+import { executeStep } from './execute.js';
+import { type Hydration, leaseAndClaim, type TakenMessage, takeMessage } from './hydrate.js';
 import type { LeasedMessage, LeaseTarget, QueuedMessage } from './intake.js';
+import { judge, type Verdict } from './judge.js';
 import type { LeaseKeeper } from './lease.js';
 import type { WorkerMetrics } from './metrics.js';
+import { type ClaimFacts, type MessageIds, recordOutcome, type StepOutcome } from './outcome.js';
+import { archiveMessage } from './pgmq.js';
 import type { PgmqInfo } from './pgmq-version.js';
-import { type Queryable, sqlState } from './sql/connections.js';
+import { type ReportContext, reportLostClaim, reportUnrunnable, resendResult } from './recover.js';
+import type { Queryable } from './sql/connections.js';
 import { TemplateCache } from './template-cache.js';
-import { leaseOf } from './transition-metadata.js';
 
 /**
- * One message, start to finish (docs/protocol.md §4). Every message arrives with its lease already taken (read
- * with a visibility timeout by the poller or by id for a notification; README "Leases"): validate the body →
- * hydrate (§4.2) and claim (§4.3, the metadata names the lease) in one statement → keep the lease alive while
- * the handler runs with `runStep` under the worker's timeout and shutdown signal (§4.5; checkpoint yields
- * persisted and re-run in-process, §6.3) → completion write fenced to our claim, then the result message and the
- * archive of the step message in one statement (§4.6, §4.7; the archive moved here from §4.4) → domain events
- * (§6.4).
- *
- * A message whose step is already claimed is looked at through the claim's lease:
- * - it is not this message (or the claim has no lease: upstream's, or a stale duplicate): archived;
- * - it is this message, so the owner stopped renewing it — if the state is at least vt/2 old (the owner had a
- *   heartbeat due since and missed it): `in_progress` ⇒ recovered as a retryable `worker_lost` failure;
- *   `enqueued_*_for_orchestration` ⇒ the owner died before telling orchestration: the result message is re-sent.
- *   Younger: left alone (our read pushed its visibility timeout; the owner's next beat takes over).
+ * One step message, start to finish (docs/protocol.md §4). Every message arrives with its lease already taken
+ * (package README, "Leases"): read with a visibility timeout by the poller or by id for a notification, then
+ * its step hydrated (§4.2) and claimed (§4.3, the metadata names the lease) in one statement (`takeMessage`) —
+ * or, when tasker and pgmq share a database, lease, hydration and claim in one statement (`lease`). Then
+ * `process`, the one place where a message's whole processing and its outcome are visible: the verdict on what
+ * the claim found (`judge.ts`); for a claimed step the handler under the lease (heartbeats, `lease.ts`),
+ * the completion fenced to our claim and the result message with the archive of the step message
+ * (`complete.ts`), domain events (§6.4); for a claim no handler runs, its worker-owned report (`recover.ts`).
+ * The outcome is counted and logged once (`outcome.ts`).
  *
  * Bad input never stops the worker and never loses a step; each case gets one log line with the ids:
  * - malformed body, unknown task/step, step past `enqueued` without our lease: the message is archived (nothing
@@ -49,9 +32,8 @@ import { leaseOf } from './transition-metadata.js';
  * - a claimed step whose template, definition or data does not decode: reported as a permanent failure;
  * - database errors before the claim, a lost claim race: the message is left (its visibility timeout decides);
  * - handler unknown / throws / hangs / cancelled: `runStep` turns it into a failure result that is reported.
- * After a claim, the step always ends in a completion: transient database errors are retried with backoff
- * until the completion is written (or until the hard stop of a shutdown — then the lease lapses and another
- * worker recovers the claim).
+ * After a claim, the step always ends in a completion (`completeStep` retries until it is written, or until the
+ * hard stop of a shutdown — then the lease lapses and another worker recovers the claim).
  */
 
 export interface ProcessorOptions {
@@ -64,7 +46,7 @@ export interface ProcessorOptions {
   /** Where result messages go (`WorkerConfig.queues.stepResults`, docs/protocol.md §4.7). */
   resultsQueue: string;
   handlerTimeoutMs: number;
-  /** The lease length (README "Leases"). */
+  /** The lease length (package README, "Leases"). */
   visibilityTimeoutSeconds: number;
   /** The pgmq database's extension (docs/protocol.md §8). */
   pgmq: PgmqInfo;
@@ -82,22 +64,23 @@ export interface ProcessorOptions {
   onStepFinished?: (stepUuid: string) => void;
 }
 
-export type MessageOutcome =
-  | 'completed'
-  | 'skipped'
-  | 'left_for_redelivery'
-  | 'completion_abandoned'
-  | 'not_in_progress'
-  | 'recovered';
-
 export class StepProcessor {
   readonly #o: ProcessorOptions;
+  readonly #report: ReportContext & { hardStopSignal: AbortSignal };
   readonly #templates = new TemplateCache();
   /** The stop signal of every running step: one listener on `cancelSignal` for all of them, none per step. */
   readonly #stops = new Set<AbortController>();
 
   constructor(options: ProcessorOptions) {
     this.#o = options;
+    this.#report = {
+      taskerDb: options.taskerDb,
+      pgmqDb: options.pgmqDb,
+      resultsQueue: options.resultsQueue,
+      workerUuid: options.workerUuid,
+      workerId: options.workerId,
+      hardStopSignal: options.hardStopSignal,
+    };
     options.cancelSignal.addEventListener(
       'abort',
       () => {
@@ -107,55 +90,20 @@ export class StepProcessor {
     );
   }
 
-  async process(message: QueuedMessage): Promise<MessageOutcome> {
-    const { logger } = this.#o;
-    const ids = { namespace: message.namespace, queue: message.queue, msg_id: message.msgId };
-
-    // 1. Body (§2.1): all three UUIDs required.
-    let body: StepMessage;
-    try {
-      body = decodeParsed('StepMessage', message.body);
-    } catch (error) {
-      logger.warn(
-        { ...ids, error: (error as Error).message },
-        'malformed step message archived: body is not a StepMessage',
-      );
-      await this.#archiveUnclaimable(message, 'malformed_message');
-      return 'skipped';
-    }
-    const stepIds = {
-      ...ids,
-      task_uuid: body.task_uuid,
-      step_uuid: body.step_uuid,
-      correlation_id: body.correlation_id,
-    };
-
-    // 2–3. Hydrate (§4.2) and claim (§4.3) in one statement, naming this message as the claim's lease.
-    const claimStarted = performance.now();
-    let hydration: Hydration;
-    try {
-      hydration = await hydrateAndClaim(
-        this.#o.taskerDb,
-        {
-          ids: body,
-          namespaces: this.#o.namespaces,
-          owner: { workerUuid: this.#o.workerUuid, lease: { queue: message.queue, msg_id: message.msgId } },
-        },
-        this.#templates,
-      );
-    } catch (error) {
-      logger.warn(
-        { ...stepIds, error: (error as Error).message },
-        'hydration and claim failed; message left for redelivery',
-      );
-      return 'left_for_redelivery';
-    }
-    return this.#afterHydration(message, body, stepIds, hydration, claimStarted);
+  /** A message leased by a read (poll, notification): hydrate and claim its step, then `process`. */
+  async handle(message: QueuedMessage): Promise<StepOutcome> {
+    const taken = await takeMessage(
+      this.#o.taskerDb,
+      message,
+      { namespaces: this.#o.namespaces, workerUuid: this.#o.workerUuid },
+      this.#templates,
+    );
+    return this.process(taken);
   }
 
   /**
    * Tasker and pgmq in one database: leases a message (`target.msgId`, or the next visible one when null) in
-   * the statement that hydrates and claims its step (`leaseAndClaim`, one round trip fewer than `process`).
+   * the statement that hydrates and claims its step (`leaseAndClaim`, one round trip fewer than `handle`).
    * Resolves once that statement answered: null when it leased nothing, else the message and the rest of its
    * processing; `claimed` says whether the statement claimed its step. Database errors are thrown (nothing was
    * leased, the message stays visible).
@@ -177,11 +125,8 @@ export class StepProcessor {
     if (leased.kind === 'none') return null;
     if (leased.kind === 'claim_lost') {
       // Rolled back with the claim: the message is visible again, and the next read archives it as stale.
-      this.#o.logger.debug(
-        { namespace: target.namespace, queue: target.queue, msg_id: target.msgId },
-        'step claimed by another worker meanwhile; message left visible',
-      );
-      this.#o.metrics.messagesSkipped.inc({ namespace: target.namespace, reason: 'claim_lost' });
+      const ids = { namespace: target.namespace, queue: target.queue, msg_id: target.msgId };
+      recordOutcome({ kind: 'left', ids, reason: 'claim_lost' }, this.#o.metrics, this.#o.logger);
       return null;
     }
     const message: QueuedMessage = {
@@ -193,60 +138,116 @@ export class StepProcessor {
       leasedAt,
     };
     const { stepMessage, hydration } = leased;
-    // Not a StepMessage: nothing was claimed; `process` reports and archives the body.
+    // Not a StepMessage: nothing was claimed; `handle` reports the body.
     if (stepMessage === null || hydration === null) {
-      return { message, claimed: false, run: () => this.process(message) };
+      return { message, claimed: false, run: () => this.handle(message) };
     }
-    const stepIds = {
-      namespace: message.namespace,
-      queue: message.queue,
-      msg_id: message.msgId,
-      task_uuid: stepMessage.task_uuid,
-      step_uuid: stepMessage.step_uuid,
-      correlation_id: stepMessage.correlation_id,
-    };
     return {
       message,
       claimed: hydration.kind === 'ready' || hydration.kind === 'unrunnable',
-      run: () => this.#afterHydration(message, stepMessage, stepIds, hydration, leasedAt),
+      run: () => this.process({ kind: 'hydrated', message, stepMessage, hydration }),
     };
   }
 
-  /** Everything after hydration and claim (`process`, `lease`). */
-  async #afterHydration(
-    message: QueuedMessage,
-    body: StepMessage,
-    stepIds: Record<string, unknown>,
-    hydration: Hydration,
-    claimStarted: number,
-  ): Promise<MessageOutcome> {
-    const { logger, metrics } = this.#o;
-    if (hydration.kind === 'skip') {
-      logger.warn(
-        { ...stepIds, reason: hydration.reason, state: hydration.state },
-        `step message archived without claim: ${hydration.detail}`,
-      );
-      await this.#archiveUnclaimable(message, hydration.reason);
-      return 'skipped';
-    }
-    if (hydration.kind === 'claimed') return this.#judgeClaimed(message, body, hydration, stepIds);
-    if (hydration.kind === 'claim_lost') {
-      // Not archived: if the winner claimed through this very message it is the winner's lease. Otherwise it
-      // resurfaces after its visibility timeout and is archived then as a stale message.
-      logger.info({ ...stepIds }, 'step claimed by another worker meanwhile; message left to its lease');
-      this.#o.metrics.messagesSkipped.inc({ namespace: message.namespace, reason: 'claim_lost' });
-      return 'skipped';
-    }
-    metrics.stepsClaimed.inc({ namespace: message.namespace, claim_method: message.method });
-    metrics.claimDuration.observe(performance.now() - claimStarted, {
-      namespace: message.namespace,
-      claim_method: message.method,
-    });
-    if (hydration.kind === 'unrunnable') return this.#reportUnrunnable(message, body, hydration, stepIds);
-    const { step, claim } = hydration;
+  /**
+   * The whole processing of one leased message whose step was hydrated and claimed (or not): see the top of this
+   * file. Never throws; the outcome is recorded before it is returned.
+   */
+  async process(taken: TakenMessage): Promise<StepOutcome> {
+    const verdict = judge(taken, this.#o.visibilityTimeoutSeconds);
+    const { outcome, stepLogger } =
+      verdict.kind === 'run'
+        ? await this.#run(taken as Extract<TakenMessage, { kind: 'hydrated' }>, verdict.ready)
+        : { outcome: await this.#withoutRunning(taken, verdict), stepLogger: undefined };
+    recordOutcome(outcome, this.#o.metrics, this.#o.logger, stepLogger);
+    return outcome;
+  }
 
-    // 4. Keep the lease (the message stays invisible) until the result is sent; the archive comes with it. The
-    // handler is stopped when the lease is lost or when shutdown cancels running steps (`#stops`).
+  /** Every verdict but a claimed step to run: archive, leave, recover, or report a claim that cannot run. */
+  async #withoutRunning(
+    taken: TakenMessage,
+    verdict: Exclude<Verdict, { kind: 'run' }>,
+  ): Promise<StepOutcome> {
+    const { message } = taken;
+    const stepMessage = taken.kind === 'malformed' ? null : taken.stepMessage;
+    const ids = idsOf(message, stepMessage);
+    const lease = { queue: message.queue, msgId: message.msgId };
+    switch (verdict.kind) {
+      case 'archive':
+        return this.#archive(ids, message, verdict);
+      case 'hydration_failed':
+        return { kind: 'left', ids, reason: 'hydration_failed', error: verdict.error };
+      case 'claim_lost':
+        return { kind: 'left', ids, reason: 'claim_lost' };
+      case 'claim_too_recent':
+        return {
+          kind: 'left',
+          ids,
+          reason: 'claim_too_recent',
+          state: verdict.claimed.state,
+          stateAgeMs: verdict.claimed.stateAgeMs,
+        };
+      case 'recover': {
+        const { claimed, recovery } = verdict;
+        const facts = {
+          kind: 'recovery',
+          ids,
+          recovery,
+          state: claimed.state,
+          lostWorkerUuid: verdict.lostWorkerUuid,
+          leaseAgeMs: claimed.stateAgeMs,
+        } as const;
+        try {
+          if (recovery === 'result_resent') {
+            await resendResult(this.#report, lease, claimed, ids.step_uuid as string);
+          } else {
+            const written = await reportLostClaim(
+              this.#report,
+              lease,
+              claimed,
+              ids.step_uuid as string,
+              verdict.lostWorkerUuid,
+            );
+            if (written.kind !== 'written') {
+              return { ...facts, result: 'already_finished', finishedState: written.state, error: null };
+            }
+          }
+          return { ...facts, result: 'reported', finishedState: null, error: null };
+        } catch (error) {
+          return { ...facts, result: 'failed', finishedState: null, error: (error as Error).message };
+        }
+      }
+      case 'report_unrunnable': {
+        const { unrunnable } = verdict;
+        const facts = {
+          kind: 'unrunnable',
+          ids,
+          claim: this.#claimFacts(message),
+          reason: unrunnable.reason,
+          detail: unrunnable.detail,
+        } as const;
+        try {
+          await reportUnrunnable(this.#report, lease, stepMessage as StepMessage, unrunnable);
+          return { ...facts, reported: true, error: null };
+        } catch (error) {
+          return { ...facts, reported: false, error: (error as Error).message };
+        }
+      }
+    }
+  }
+
+  /**
+   * A step this worker claimed and hydrated: hold the lease (the message stays invisible) until the result is
+   * sent, run the handler, complete, publish domain events.
+   */
+  async #run(
+    taken: Extract<TakenMessage, { kind: 'hydrated' }>,
+    ready: Extract<Hydration, { kind: 'ready' }>,
+  ): Promise<{ outcome: StepOutcome; stepLogger: Logger }> {
+    const { message, stepMessage } = taken;
+    const { metrics, logger } = this.#o;
+    const claim = this.#claimFacts(message);
+    // The handler is stopped when the lease is lost or when shutdown cancels running steps (`#stops`).
     const stop = new AbortController();
     const lease = this.#o.leases.hold(message.queue, message.msgId, () =>
       stop.abort(new Error('lease lost: another worker recovered this step')),
@@ -256,382 +257,81 @@ export class StepProcessor {
     if (performance.now() - message.leasedAt > (this.#o.visibilityTimeoutSeconds * 1000) / 3) {
       await this.#o.leases.extendNow(message.queue, message.msgId);
     }
-
-    // 5–7. Run, complete, publish.
     // One child per step, shared with runStep (`loggerBound`), so every line names the step once.
-    const stepLogger = logger.child(stepLogFields(step));
-    this.#o.onStepStarted?.(body.step_uuid);
+    const stepLogger = logger.child(stepLogFields(ready.step));
+    this.#o.onStepStarted?.(stepMessage.step_uuid);
     metrics.activeExecutions.add(1, { namespace: message.namespace });
     if (this.#o.cancelSignal.aborted) stop.abort(this.#o.cancelSignal.reason);
     else this.#stops.add(stop);
     try {
-      return await this.#runClaimed(step, claim, message, stepLogger, {
-        signal: stop.signal,
-        finishing: () => lease.finishing(),
-      });
+      stepLogger.debug({ attempts: ready.claim.attempts }, 'step claimed; running handler');
+      const execution = await executeStep(this.#o, ready.step, stop.signal, stepLogger);
+      lease.finishing();
+      const { step } = execution;
+      const { completion, result } = await completeStep(
+        this.#report,
+        {
+          stepMessage: {
+            task_uuid: step.task.task.task_uuid,
+            step_uuid: step.workflow_step.workflow_step_uuid,
+            correlation_id: step.task.task.correlation_id,
+          },
+          claimTransitionUuid: ready.claim.transitionUuid,
+          result: execution.result,
+          lease: { queue: message.queue, msgId: message.msgId },
+        },
+        stepLogger,
+      );
+      let domainEventsPublished = 0;
+      if (completion.kind === 'sent') {
+        const report = await publishDomainEvents(this.#o.pgmqDb, {
+          step,
+          result,
+          logger: stepLogger,
+          onEvent: this.#o.onDomainEvent,
+        });
+        domainEventsPublished = report.published.length;
+      }
+      const outcome: StepOutcome = {
+        kind: 'ran',
+        ids: idsOf(message, stepMessage),
+        claim,
+        execution: { durationMs: execution.durationMs, result: execution.result },
+        completion,
+        domainEventsPublished,
+      };
+      return { outcome, stepLogger };
     } finally {
       this.#stops.delete(stop);
       lease.release();
       metrics.activeExecutions.add(-1, { namespace: message.namespace });
-      this.#o.onStepFinished?.(body.step_uuid);
+      this.#o.onStepFinished?.(stepMessage.step_uuid);
     }
   }
 
-  /**
-   * A step this worker claimed but cannot run: its template, step definition or data does not decode
-   * (`hydrate.ts`). Reported at once as a permanent failure naming the reason, so the step does not sit
-   * `enqueued` (upstream) or `in_progress`. If the report itself fails, the lease lapses and the claim is
-   * recovered like any abandoned one.
-   */
-  async #reportUnrunnable(
+  #claimFacts(message: QueuedMessage): ClaimFacts {
+    return { method: message.method, durationMs: performance.now() - message.leasedAt };
+  }
+
+  async #archive(
+    ids: MessageIds,
     message: QueuedMessage,
-    body: StepMessage,
-    unrunnable: Extract<Hydration, { kind: 'unrunnable' }>,
-    stepIds: Record<string, unknown>,
-  ): Promise<MessageOutcome> {
-    const { logger, metrics } = this.#o;
-    const result = workerFailureResult({
-      stepUuid: body.step_uuid,
-      message: `Step cannot run: ${unrunnable.detail}`,
-      errorType: unrunnable.reason,
-      retryable: false,
-      workerId: this.#o.workerId,
-    });
-    try {
-      await this.#reportWithoutRunning(message, {
-        stepMessage: { ...body, correlation_id: unrunnable.correlationId },
-        claimTransitionUuid: unrunnable.claim.transitionUuid,
-        result,
-      });
-    } catch (error) {
-      logger.warn(
-        { ...stepIds, reason: unrunnable.reason, error: (error as Error).message },
-        'could not report a step that cannot run; its lease lapses and the claim is recovered',
-      );
-      return 'left_for_redelivery';
-    }
-    metrics.stepsFailures.inc({ namespace: message.namespace, error_type: unrunnable.reason });
-    logger.warn(
-      { ...stepIds, reason: unrunnable.reason },
-      `step claimed but cannot run; reported as a permanent failure: ${unrunnable.detail}`,
-    );
-    return 'completed';
-  }
-
-  /**
-   * A message whose step is claimed or whose claim has ended but may not have been reported (README "Leases").
-   * Only worker-owned transitions are written, fenced to the claim observed.
-   */
-  async #judgeClaimed(
-    message: QueuedMessage,
-    body: StepMessage,
-    claimed: Claimed,
-    stepIds: Record<string, unknown>,
-  ): Promise<MessageOutcome> {
-    const { logger, metrics } = this.#o;
-    const lease = leaseOf(claimed.claimMetadata);
-    if (lease === null || lease.queue !== message.queue || lease.msg_id !== message.msgId) {
-      logger.warn(
-        { ...stepIds, reason: 'not_claimable', state: claimed.state },
-        `step message archived without claim: step is '${claimed.state}', claimed through ${
-          lease === null ? 'a message acked at claim time' : `message ${lease.msg_id}`
-        }`,
-      );
-      await this.#archiveUnclaimable(message, 'not_claimable');
-      return 'skipped';
-    }
-    // Our read pushed the message's visibility timeout; if the owner is alive its next beat keeps it hidden.
-    const minAgeMs = (this.#o.visibilityTimeoutSeconds * 1000) / 2;
-    if (claimed.stateAgeMs < minAgeMs) {
-      logger.debug(
-        { ...stepIds, state: claimed.state, state_age_ms: Math.round(claimed.stateAgeMs) },
-        'leased step message visible, but the claim is too recent to call its owner lost; left to its lease',
-      );
-      return 'left_for_redelivery';
-    }
-    const lostWorker =
-      typeof claimed.claimMetadata?.worker_uuid === 'string' ? claimed.claimMetadata.worker_uuid : null;
-    const stepMessage = {
-      task_uuid: claimed.taskUuid,
-      step_uuid: body.step_uuid,
-      correlation_id: claimed.correlationId,
-    };
-    const facts = {
-      ...stepIds,
-      state: claimed.state,
-      lost_worker_uuid: lostWorker,
-      lease_age_ms: Math.round(claimed.stateAgeMs),
-    };
-    const kind = claimed.state === 'in_progress' ? 'worker_lost' : 'result_resent';
-    try {
-      if (kind === 'worker_lost') {
-        const result = workerFailureResult({
-          stepUuid: body.step_uuid,
-          message: `Worker ${lostWorker ?? '(unknown)'} lost its claim: it stopped renewing the lease on step message ${message.msgId} (process killed, partitioned or stalled); reported by worker ${this.#o.workerUuid}`,
-          errorType: 'worker_lost',
-          retryable: true,
-          workerId: this.#o.workerId,
-          context: { lost_worker_uuid: lostWorker, lease_msg_id: message.msgId },
-        });
-        const written = await this.#reportWithoutRunning(message, {
-          stepMessage,
-          claimTransitionUuid: claimed.claimTransitionUuid as string,
-          result,
-        });
-        if (written.kind !== 'written') {
-          logger.debug({ ...facts, now: written.state }, 'abandoned claim already finished by someone else');
-          return 'skipped';
-        }
-      } else {
-        // `result_resent`: the owner committed its completion but died before telling orchestration.
-        await sendCompletion(
-          this.#o.pgmqDb,
-          stepMessage,
-          { queue: message.queue, msgId: message.msgId },
-          this.#o.resultsQueue,
-        );
-      }
-      metrics.stepsRecovered.inc({ namespace: message.namespace, kind });
-      logger.warn(
-        facts,
-        kind === 'worker_lost'
-          ? 'abandoned claim recovered: its worker stopped renewing the lease; reported as a retryable worker_lost failure'
-          : 'result message re-sent: the step was completed but its worker stopped before telling orchestration',
-      );
-      return 'recovered';
-    } catch (error) {
-      logger.warn(
-        { ...facts, error: (error as Error).message },
-        'lease recovery failed; message left for redelivery',
-      );
-      return 'left_for_redelivery';
-    }
-  }
-
-  /**
-   * A worker-owned completion of a claim no handler ran (a lost worker's, or one that cannot run): the result
-   * written fenced to `claimTransitionUuid`, then — only if it was written — the result message and the archive
-   * of the step message. Database errors are thrown to the caller.
-   */
-  async #reportWithoutRunning(
-    message: QueuedMessage,
-    report: { stepMessage: StepMessage; claimTransitionUuid: string; result: StepExecutionResult },
-  ): Promise<WriteOutcome> {
-    const written = await writeCompletion(this.#o.taskerDb, {
-      stepUuid: report.stepMessage.step_uuid,
-      claimTransitionUuid: report.claimTransitionUuid,
-      result: report.result,
-      workerUuid: this.#o.workerUuid,
-      correlationId: report.stepMessage.correlation_id,
-    });
-    if (written.kind === 'written') {
-      await sendCompletion(
-        this.#o.pgmqDb,
-        report.stepMessage,
-        { queue: message.queue, msgId: message.msgId },
-        this.#o.resultsQueue,
-      );
-    }
-    return written;
-  }
-
-  async #runClaimed(
-    hydrated: TaskSequenceStep,
-    claim: { transitionUuid: string; attempts: number },
-    message: QueuedMessage,
-    logger: Logger,
-    lease: { signal: AbortSignal; finishing: () => void },
-  ): Promise<MessageOutcome> {
-    const attempts = claim.attempts;
-    const { metrics } = this.#o;
-    const started = performance.now();
-    const startedAt = new Date();
-    metrics.stepsExecutions.inc({ namespace: message.namespace });
-    logger.debug({ attempts }, 'step claimed; running handler');
-
-    let step = hydrated;
-    let result: StepExecutionResult;
-    for (;;) {
-      const outcome = await runStep({
-        registry: this.#o.registry,
-        step,
-        signal: lease.signal,
-        logger,
-        loggerBound: true,
-        workerId: this.#o.workerId,
-        timeoutMs: this.#o.handlerTimeoutMs,
-        ...(this.#o.resultSchemaMode === undefined ? {} : { resultSchemaMode: this.#o.resultSchemaMode }),
-      });
-      if (outcome.type === 'result') {
-        result = outcome.result;
-        break;
-      }
-      // Checkpoint yield (§6.3): persist, then re-invoke with workflow_step.checkpoint = the yielded data.
-      try {
-        await persistCheckpoint(this.#o.taskerDb, outcome.checkpoint);
-        logger.debug({ items_processed: Number(outcome.checkpoint.items_processed) }, 'checkpoint persisted');
-        step = { ...step, workflow_step: { ...step.workflow_step, checkpoint: outcome.checkpoint } };
-      } catch (error) {
-        result = workerFailureResult({
-          stepUuid: step.workflow_step.workflow_step_uuid,
-          message: `Checkpoint yield failed: ${(error as Error).message}`,
-          errorType: 'checkpoint_error',
-          retryable: true,
-          workerId: this.#o.workerId,
-          startedAt,
-        });
-        break;
-      }
-    }
-
-    const durationMs = Math.round(performance.now() - started);
-    metrics.executionDuration.observe(durationMs, {
-      namespace: message.namespace,
-      result: result.success ? 'success' : 'error',
-    });
-    if (result.success) metrics.stepsSuccesses.inc({ namespace: message.namespace });
-    else
-      metrics.stepsFailures.inc({
-        namespace: message.namespace,
-        error_type: result.metadata?.error_type ?? 'unknown',
-      });
-
-    lease.finishing();
-    const outcome = await this.#complete(step, result, claim.transitionUuid, message, logger, durationMs);
-    if (outcome === 'completed') {
-      const report = await publishDomainEvents(this.#o.pgmqDb, {
-        step,
-        result,
-        logger,
-        onEvent: this.#o.onDomainEvent,
-      });
-      if (report.published.length > 0) {
-        metrics.domainEventsPublished.inc({ namespace: message.namespace }, report.published.length);
-      }
-    }
-    return outcome;
-  }
-
-  /** Completion write, then the message, each retried on transient errors until done or hard stop. */
-  async #complete(
-    step: TaskSequenceStep,
-    handlerResult: StepExecutionResult,
-    claimTransitionUuid: string,
-    message: QueuedMessage,
-    logger: Logger,
-    durationMs: number,
-  ): Promise<MessageOutcome> {
-    let result = handlerResult;
-    const stepUuid = step.workflow_step.workflow_step_uuid;
-    const correlationId = step.task.task.correlation_id;
-    const submitStarted = performance.now();
-    const write = (r: StepExecutionResult) =>
-      this.#retry(logger, 'completion write', () =>
-        writeCompletion(this.#o.taskerDb, {
-          stepUuid,
-          claimTransitionUuid,
-          result: r,
-          workerUuid: this.#o.workerUuid,
-          correlationId,
-        }),
-      );
-    let written: Awaited<ReturnType<typeof write>>;
-    try {
-      written = await write(result);
-    } catch (error) {
-      // The database refuses this result itself (e.g. a `\u0000` in a string, a document past jsonb's limits):
-      // retrying cannot help, and the step must not stay in_progress. Report a permanent failure instead.
-      logger.error(
-        { error: (error as Error).message, code: sqlState(error) },
-        'step result rejected by the database; reported as a permanent result_not_storable failure',
-      );
-      result = workerFailureResult({
-        stepUuid,
-        message: `Handler result could not be stored: ${(error as Error).message}`,
-        errorType: 'result_not_storable',
-        retryable: false,
-        workerId: this.#o.workerId,
-      });
-      written = await write(result);
-    }
-    if (written === undefined) return 'completion_abandoned';
-    if (written.kind === 'not_in_progress') {
-      if (written.recoveredBy !== null) {
-        // At-least-once: our lease lapsed (stall, partition, outage longer than the vt) and another worker
-        // reported the claim as lost; orchestration retries the step, so this result must not count.
-        logger.warn(
-          { state: written.state, success: result.success, recovered_by: written.recoveredBy },
-          'step result discarded: this worker lost its lease and another worker recovered the claim (the step runs again)',
-        );
-      } else {
-        logger.error(
-          { state: written.state, success: result.success },
-          'step result dropped: the step is no longer in_progress (moved by an operator or orchestration)',
-        );
-      }
-      return 'not_in_progress';
-    }
-    const sent = await this.#retry(logger, 'result message', () =>
-      sendCompletion(
-        this.#o.pgmqDb,
-        { task_uuid: step.task.task.task_uuid, step_uuid: stepUuid, correlation_id: correlationId },
-        { queue: message.queue, msgId: message.msgId },
-        this.#o.resultsQueue,
-      ),
-    );
-    if (sent === undefined) return 'completion_abandoned';
-    this.#o.metrics.resultsSubmitted.inc({ result_type: 'completion' });
-    this.#o.metrics.submissionDuration.observe(performance.now() - submitStarted, {
-      result_type: 'completion',
-    });
-    // One info line per step is enough: core's runStep already logs 'step completed' (info) on success and the
-    // failure at warn; this line adds only the ids of the result message (debug).
-    logger[result.success ? 'debug' : 'info'](
-      { duration_ms: durationMs, success: result.success, state: written.toState, result_msg_id: sent },
-      'step result sent to orchestration',
-    );
-    return 'completed';
-  }
-
-  /** Retries transient failures; errors the database raises about the data itself are thrown (not retried). */
-  async #retry<T>(logger: Logger, what: string, work: () => Promise<T>): Promise<T | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (isDataError(error)) throw error;
-        if (this.#o.hardStopSignal.aborted) {
-          logger.error(
-            { error: (error as Error).message },
-            `${what} abandoned at shutdown: the step's lease lapses and another worker finishes the report`,
-          );
-          return undefined;
-        }
-        const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 10_000 });
-        logger.warn(
-          { error: (error as Error).message, retry_in_ms: delay, attempt: attempt + 1 },
-          `${what} failed; retrying`,
-        );
-        await sleep(delay, this.#o.hardStopSignal);
-      }
-    }
-  }
-
-  async #archiveUnclaimable(message: QueuedMessage, reason: string): Promise<void> {
-    this.#o.metrics.messagesSkipped.inc({ namespace: message.namespace, reason });
+    verdict: Extract<Verdict, { kind: 'archive' }>,
+  ): Promise<StepOutcome> {
+    let archiveError: string | null = null;
     try {
       await archiveMessage(this.#o.pgmqDb, message.queue, message.msgId);
     } catch (error) {
-      this.#o.logger.warn(
-        { queue: message.queue, msg_id: message.msgId, error: (error as Error).message },
-        'could not archive unclaimable message; it will be looked at again',
-      );
+      archiveError = (error as Error).message;
     }
+    const { reason, detail, state, error } = verdict;
+    return { kind: 'archived', ids, reason, detail, state, error, archiveError };
   }
 }
 
-/** SQLSTATE classes 22 (data exception) and 54 (program limit exceeded): the statement can never succeed. */
-function isDataError(error: unknown): boolean {
-  const code = sqlState(error);
-  return code !== undefined && (code.startsWith('22') || code.startsWith('54'));
+function idsOf(message: QueuedMessage, step: StepMessage | null): MessageIds {
+  const ids = { namespace: message.namespace, queue: message.queue, msg_id: message.msgId };
+  return step === null
+    ? ids
+    : { ...ids, task_uuid: step.task_uuid, step_uuid: step.step_uuid, correlation_id: step.correlation_id };
 }

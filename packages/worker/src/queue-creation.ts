@@ -1,12 +1,12 @@
 import type { Logger } from '@tasker-bridge/core';
-import { type Queryable, run, sqlState } from './sql/connections.js';
-import { CREATE_QUEUE, QUEUE_EXISTS } from './sql/statements.js';
+import { createQueueLocked, queueExists } from './pgmq.js';
+import { type Queryable, sqlState } from './sql/connections.js';
 
 /**
  * Queue creation at startup (docs/protocol.md §1.2, §8.3), safe when many processes start at once.
  *
  * Two layers, because one alone does not cover every peer:
- * - `CREATE_QUEUE` takes the per-queue advisory lock pgmq ≥ 1.6 takes inside `pgmq.create`, so our workers (and
+ * - `createQueueLocked` takes the per-queue advisory lock pgmq ≥ 1.6 takes inside `pgmq.create`, so our workers (and
  *   any pgmq ≥ 1.6 creator) serialise on every pgmq version — the race never happens between them;
  * - a creator that takes no lock (a Rust worker or tasker-server on pgmq 1.5) can still win the race against us.
  *   pgmq then fails our call with a duplicate error although the queue exists; we check that it does and carry
@@ -22,12 +22,11 @@ const ATTEMPTS = 3;
 export async function createQueue(db: Queryable, queue: string, logger: Logger): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await run(db, CREATE_QUEUE, [queue]);
+      await createQueueLocked(db, queue);
       return;
     } catch (error) {
       if (!LOST_RACE.has(sqlState(error) ?? '')) throw error;
-      const [row] = await run(db, QUEUE_EXISTS, [queue]);
-      if (row?.exists === true) {
+      if (await queueExists(db, queue)) {
         logger.debug(
           { queue, error: (error as Error).message },
           'queue created concurrently by another process',

@@ -1,36 +1,19 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@tasker-bridge/core';
-import { formatUtcTimestamp } from '@tasker-bridge/schemas';
 import type pg from 'pg';
 import { sleep } from './backoff.js';
-import {
-  ConfigError,
-  DeploymentMode,
-  resolveConfig,
-  type TaskerWorkerOptions,
-  type WorkerConfig,
-} from './config.js';
+import { ConfigError, resolveConfig, type TaskerWorkerOptions, type WorkerConfig } from './config.js';
 import { onDatabase, PGMQ_OBJECTS, TASKER_TABLES } from './database-roles.js';
-import { type HealthCheck, HealthServer, type ReadinessReport } from './health-server.js';
-import { HandlerSlots, type LeaseTarget, StepIntake } from './intake.js';
-import { LeaseKeeper } from './lease.js';
-import { NotificationListener } from './listener.js';
+import { HealthServer, type ReadinessReport } from './health-server.js';
 import { createDefaultLogger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
 import { detectPgmq, type PgmqInfo } from './pgmq-version.js';
-import { FallbackPoller } from './poller.js';
-import { StepProcessor } from './process-step.js';
 import { createQueues } from './queue-creation.js';
-import {
-  namespaceQueues,
-  orchestrationQueues,
-  queueNameProblem,
-  queueNotificationChannel,
-  stepQueueName,
-} from './queues.js';
+import { namespaceQueues, orchestrationQueues, queueNameProblem, stepQueueName } from './queues.js';
+import { readinessReport } from './readiness.js';
+import { createRuntime, type Runtime } from './runtime.js';
 import { installSignalHandlers } from './shutdown.js';
-import { createClient, createPool, redactUrl, run } from './sql/connections.js';
-import { PING, READ_MESSAGES, READ_SPECIFIC_MESSAGE } from './sql/statements.js';
+import { createPool, redactUrl } from './sql/connections.js';
 import { loadTemplateSources, registerTemplates, type TemplateSource } from './templates.js';
 import { uuidv7 } from './uuid.js';
 
@@ -57,16 +40,11 @@ export class TaskerWorker {
   #stopping: Promise<void> | null = null;
   #startedAt = 0;
 
-  #taskerPool: pg.Pool | null = null;
-  #pgmqPool: pg.Pool | null = null;
-  #ownedPools: pg.Pool[] = [];
+  /** The tasker and pgmq pools (one pool when they share a database), and those this worker created. */
+  #pools: { tasker: pg.Pool; pgmq: pg.Pool; owned: pg.Pool[] } | null = null;
   #namespaces: string[] = [];
   #pgmq: PgmqInfo | null = null;
-  #slots: HandlerSlots | null = null;
-  #intake: StepIntake | null = null;
-  #poller: FallbackPoller | null = null;
-  #listener: NotificationListener | null = null;
-  #leases: LeaseKeeper | null = null;
+  #runtime: Runtime | null = null;
   #health: HealthServer | null = null;
   #healthAddress: AddressInfo | null = null;
   #removeSignalHandlers: (() => void) | null = null;
@@ -137,24 +115,49 @@ export class TaskerWorker {
       } else {
         this.#logger = this.#options.logger.child({ worker_id: this.workerId });
       }
-      this.#createPools(config);
+      const pools = this.#createPools(config);
+      this.#pools = pools;
       const taskerSetting = 'databaseUrl (DATABASE_URL)';
       const pgmqSetting =
         config.pgmqDatabaseUrl !== undefined || this.#options.pgmqPool !== undefined
           ? 'pgmqDatabaseUrl (PGMQ_DATABASE_URL)'
           : taskerSetting;
       await onDatabase({ setting: taskerSetting, needs: TASKER_TABLES }, () =>
-        this.#registerTemplates(config),
+        this.#registerTemplates(config, pools.tasker),
       );
-      await onDatabase({ setting: pgmqSetting, needs: PGMQ_OBJECTS }, async () => {
-        this.#pgmq = await this.#detectPgmq(pgmqSetting);
-        await this.#createQueues(config);
+      const pgmq = await onDatabase({ setting: pgmqSetting, needs: PGMQ_OBJECTS }, async () => {
+        const found = await this.#detectPgmq(pgmqSetting, pools.pgmq);
+        await this.#createQueues(config, pools.pgmq);
+        return found;
       });
-      this.#wire(config, this.#pgmq as PgmqInfo);
-      this.#intake?.open();
-      this.#leases?.start();
-      if (this.#listener) await this.#listener.start();
-      this.#poller?.start();
+      this.#pgmq = pgmq;
+      const runtime = createRuntime({
+        config,
+        pgmq,
+        taskerPool: pools.tasker,
+        pgmqPool: pools.pgmq,
+        // Orchestration notifies from `tasker.pgmq_send_with_notify`, which runs on the pgmq database: LISTEN
+        // there. An injected `pgmqPool` without `pgmqDatabaseUrl` may point anywhere, so the tasker URL is no
+        // fallback.
+        listenUrl:
+          config.pgmqDatabaseUrl ?? (this.#options.pgmqPool === undefined ? config.databaseUrl : undefined),
+        namespaces: this.#namespaces,
+        registry: this.#options.registry,
+        resultSchemaMode: this.#options.resultSchemaMode,
+        onDomainEvent: this.#options.onDomainEvent,
+        workerUuid: this.workerUuid,
+        workerId: this.workerId,
+        logger: this.#logger,
+        metrics: this.metrics,
+        cancelSignal: this.#cancel.signal,
+        hardStopSignal: this.#hardStop.signal,
+        runningSteps: this.#runningSteps,
+      });
+      this.#runtime = runtime;
+      runtime.intake.open();
+      runtime.leases.start();
+      if (runtime.listener) await runtime.listener.start();
+      runtime.poller.start();
       if (config.health) {
         this.#health = new HealthServer({
           workerId: this.workerId,
@@ -176,7 +179,7 @@ export class TaskerWorker {
           pgmq_version: this.#pgmq?.version,
           database: config.databaseUrl === undefined ? '<injected pool>' : redactUrl(config.databaseUrl),
           pgmq_database:
-            this.#pgmqPool === this.#taskerPool
+            pools.pgmq === pools.tasker
               ? 'same as database'
               : config.pgmqDatabaseUrl === undefined
                 ? '<injected pool>'
@@ -192,7 +195,7 @@ export class TaskerWorker {
     }
   }
 
-  #createPools(config: WorkerConfig): void {
+  #createPools(config: WorkerConfig): { tasker: pg.Pool; pgmq: pg.Pool; owned: pg.Pool[] } {
     const onError = (which: string) => (error: Error) =>
       this.#logger.warn({ pool: which, error: error.message }, 'idle database connection lost');
     const settings = {
@@ -200,33 +203,37 @@ export class TaskerWorker {
       max: config.poolSize,
       connectionTimeoutMillis: config.connectTimeoutMs,
     };
-    if (this.#options.pool) {
-      this.#taskerPool = this.#options.pool;
-    } else {
-      this.#taskerPool = createPool({
-        ...settings,
-        connectionString: config.databaseUrl as string,
-        onError: onError('tasker'),
-      });
-      this.#ownedPools.push(this.#taskerPool);
-    }
+    const owned: pg.Pool[] = [];
+    const own = (pool: pg.Pool) => {
+      owned.push(pool);
+      return pool;
+    };
+    const tasker =
+      this.#options.pool ??
+      own(
+        createPool({
+          ...settings,
+          connectionString: config.databaseUrl as string,
+          onError: onError('tasker'),
+        }),
+      );
     const separatePgmq =
       config.pgmqDatabaseUrl !== undefined && config.pgmqDatabaseUrl !== config.databaseUrl;
-    if (this.#options.pgmqPool) {
-      this.#pgmqPool = this.#options.pgmqPool;
-    } else if (separatePgmq) {
-      this.#pgmqPool = createPool({
-        ...settings,
-        connectionString: config.pgmqDatabaseUrl as string,
-        onError: onError('pgmq'),
-      });
-      this.#ownedPools.push(this.#pgmqPool);
-    } else {
-      this.#pgmqPool = this.#taskerPool;
-    }
+    const pgmq =
+      this.#options.pgmqPool ??
+      (separatePgmq
+        ? own(
+            createPool({
+              ...settings,
+              connectionString: config.pgmqDatabaseUrl as string,
+              onError: onError('pgmq'),
+            }),
+          )
+        : tasker);
+    return { tasker, pgmq, owned };
   }
 
-  async #registerTemplates(config: WorkerConfig): Promise<void> {
+  async #registerTemplates(config: WorkerConfig, db: pg.Pool): Promise<void> {
     const sources: TemplateSource[] = [];
     if (config.templatePath !== undefined) {
       try {
@@ -241,7 +248,7 @@ export class TaskerWorker {
     (this.#options.templates ?? []).forEach((value, i) => {
       sources.push({ origin: `options.templates[${i}]`, value });
     });
-    const result = await registerTemplates(this.#taskerPool as pg.Pool, sources, this.#logger);
+    const result = await registerTemplates(db, sources, this.#logger);
     if (result.registered.length === 0) {
       throw new ConfigError(
         'templatePath (TASKER_TEMPLATE_PATH)',
@@ -266,8 +273,8 @@ export class TaskerWorker {
   }
 
   /** Once per start, on the pgmq database (§8.1): which pgmq runs there; refuses one too old or missing. */
-  async #detectPgmq(setting: string): Promise<PgmqInfo> {
-    const pgmq = await detectPgmq(this.#pgmqPool as pg.Pool);
+  async #detectPgmq(setting: string, db: pg.Pool): Promise<PgmqInfo> {
+    const pgmq = await detectPgmq(db);
     if (pgmq === null) {
       throw new ConfigError(
         setting,
@@ -279,7 +286,7 @@ export class TaskerWorker {
   }
 
   /** The Rust worker's queue set (§1.2): per namespace step + domain-event + DLQ queues, and orchestration's three. */
-  async #createQueues(config: WorkerConfig): Promise<void> {
+  async #createQueues(config: WorkerConfig, db: pg.Pool): Promise<void> {
     for (const namespace of this.#namespaces) {
       const queue = stepQueueName(namespace, config.queues.workerNamespace);
       const problem = queueNameProblem(queue);
@@ -295,188 +302,19 @@ export class TaskerWorker {
       ...this.#namespaces.flatMap((ns) => namespaceQueues(ns, config.queues)),
       ...orchestrationQueues(config.queues),
     ];
-    await createQueues(this.#pgmqPool as pg.Pool, queues, this.#logger);
-  }
-
-  #wire(config: WorkerConfig, pgmq: PgmqInfo): void {
-    const taskerPool = this.#taskerPool as pg.Pool;
-    const pgmqPool = this.#pgmqPool as pg.Pool;
-    const queues = new Map(
-      this.#namespaces.map((ns) => [stepQueueName(ns, config.queues.workerNamespace), ns]),
-    );
-    const slots = new HandlerSlots(config.concurrency);
-    this.#slots = slots;
-    const leases = new LeaseKeeper({
-      db: pgmqPool,
-      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-      setVtArray: pgmq.setVtArray,
-      logger: this.#logger,
-    });
-    this.#leases = leases;
-    const processor = new StepProcessor({
-      taskerDb: taskerPool,
-      pgmqDb: pgmqPool,
-      registry: this.#options.registry,
-      workerUuid: this.workerUuid,
-      workerId: this.workerId,
-      namespaces: new Set(this.#namespaces),
-      resultsQueue: config.queues.stepResults,
-      handlerTimeoutMs: config.handlerTimeoutMs,
-      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-      pgmq,
-      leases,
-      resultSchemaMode: this.#options.resultSchemaMode,
-      logger: this.#logger,
-      metrics: this.metrics,
-      cancelSignal: this.#cancel.signal,
-      hardStopSignal: this.#hardStop.signal,
-      onDomainEvent: this.#options.onDomainEvent,
-      onStepStarted: (uuid) => this.#runningSteps.add(uuid),
-      onStepFinished: (uuid) => this.#runningSteps.delete(uuid),
-    });
-    const readMessages = async (queue: string, limit: number) => {
-      const rows = await run(pgmqPool, READ_MESSAGES, [queue, config.visibilityTimeoutSeconds, limit]);
-      return rows.map((r) => ({ msgId: r.msg_id, body: r.message }));
-    };
-    let deferred = false;
-    // A notification was turned away while we were full: look at the queue now that a slot is free.
-    const afterProcessing = () => {
-      if (deferred) {
-        deferred = false;
-        this.#poller?.wake();
-      }
-    };
-    // Tasker and pgmq in one database (one pool): the lease is taken in the statement that hydrates and claims
-    // (one round trip fewer per step). Split databases keep the lease read and the claim apart (§0.4).
-    const lease =
-      taskerPool === pgmqPool
-        ? async (target: LeaseTarget) => {
-            const leased = await processor.lease(target);
-            return leased === null ? null : { ...leased, run: () => leased.run().finally(afterProcessing) };
-          }
-        : undefined;
-    const intake = new StepIntake({
-      slots,
-      queues,
-      fetchMessage: async (queue, msgId) => {
-        const [row] = await run(pgmqPool, READ_SPECIFIC_MESSAGE, [
-          queue,
-          msgId,
-          config.visibilityTimeoutSeconds,
-        ]);
-        return row === undefined ? null : { msgId: row.msg_id, body: row.message };
-      },
-      readMessages,
-      process: async (message) => {
-        await processor.process(message);
-        afterProcessing();
-      },
-      lease,
-      onDeferred: () => {
-        deferred = true;
-      },
-      logger: this.#logger,
-    });
-    this.#intake = intake;
-    this.#poller = new FallbackPoller({
-      queues,
-      intervalMs: config.pollIntervalMs,
-      batchSize: config.pollBatchSize,
-      slots,
-      read: readMessages,
-      isInFlight: (queue, msgId) => intake.isInFlight(queue, msgId),
-      submitReserved: (message) => intake.submitReserved(message),
-      leaseNext:
-        lease === undefined
-          ? undefined
-          : (queue, namespace) => intake.leaseAndSubmit({ queue, namespace, msgId: null, method: 'poll' }),
-      logger: this.#logger,
-    });
-    if (config.deploymentMode === DeploymentMode.HYBRID) {
-      // Orchestration notifies from `tasker.pgmq_send_with_notify`, which runs on the pgmq database: LISTEN there.
-      // An injected `pgmqPool` without `pgmqDatabaseUrl` may point anywhere, so the tasker URL is no fallback.
-      const url =
-        config.pgmqDatabaseUrl ?? (this.#options.pgmqPool === undefined ? config.databaseUrl : undefined);
-      if (url === undefined) {
-        this.#logger.warn(
-          {},
-          'no pgmq database URL for LISTEN (injected pool): running in polling-only mode',
-        );
-      } else {
-        this.#listener = new NotificationListener({
-          createClient: () => createClient(url, `${config.applicationName}-listen`, config.connectTimeoutMs),
-          // What `tasker.pgmq_send_with_notify` notifies for each step queue (`pgmq_message_ready.{ns}` by default).
-          channels: [...queues.keys()].map(queueNotificationChannel),
-          onNotification: (channel, payload) => intake.onNotification(channel, payload),
-          // After a reconnect, notifications sent meanwhile are gone: catch up with a poll right away.
-          onConnected: (reconnected) => {
-            if (reconnected) this.#poller?.wake();
-          },
-          logger: this.#logger,
-        });
-      }
-    }
+    await createQueues(db, queues, this.#logger);
   }
 
   /** `/health/ready`: database answers, the worker is running, and the intake loop progressed recently. */
-  async readiness(): Promise<ReadinessReport> {
-    const config = this.#config;
-    const now = new Date();
-    const check = (ok: boolean, message: string, durationMs = 0): HealthCheck => ({
-      status: ok ? 'healthy' : 'unhealthy',
-      message,
-      duration_ms: durationMs,
-      last_checked: formatUtcTimestamp(now),
+  readiness(): Promise<ReadinessReport> {
+    return readinessReport({
+      state: this.#state,
+      config: this.#config,
+      pools: this.#pools,
+      runtime: this.#runtime,
+      namespaces: this.#namespaces,
+      startedAt: this.#startedAt,
     });
-    let database: HealthCheck;
-    const pingStarted = Date.now();
-    const split = this.#pgmqPool !== null && this.#pgmqPool !== this.#taskerPool;
-    try {
-      if (!this.#taskerPool || !this.#pgmqPool) throw new Error('not started');
-      // Split databases (PGMQ_DATABASE_URL): intake, leases and result messages need the pgmq one as much as
-      // claims and completions need the tasker one, so both must answer.
-      await Promise.all([
-        ping(this.#taskerPool, split ? 'tasker database' : 'database'),
-        ...(split ? [ping(this.#pgmqPool, 'pgmq database')] : []),
-      ]);
-      database = check(
-        true,
-        split ? 'tasker and pgmq databases answer' : 'database answers',
-        Date.now() - pingStarted,
-      );
-    } catch (error) {
-      database = check(false, (error as Error).message, Date.now() - pingStarted);
-    }
-    const running = this.#state === 'running' && this.#intake?.accepting === true;
-    const commandProcessor = check(running, `worker is ${this.#state}`);
-    const lastProgress = this.#poller?.lastProgressAt ?? 0;
-    const age = lastProgress === 0 ? Number.POSITIVE_INFINITY : now.getTime() - lastProgress;
-    const staleMs = config?.readinessStaleMs ?? 5_000;
-    const queueProcessing = check(
-      age <= staleMs,
-      lastProgress === 0
-        ? 'intake has not completed a poll yet'
-        : `last intake progress ${age} ms ago (limit ${staleMs} ms)`,
-    );
-    return {
-      ready:
-        database.status === 'healthy' &&
-        commandProcessor.status === 'healthy' &&
-        queueProcessing.status === 'healthy',
-      checks: { database, command_processor: commandProcessor, queue_processing: queueProcessing },
-      system_info: {
-        version: '0.1.0',
-        environment: process.env.TASKER_ENV ?? 'production',
-        uptime_seconds: this.#startedAt === 0 ? 0 : Math.floor((now.getTime() - this.#startedAt) / 1000),
-        worker_type: 'typescript',
-        database_pool_size: config?.poolSize ?? 0,
-        command_processor_active: running,
-        supported_namespaces: [...this.#namespaces],
-        deployment_mode: config?.deploymentMode ?? null,
-        listener_connected: this.#listener?.connected ?? false,
-        handler_slots: { capacity: this.#slots?.capacity ?? 0, in_use: this.#slots?.inUse ?? 0 },
-      },
-    };
   }
 
   /**
@@ -517,11 +355,11 @@ export class TaskerWorker {
   }
 
   async #drainAndTeardown(graceMs: number): Promise<void> {
-    const intake = this.#intake;
+    const intake = this.#runtime?.intake;
     intake?.close();
     this.#removeSignalHandlers?.();
     this.#removeSignalHandlers = null;
-    await Promise.all([this.#listener?.stop(), this.#poller?.stop()]);
+    await Promise.all([this.#runtime?.listener?.stop(), this.#runtime?.poller.stop()]);
     if (intake) {
       const drained = intake.drained();
       const inTime = await Promise.race([
@@ -548,30 +386,17 @@ export class TaskerWorker {
   }
 
   async #teardown(): Promise<void> {
-    this.#intake?.close();
-    await this.#listener?.stop().catch(() => {});
-    await this.#poller?.stop().catch(() => {});
-    await this.#leases?.stop().catch(() => {});
+    const runtime = this.#runtime;
+    runtime?.intake.close();
+    await runtime?.listener?.stop().catch(() => {});
+    await runtime?.poller.stop().catch(() => {});
+    await runtime?.leases.stop().catch(() => {});
     await this.#health?.close().catch(() => {});
     this.#health = null;
     this.#removeSignalHandlers?.();
     this.#removeSignalHandlers = null;
-    const pools = this.#ownedPools;
-    this.#ownedPools = [];
-    await Promise.all(pools.map((p) => p.end().catch(() => {})));
-  }
-}
-
-/** `SELECT 1` with a 2 s limit; the error names the database. */
-async function ping(pool: pg.Pool, which: string): Promise<void> {
-  try {
-    await Promise.race([
-      run(pool, PING, []),
-      sleep(2_000).then(() => {
-        throw new Error('ping timed out after 2000 ms');
-      }),
-    ]);
-  } catch (error) {
-    throw new Error(`${which}: ${(error as Error).message}`);
+    const owned = this.#pools?.owned ?? [];
+    if (this.#pools !== null) this.#pools.owned = [];
+    await Promise.all(owned.map((p) => p.end().catch(() => {})));
   }
 }

@@ -70,11 +70,11 @@ async function abandonedClaim(input: { ageMs: number; completed?: boolean }) {
     steps: [{ name: 'ok', state: input.completed ? 'enqueued_for_orchestration' : 'in_progress' }],
   });
   const stepUuid = t.steps.ok!;
-  const msgId = await rows.sendSilently(QUEUE, {
-    task_uuid: t.task_uuid,
-    step_uuid: stepUuid,
-    correlation_id: t.correlation_id,
-  });
+  const msgId = await rows.sendSilently(
+    QUEUE,
+    { task_uuid: t.task_uuid, step_uuid: stepUuid, correlation_id: t.correlation_id },
+    { hidden: true }, // until the claim names it as its lease: a worker reading it earlier would archive it
+  );
   const deadWorker = randomUUID();
   await rows.query(
     `UPDATE tasker.workflow_step_transitions
@@ -107,6 +107,7 @@ async function abandonedClaim(input: { ageMs: number; completed?: boolean }) {
       stepUuid,
     ]);
   }
+  await rows.makeVisible(QUEUE, msgId);
   return { task: t, stepUuid, msgId, deadWorker };
 }
 

@@ -307,6 +307,8 @@ describe('intake, leases and recovery on the pgmq database', () => {
     const t = await rows.createTask({ namespace: NS, name: 'flow', steps: [{ name: 'ok' }] });
     await rows.sendStepMessage(NS, stepMessage(t, t.steps.ok!));
     await eventually(async () => (await rows.step(t.steps.ok!)).state === 'enqueued_for_orchestration');
+    // A step's metrics are recorded once its processing ended (result sent): by then, one claim, by the poller.
+    await eventually(async () => worker.metrics.resultsSubmitted.get({ result_type: 'completion' }) === 1);
     expect(worker.metrics.stepsClaimed.get({ namespace: NS, claim_method: 'poll' })).toBe(1);
     expect((await worker.readiness()).system_info.listener_connected).toBe(false);
     const listening = await admin.query(
@@ -350,7 +352,7 @@ describe('intake, leases and recovery on the pgmq database', () => {
       steps: [{ name: 'ok', state: completed ? 'enqueued_for_orchestration' : 'in_progress' }],
     });
     const stepUuid = t.steps.ok!;
-    const msgId = await rows.sendSilently(QUEUE, stepMessage(t, stepUuid));
+    const msgId = await rows.sendSilently(QUEUE, stepMessage(t, stepUuid), { hidden: true });
     const deadWorker = randomUUID();
     await rows.query(
       `UPDATE tasker.workflow_step_transitions
@@ -377,6 +379,7 @@ describe('intake, leases and recovery on the pgmq database', () => {
         WHERE workflow_step_uuid = $1::uuid`,
       [stepUuid, completed],
     );
+    await rows.makeVisible(QUEUE, msgId);
     return { t, stepUuid, msgId, deadWorker };
   }
 

@@ -1,0 +1,121 @@
+import type { StepMessage } from '@tasker-bridge/schemas';
+import { type Queryable, run } from './sql/connections.js';
+import {
+  ARCHIVE_MESSAGE,
+  CREATE_QUEUE,
+  EXTEND_LEASES,
+  EXTEND_LEASES_EACH,
+  QUEUE_EXISTS,
+  READ_MESSAGES,
+  READ_SPECIFIC_MESSAGE,
+  SEND_RESULT_AND_ARCHIVE,
+  SEND_WITH_NOTIFY,
+} from './sql/statements.js';
+
+/**
+ * Every call the worker makes on the pgmq database (docs/protocol.md §1–§4, §8), one function per statement of
+ * `sql/statements.ts`, so what the worker does to queues is read in one file. Callers pass the pgmq database's
+ * pool (`PGMQ_DATABASE_URL`, or the tasker one when they are the same). When tasker and pgmq share a database,
+ * the lease is taken inside the claim statement instead (`hydrate.ts`, `leaseAndClaim`).
+ */
+
+/** A message as a read returns it: its id (int8, kept a string) and its body. */
+export interface QueueRow {
+  msgId: string;
+  body: unknown;
+}
+
+/**
+ * Up to `limit` visible messages, oldest first, each leased for `vtSeconds` (`pgmq.read`, §3.3): the fallback
+ * poll, and one read for a burst of notifications.
+ */
+export async function readMessages(
+  db: Queryable,
+  queue: string,
+  vtSeconds: number,
+  limit: number,
+): Promise<QueueRow[]> {
+  const rows = await run(db, READ_MESSAGES, [queue, vtSeconds, limit]);
+  return rows.map((r) => ({ msgId: r.msg_id, body: r.message }));
+}
+
+/** One notified message by id, leased for `vtSeconds`; null when it is invisible, archived or missing (§3.4). */
+export async function readMessage(
+  db: Queryable,
+  queue: string,
+  msgId: string,
+  vtSeconds: number,
+): Promise<QueueRow | null> {
+  const [row] = await run(db, READ_SPECIFIC_MESSAGE, [queue, msgId, vtSeconds]);
+  return row === undefined ? null : { msgId: row.msg_id, body: row.message };
+}
+
+/**
+ * Ack = `pgmq.archive` (§4.4), for a message that can never lead to a claim. False when it was already gone
+ * (archived by another path or worker).
+ */
+export async function archiveMessage(db: Queryable, queue: string, msgId: string): Promise<boolean> {
+  const [row] = await run(db, ARCHIVE_MESSAGE, [queue, msgId]);
+  return row?.archived === true;
+}
+
+/**
+ * Tell orchestration and ack, in one statement (§4.7): the `StepMessage` to `resultsQueue` through
+ * `tasker.pgmq_send_with_notify`, and the archive of the step message that held the claim's lease. Returns the
+ * result message's msg_id. Re-running it after a lost reply only sends a duplicate result message, which
+ * orchestration ignores (it acts only while the step is in an `enqueued_*_for_orchestration` state, §5.2).
+ */
+export async function sendResultAndArchive(
+  db: Queryable,
+  resultsQueue: string,
+  message: StepMessage,
+  lease: { queue: string; msgId: string },
+): Promise<string> {
+  const body: StepMessage = {
+    task_uuid: message.task_uuid,
+    step_uuid: message.step_uuid,
+    correlation_id: message.correlation_id,
+  };
+  const [row] = await run(db, SEND_RESULT_AND_ARCHIVE, [
+    resultsQueue,
+    JSON.stringify(body),
+    lease.queue,
+    lease.msgId,
+  ]);
+  if (row === undefined) throw new Error('pgmq_send_with_notify returned no msg_id');
+  return row.msg_id;
+}
+
+/**
+ * Lease heartbeat (§8.2): pushes the visibility timeout of `msgIds` to now + `vtSeconds` in one statement, with
+ * the array `set_vt` where pgmq has it (≥ 1.8.0, `setVtArray`). Returns the ids still queued; a missing one was
+ * archived by someone else.
+ */
+export async function extendLeases(
+  db: Queryable,
+  setVtArray: boolean,
+  queue: string,
+  msgIds: readonly string[],
+  vtSeconds: number,
+): Promise<Set<string>> {
+  const rows = await run(db, setVtArray ? EXTEND_LEASES : EXTEND_LEASES_EACH, [queue, msgIds, vtSeconds]);
+  return new Set(rows.map((r) => r.msg_id));
+}
+
+/** `tasker.pgmq_send_with_notify(queue, body, 0)` (§2.2): a domain event. Returns its msg_id. */
+export async function sendWithNotify(db: Queryable, queue: string, body: string): Promise<string> {
+  const [row] = await run(db, SEND_WITH_NOTIFY, [queue, body, 0]);
+  if (row === undefined) throw new Error('pgmq_send_with_notify returned no msg_id');
+  return row.msg_id;
+}
+
+/** `pgmq.create` under the per-queue advisory lock (§8.3); see `queue-creation.ts` for the race it closes. */
+export async function createQueueLocked(db: Queryable, queue: string): Promise<void> {
+  await run(db, CREATE_QUEUE, [queue]);
+}
+
+/** Whether the queue exists (its `pgmq.meta` row and its table, §8.3). */
+export async function queueExists(db: Queryable, queue: string): Promise<boolean> {
+  const [row] = await run(db, QUEUE_EXISTS, [queue]);
+  return row?.exists === true;
+}

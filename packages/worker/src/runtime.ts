@@ -1,0 +1,153 @@
+import type { HandlerRegistry, Logger, ResultSchemaMode } from '@tasker-bridge/core';
+import type { DomainEvent } from '@tasker-bridge/schemas';
+import type pg from 'pg';
+import { DeploymentMode, type WorkerConfig } from './config.js';
+import { HandlerSlots, type LeaseTarget, StepIntake } from './intake.js';
+import { LeaseKeeper } from './lease.js';
+import { NotificationListener } from './listener.js';
+import type { WorkerMetrics } from './metrics.js';
+import { readMessage, readMessages } from './pgmq.js';
+import type { PgmqInfo } from './pgmq-version.js';
+import { FallbackPoller } from './poller.js';
+import { StepProcessor } from './process-step.js';
+import { queueNotificationChannel, stepQueueName } from './queues.js';
+import { createClient } from './sql/connections.js';
+
+/**
+ * The running parts of a started worker and how they are wired (docs/protocol.md §3): LISTEN and the fallback
+ * poller feed the intake, which reserves handler slots and hands leased messages to the step processor; the
+ * lease keeper renews the leases of steps in flight. `TaskerWorker` (`worker.ts`) starts and stops them.
+ */
+
+export interface Runtime {
+  slots: HandlerSlots;
+  intake: StepIntake;
+  poller: FallbackPoller;
+  /** Null in `polling_only` mode, or when no pgmq URL is known for LISTEN (an injected pool). */
+  listener: NotificationListener | null;
+  leases: LeaseKeeper;
+}
+
+export interface RuntimeInput {
+  config: WorkerConfig;
+  pgmq: PgmqInfo;
+  taskerPool: pg.Pool;
+  /** The tasker pool itself when tasker and pgmq share a database. */
+  pgmqPool: pg.Pool;
+  /** Where to LISTEN (the pgmq database); undefined: polling only. */
+  listenUrl: string | undefined;
+  namespaces: readonly string[];
+  registry: HandlerRegistry;
+  resultSchemaMode: ResultSchemaMode | undefined;
+  onDomainEvent: ((event: DomainEvent) => void) | undefined;
+  workerUuid: string;
+  workerId: string;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  cancelSignal: AbortSignal;
+  hardStopSignal: AbortSignal;
+  runningSteps: Set<string>;
+}
+
+export function createRuntime(input: RuntimeInput): Runtime {
+  const { config, taskerPool, pgmqPool, logger } = input;
+  const vt = config.visibilityTimeoutSeconds;
+  const queues = new Map(
+    input.namespaces.map((ns) => [stepQueueName(ns, config.queues.workerNamespace), ns]),
+  );
+  const slots = new HandlerSlots(config.concurrency);
+  const leases = new LeaseKeeper({
+    db: pgmqPool,
+    visibilityTimeoutSeconds: vt,
+    setVtArray: input.pgmq.setVtArray,
+    logger,
+  });
+  const processor = new StepProcessor({
+    taskerDb: taskerPool,
+    pgmqDb: pgmqPool,
+    registry: input.registry,
+    workerUuid: input.workerUuid,
+    workerId: input.workerId,
+    namespaces: new Set(input.namespaces),
+    resultsQueue: config.queues.stepResults,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    visibilityTimeoutSeconds: vt,
+    pgmq: input.pgmq,
+    leases,
+    resultSchemaMode: input.resultSchemaMode,
+    logger,
+    metrics: input.metrics,
+    cancelSignal: input.cancelSignal,
+    hardStopSignal: input.hardStopSignal,
+    onDomainEvent: input.onDomainEvent,
+    onStepStarted: (uuid) => input.runningSteps.add(uuid),
+    onStepFinished: (uuid) => input.runningSteps.delete(uuid),
+  });
+  const read = (queue: string, limit: number) => readMessages(pgmqPool, queue, vt, limit);
+  let deferred = false;
+  // A notification was turned away while we were full: look at the queue now that a slot is free.
+  const afterProcessing = () => {
+    if (deferred) {
+      deferred = false;
+      poller.wake();
+    }
+  };
+  // Tasker and pgmq in one database (one pool): the lease is taken in the statement that hydrates and claims
+  // (one round trip fewer per step). Split databases keep the lease read and the claim apart (§0.4).
+  const lease =
+    taskerPool === pgmqPool
+      ? async (target: LeaseTarget) => {
+          const leased = await processor.lease(target);
+          return leased === null ? null : { ...leased, run: () => leased.run().finally(afterProcessing) };
+        }
+      : undefined;
+  const intake = new StepIntake({
+    slots,
+    queues,
+    fetchMessage: (queue, msgId) => readMessage(pgmqPool, queue, msgId, vt),
+    readMessages: read,
+    process: async (message) => {
+      await processor.handle(message);
+      afterProcessing();
+    },
+    lease,
+    onDeferred: () => {
+      deferred = true;
+    },
+    logger,
+  });
+  const poller = new FallbackPoller({
+    queues,
+    intervalMs: config.pollIntervalMs,
+    batchSize: config.pollBatchSize,
+    slots,
+    read,
+    isInFlight: (queue, msgId) => intake.isInFlight(queue, msgId),
+    submitReserved: (message) => intake.submitReserved(message),
+    leaseNext:
+      lease === undefined
+        ? undefined
+        : (queue, namespace) => intake.leaseAndSubmit({ queue, namespace, msgId: null, method: 'poll' }),
+    logger,
+  });
+  let listener: NotificationListener | null = null;
+  if (config.deploymentMode === DeploymentMode.HYBRID) {
+    const url = input.listenUrl;
+    if (url === undefined) {
+      logger.warn({}, 'no pgmq database URL for LISTEN (injected pool): running in polling-only mode');
+    } else {
+      listener = new NotificationListener({
+        createClient: () => createClient(url, `${config.applicationName}-listen`, config.connectTimeoutMs),
+        // What `tasker.pgmq_send_with_notify` notifies for each step queue (`pgmq_message_ready.{ns}` by default).
+        channels: [...queues.keys()].map(queueNotificationChannel),
+        onNotification: (channel, payload) => intake.onNotification(channel, payload),
+        // After a reconnect, notifications sent meanwhile are gone: catch up with a poll right away.
+        onConnected: (reconnected) => {
+          if (reconnected) poller.wake();
+        },
+        logger,
+      });
+    }
+  }
+  return { slots, intake, poller, listener, leases };
+}
