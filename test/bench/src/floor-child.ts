@@ -1,8 +1,8 @@
 // Child process: the PostgreSQL floor. The per-step statements of our worker, issued by a minimal loop with no
 // framework around them: `concurrency` loops, each with its own connection, each doing
 //   read (pgmq.read with the lease's visibility timeout, batch `batch`) → per message: claim transition (or,
-//   with BENCH_HYDRATE=1, the worker's hydrate-and-claim) → result write (fenced to the claim) → result
-//   message + archive (one statement)
+//   with BENCH_HYDRATE=1, the worker's hydrate-and-claim for that message) → result write (fenced to the claim)
+//   → result message + archive (one statement); each statement for one step, however many the worker batches
 // with the exact SQL texts of packages/worker/src/sql/statements.ts (imported, so the floor follows the worker),
 // prepared by name as the worker does.
 // Env: BENCH_DB_URL, BENCH_CONCURRENCY, BENCH_STEPS (stop after this many), BENCH_BATCH (default 10),
@@ -11,18 +11,16 @@
 
 import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
 import pg from 'pg';
+import { completionsParam } from '../../../packages/worker/src/complete.js';
+import { sendResultsParams } from '../../../packages/worker/src/pgmq.js';
 import {
   CLAIM_STEP,
-  COMPLETE_CLAIM,
+  COMPLETE_CLAIMS,
   HYDRATE_AND_CLAIM,
   READ_MESSAGES,
-  SEND_RESULT_AND_ARCHIVE,
+  SEND_RESULTS_AND_ARCHIVE,
 } from '../../../packages/worker/src/sql/statements.js';
-import {
-  claimMetadata,
-  completionMetadata,
-  naiveUtcNow,
-} from '../../../packages/worker/src/transition-metadata.js';
+import { claimMetadata, naiveUtcNow } from '../../../packages/worker/src/transition-metadata.js';
 import { BENCH_NAMESPACE, BENCH_QUEUE, RESULTS_QUEUE } from './db.js';
 
 const url = process.env.BENCH_DB_URL as string;
@@ -65,21 +63,29 @@ async function loop(db: pg.Client): Promise<void> {
     }[]) {
       const m = row.message;
       const lease = { workerUuid, lease: { queue: BENCH_QUEUE, msg_id: row.msg_id } };
-      const metadata = JSON.stringify(claimMetadata(undefined, lease));
-      // With hydration: the worker's own hydrate-and-claim statement; without: the claim alone.
+      // With hydration: the worker's own hydrate-and-claim statement, for this one message; without: the claim
+      // alone.
       const claimUuid = hydrate
         ? (
             await db.query<{ new_claim_uuid: string }>({
               name: HYDRATE_AND_CLAIM.name,
               text: HYDRATE_AND_CLAIM.text,
-              values: [m.task_uuid, m.step_uuid, metadata, naiveUtcNow(), [BENCH_NAMESPACE]],
+              values: [
+                [row.msg_id],
+                [m.task_uuid],
+                [m.step_uuid],
+                BENCH_QUEUE,
+                JSON.stringify({ ...claimMetadata(), worker_uuid: workerUuid }),
+                naiveUtcNow(),
+                [BENCH_NAMESPACE],
+              ],
             })
           ).rows[0]?.new_claim_uuid
         : (
             await db.query<{ workflow_step_transition_uuid: string }>({
               name: CLAIM_STEP.name,
               text: CLAIM_STEP.text,
-              values: [m.step_uuid, metadata, naiveUtcNow()],
+              values: [m.step_uuid, JSON.stringify(claimMetadata(undefined, lease)), naiveUtcNow()],
             })
           ).rows[0]?.workflow_step_transition_uuid;
       const result = {
@@ -94,30 +100,28 @@ async function loop(db: pg.Client): Promise<void> {
           completed_at: new Date().toISOString(),
         },
       };
+      // The worker's completion statements, each for this one step.
       await db.query({
-        name: COMPLETE_CLAIM.name,
-        text: COMPLETE_CLAIM.text,
+        name: COMPLETE_CLAIMS.name,
+        text: COMPLETE_CLAIMS.text,
         values: [
-          m.step_uuid,
-          'enqueued_for_orchestration',
-          JSON.stringify(completionMetadata(result as never, workerUuid, m.correlation_id)),
-          JSON.stringify(result),
-          claimUuid,
+          completionsParam([
+            {
+              stepUuid: m.step_uuid,
+              claimTransitionUuid: claimUuid as string,
+              result: result as never,
+              workerUuid,
+              correlationId: m.correlation_id,
+            },
+          ]),
         ],
       });
       await db.query({
-        name: SEND_RESULT_AND_ARCHIVE.name,
-        text: SEND_RESULT_AND_ARCHIVE.text,
-        values: [
-          RESULTS_QUEUE,
-          JSON.stringify({
-            task_uuid: m.task_uuid,
-            step_uuid: m.step_uuid,
-            correlation_id: m.correlation_id,
-          }),
-          BENCH_QUEUE,
-          row.msg_id,
-        ],
+        name: SEND_RESULTS_AND_ARCHIVE.name,
+        text: SEND_RESULTS_AND_ARCHIVE.text,
+        values: sendResultsParams(RESULTS_QUEUE, [
+          { message: m, lease: { queue: BENCH_QUEUE, msgId: row.msg_id } },
+        ]),
       });
       done += 1;
     }

@@ -95,7 +95,10 @@ async function startContender(
       BENCH_CONCURRENCY: String(concurrency),
       BENCH_STEPS: String(stepsFor(options, name)),
       BENCH_HYDRATE: name === 'floor-hydrate' ? '1' : '0',
-      BENCH_WORKER_OPTIONS: JSON.stringify({ concurrency, ...options.oursOptions }),
+      BENCH_WORKER_OPTIONS: JSON.stringify({
+        concurrency,
+        ...(name === 'base' ? options.baseOptions : options.oursOptions),
+      }),
       BENCH_WORKER_MODULE: name === 'base' ? options.baseModule : options.oursModule,
     },
     logFile: join(LOG_DIR, `${name}-c${concurrency}.log`),
@@ -181,6 +184,7 @@ async function stepRun(
         seconds,
         peakRssMb: cpu1.peakRssMb,
         clientCpuMsPerStep: (cpu1.cpuMs - cpu0.cpuMs) / n,
+        clientSysCpuMsPerStep: (cpu1.sysCpuMs - cpu0.sysCpuMs) / n,
         machineBusyPct: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total),
         ...(latency ? { latency } : {}),
       };
@@ -253,7 +257,9 @@ function describe(m: Measurement): string {
   return (
     `${fmt(m.stepsPerSec)} ${isJobContender(m.contender) ? 'jobs' : 'steps'}/s (${m.seconds.toFixed(2)} s), ` +
     `rss ${fmt(m.peakRssMb)} MB` +
-    (m.clientCpuMsPerStep === undefined ? '' : `, client cpu ${m.clientCpuMsPerStep.toFixed(3)} ms/step`) +
+    (m.clientCpuMsPerStep === undefined
+      ? ''
+      : `, client cpu ${m.clientCpuMsPerStep.toFixed(3)} ms/step (sys ${(m.clientSysCpuMsPerStep ?? 0).toFixed(3)})`) +
     (m.machineBusyPct === undefined ? '' : `, box ${m.machineBusyPct.toFixed(0)}%`) +
     (m.latency ? `, latency p50 ${m.latency.p50.toFixed(2)} p99 ${m.latency.p99.toFixed(2)} ms` : '') +
     ', checks passed'
@@ -332,6 +338,7 @@ async function main(): Promise<void> {
       oursOptions: options.oursOptions,
       oursModule: options.oursModule,
       baseModule: options.baseModule,
+      baseOptions: options.baseOptions,
     },
     machine: { ...machine, loadavgAtEnd: loadavg() },
     noise: report.noise,

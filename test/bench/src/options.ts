@@ -29,10 +29,12 @@ export interface BenchOptions {
   /** Another build of the worker package to load (absolute path to its dist/index.js); '' = the built package. */
   oursModule: string;
   /**
-   * `--base-module`: a second build of the worker that runs as the contender `base` in the same rounds, with the
-   * same options as ours, so that `ours ÷ base` compares two builds minutes apart (an A/B of a change).
+   * `--base-module`: a second build of the worker that runs as the contender `base` in the same rounds (default:
+   * the same build as ours), so that `ours ÷ base` compares two builds or two settings minutes apart (an A/B).
    */
   baseModule: string;
+  /** `--base-options`: the base contender's options (JSON, as `--ours-options`), default the same as ours. */
+  baseOptions: Record<string, unknown>;
   out: string;
   cpuProf: boolean;
 }
@@ -65,6 +67,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'ours-label': { type: 'string', default: 'ours' },
       'ours-module': { type: 'string', default: '' },
       'base-module': { type: 'string', default: '' },
+      'base-options': { type: 'string' },
       out: { type: 'string', default: join(REPO_ROOT, 'bench-results', 'latest.json') },
       'cpu-prof': { type: 'boolean', default: false },
     },
@@ -85,10 +88,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   }
   const contenders = values.contenders.split(',').map((c) => contenderName(c.trim()));
   const baseModule = values['base-module'];
-  if (baseModule !== '' && !contenders.includes('base')) contenders.splice(1, 0, 'base');
-  if (baseModule === '' && contenders.includes('base')) {
-    throw new Error('the contender base needs --base-module <path to another build of dist/index.js>');
-  }
+  const oursOptions = JSON.parse(values['ours-options']) as Record<string, unknown>;
+  const baseOptions =
+    values['base-options'] === undefined
+      ? oursOptions
+      : (JSON.parse(values['base-options']) as Record<string, unknown>);
+  const withBase = baseModule !== '' || values['base-options'] !== undefined;
+  if (withBase && !contenders.includes('base')) contenders.splice(1, 0, 'base');
   return {
     profile,
     steps: values.steps ? positiveInt('steps', values.steps) : base.steps,
@@ -101,10 +107,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     latencySamples,
     latencyConcurrency: positiveInt('latency-concurrency', values['latency-concurrency']),
     feed: values.feed,
-    oursOptions: JSON.parse(values['ours-options']) as Record<string, unknown>,
+    oursOptions,
     oursLabel: values['ours-label'],
     oursModule: values['ours-module'],
     baseModule,
+    baseOptions,
     out: values.out,
     cpuProf: values['cpu-prof'],
   };

@@ -18,6 +18,8 @@ export interface Measurement {
   peakRssMb: number;
   /** The contender process's user + system CPU per step (not measured for graphile-worker / pg-boss). */
   clientCpuMsPerStep?: number;
+  /** The system (kernel) part of it: system calls, the socket writes that wake PostgreSQL. */
+  clientSysCpuMsPerStep?: number;
   machineBusyPct?: number;
   latency?: { p50: number; p99: number; samples: number };
 }
