@@ -1,10 +1,11 @@
 import type { Logger } from '@tasker-bridge/core';
 import type { StepExecutionResult, StepMessage } from '@tasker-bridge/schemas';
 import { backoffDelay, sleep } from './backoff.js';
+import { Batcher } from './batch.js';
 import { workerFailureResult } from './failure-result.js';
-import { sendResultAndArchive } from './pgmq.js';
+import { type ResultAndLease, sendResultsAndArchive } from './pgmq.js';
 import { type Queryable, run, sqlState } from './sql/connections.js';
-import { CLAIM_SUCCESSOR, COMPLETE_CLAIM } from './sql/statements.js';
+import { CLAIM_SUCCESSOR, COMPLETE_CLAIMS } from './sql/statements.js';
 import { completionMetadataOf, stringifySorted } from './transition-metadata.js';
 
 /**
@@ -12,12 +13,13 @@ import { completionMetadataOf, stringifySorted } from './transition-metadata.js'
  * 1. tasker DB, one statement: `in_progress → enqueued_for_orchestration` (success) or
  *    `→ enqueued_as_error_for_orchestration` (failure) with `{event, timestamp, worker_uuid, correlation_id}`,
  *    plus `in_process = false, results = <StepExecutionResult>`; committed before step 2 starts. Fenced: only
- *    the claim this worker made can be completed (`COMPLETE_CLAIM`).
+ *    the claim this worker made can be completed (`COMPLETE_CLAIMS`).
  * 2. pgmq DB, one statement: the `StepMessage` to the results queue (`orchestration_step_results`) through
  *    `tasker.pgmq_send_with_notify`, and the archive of the step message (the claim's lease, package README
  *    "Leases"; `pgmq.ts`).
  * Orchestration archives a result message whose step is not yet in an `enqueued_*_for_orchestration` state and
- * never looks at it again (§5.1), so the order is load-bearing.
+ * never looks at it again (§5.1), so the order is load-bearing. Both statements are batched across the steps
+ * finishing together (`CompletionStatements`), each row fenced to its own claim.
  *
  * After a claim the step must end in a completion: transient database errors are retried with backoff until it
  * is written and sent, or until the hard stop of a shutdown (then the lease lapses and another worker finishes
@@ -38,51 +40,89 @@ export type WriteOutcome =
    */
   | { kind: 'not_in_progress'; state: string | null; recoveredBy: string | null };
 
-export async function writeCompletion(
-  db: Queryable,
-  input: {
-    stepUuid: string;
-    claimTransitionUuid: string;
-    result: StepExecutionResult;
-    workerUuid: string;
-    correlationId: string;
-  },
-): Promise<WriteOutcome> {
-  const toState = input.result.success ? CompletionState.SUCCESS : CompletionState.ERROR;
-  // One serialisation for both places the result goes: the transition's event data must be serde_json::Value's
-  // sorted form, and `results` is jsonb, which keeps no key order, so the same text serves. The result is already
-  // canonical and validated (core's `runStep`, or `workerFailureResult`).
-  const resultText = stringifySorted(input.result);
-  const metadata = completionMetadataOf(
-    input.result.success,
-    resultText,
-    input.workerUuid,
-    input.correlationId,
-  );
-  const rows = await run(db, COMPLETE_CLAIM, [
-    input.stepUuid,
-    toState,
-    JSON.stringify(metadata),
-    resultText,
-    input.claimTransitionUuid,
-  ]);
-  if (rows.length > 0) return { kind: 'written', toState };
-  // Nothing written: was it us, on an earlier attempt whose COMMIT reply never arrived? The transition right
-  // after our claim tells (it is ours, or a recovery by another worker, or nothing when an operator moved it).
-  const [row] = await run(db, CLAIM_SUCCESSOR, [input.stepUuid, input.claimTransitionUuid]);
-  const nextWorker = row?.next_metadata?.worker_uuid;
-  if (row?.next_state === toState && nextWorker === input.workerUuid) return { kind: 'written', toState };
-  return {
-    kind: 'not_in_progress',
-    state: row?.current_state ?? null,
-    recoveredBy: typeof nextWorker === 'string' && nextWorker !== input.workerUuid ? nextWorker : null,
-  };
+/** One completion to write (`CompletionStatements.write`). */
+export interface CompletionWrite {
+  stepUuid: string;
+  /** The claim it is fenced to: the `in_progress` transition this worker (or the lost owner) made. */
+  claimTransitionUuid: string;
+  result: StepExecutionResult;
+  workerUuid: string;
+  correlationId: string;
+}
+
+/** Largest batch per statement: a bound on one statement's size, far above the steps one worker runs at once. */
+const MAX_BATCH = 100;
+
+/**
+ * The two completion statements of every step in flight, each batched across steps (`batch.ts`): the
+ * completion write on the tasker database and the result message with the archive of the step message on the
+ * pgmq one. Steps finishing together share a statement; a lone step gets one of its own at once.
+ */
+export class CompletionStatements {
+  readonly #taskerDb: Queryable;
+  readonly #writes: Batcher<CompletionWrite, boolean>;
+  readonly #sends: Batcher<ResultAndLease, string>;
+
+  constructor(taskerDb: Queryable, pgmqDb: Queryable, resultsQueue: string) {
+    this.#taskerDb = taskerDb;
+    this.#writes = new Batcher((inputs) => writeCompletions(taskerDb, inputs), MAX_BATCH);
+    this.#sends = new Batcher((items) => sendResultsAndArchive(pgmqDb, resultsQueue, items), MAX_BATCH);
+  }
+
+  /** Step 1 for one claim: the transition and the results, fenced to the claim. */
+  async write(input: CompletionWrite): Promise<WriteOutcome> {
+    const toState = input.result.success ? CompletionState.SUCCESS : CompletionState.ERROR;
+    if (await this.#writes.run(input)) return { kind: 'written', toState };
+    // Nothing written: was it us, on an earlier attempt whose COMMIT reply never arrived? The transition right
+    // after our claim tells (it is ours, or a recovery by another worker, or nothing when an operator moved it).
+    const [row] = await run(this.#taskerDb, CLAIM_SUCCESSOR, [input.stepUuid, input.claimTransitionUuid]);
+    const nextWorker = row?.next_metadata?.worker_uuid;
+    if (row?.next_state === toState && nextWorker === input.workerUuid) return { kind: 'written', toState };
+    return {
+      kind: 'not_in_progress',
+      state: row?.current_state ?? null,
+      recoveredBy: typeof nextWorker === 'string' && nextWorker !== input.workerUuid ? nextWorker : null,
+    };
+  }
+
+  /** Step 2 for one step: its result message and the archive of its step message. Returns the result's msg_id. */
+  send(message: StepMessage, lease: { queue: string; msgId: string }): Promise<string> {
+    return this.#sends.run({ message, lease });
+  }
+}
+
+/** `COMPLETE_CLAIMS` for a batch: per input, whether its completion was written. */
+async function writeCompletions(db: Queryable, inputs: readonly CompletionWrite[]): Promise<boolean[]> {
+  const rows = await run(db, COMPLETE_CLAIMS, [completionsParam(inputs)]);
+  const written = new Set(rows.map((r) => r.step_uuid));
+  return inputs.map((input) => written.has(input.stepUuid));
+}
+
+/** `COMPLETE_CLAIMS`'s parameter: the JSON array of the completions, built from their texts without re-parsing. */
+export function completionsParam(inputs: readonly CompletionWrite[]): string {
+  const entries = inputs.map((input) => {
+    // One serialisation for both places the result goes: the transition's event data must be serde_json::Value's
+    // sorted form, and `results` is jsonb, which keeps no key order, so the same text serves. The result is
+    // already canonical and validated (core's `runStep`, or `workerFailureResult`).
+    const resultText = stringifySorted(input.result);
+    const metadata = completionMetadataOf(
+      input.result.success,
+      resultText,
+      input.workerUuid,
+      input.correlationId,
+    );
+    const toState = input.result.success ? CompletionState.SUCCESS : CompletionState.ERROR;
+    return (
+      `{"step_uuid":${JSON.stringify(input.stepUuid)},"to_state":"${toState}",` +
+      `"claim_uuid":${JSON.stringify(input.claimTransitionUuid)},"metadata":${JSON.stringify(metadata)},` +
+      `"results":${resultText}}`
+    );
+  });
+  return `[${entries.join(',')}]`;
 }
 
 export interface CompletionContext {
-  taskerDb: Queryable;
-  pgmqDb: Queryable;
-  resultsQueue: string;
+  completions: CompletionStatements;
   workerUuid: string;
   workerId: string;
   /** Aborted when even completion retries must give up (second signal / final deadline of a shutdown). */
@@ -124,7 +164,7 @@ export async function completeStep(
   const submitStarted = performance.now();
   const write = (result: StepExecutionResult) =>
     retryTransient(ctx.hardStopSignal, logger, 'completion write', () =>
-      writeCompletion(ctx.taskerDb, {
+      ctx.completions.write({
         stepUuid: stepMessage.step_uuid,
         claimTransitionUuid: input.claimTransitionUuid,
         result,
@@ -153,7 +193,7 @@ export async function completeStep(
   }
   if (written.value.kind === 'not_in_progress') return { completion: written.value, result };
   const sent = await retryTransient(ctx.hardStopSignal, logger, 'result message', () =>
-    sendResultAndArchive(ctx.pgmqDb, ctx.resultsQueue, stepMessage, input.lease),
+    ctx.completions.send(stepMessage, input.lease),
   );
   if (!sent.ok) {
     return { completion: { kind: 'abandoned', stage: 'result message', error: sent.error }, result };

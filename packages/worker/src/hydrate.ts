@@ -8,21 +8,18 @@ import {
   type TaskTemplate,
   WireValidationError,
 } from '@tasker-bridge/schemas';
-import type { QueuedMessage } from './intake.js';
+import type { ClaimMethod, QueuedMessage } from './intake.js';
 import { type Queryable, run, SqlState, sqlState } from './sql/connections.js';
-import {
-  HYDRATE_AND_CLAIM,
-  type HydrationRow,
-  type LeasedHydrationRow,
-  leaseAndClaimStatements,
-} from './sql/statements.js';
+import { HYDRATE_AND_CLAIM, type HydrationRow, leaseAndClaimStatements } from './sql/statements.js';
 import type { TemplateCache } from './template-cache.js';
-import { claimMetadata, type Lease, naiveUtcNow } from './transition-metadata.js';
+import { claimMetadata, naiveUtcNow } from './transition-metadata.js';
 
 /**
- * Hydration and claim in one round trip (`HYDRATE_AND_CLAIM`): builds the `TaskSequenceStep` the Rust worker
- * hands its handlers (docs/protocol.md §4.2) from the pre-claim snapshot, and claims the step (§4.3) when it is
- * `enqueued`, belongs to the message's task and to a namespace this worker serves.
+ * Hydration and claim of a batch of leased messages in one round trip (`HYDRATE_AND_CLAIM`; with the lease in
+ * the same statement when tasker and pgmq share a database, `leaseAndClaimStatements`): builds, per message, the
+ * `TaskSequenceStep` the Rust worker hands its handlers (docs/protocol.md §4.2) from the pre-claim snapshot, and
+ * claims the step (§4.3) when it is `enqueued`, belongs to the message's task and to a namespace this worker
+ * serves.
  *
  * Outcomes:
  * - `ready`: claimed and fully hydrated (decoded with serde's rules, so timestamps and defaults are exactly what
@@ -36,7 +33,8 @@ import { claimMetadata, type Lease, naiveUtcNow } from './transition-metadata.js
  * - `skip`: the message can never lead to a claim (unknown task/step, step of another task, namespace not
  *   served, or the step is past `enqueued`). The caller archives the message (an improvement over upstream,
  *   which re-reads such messages forever, §4.4).
- * Database errors are thrown: the message stays for redelivery.
+ * A statement that fails leaves its messages to their leases (`claimMessages` retries a batch message by
+ * message, so only the message at fault is left).
  */
 
 export interface NewClaim {
@@ -86,37 +84,9 @@ export const SkipReason = {
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 
-export async function hydrateAndClaim(
-  db: Queryable,
-  input: {
-    ids: { task_uuid: string; step_uuid: string };
-    namespaces: ReadonlySet<string>;
-    owner: { workerUuid: string; lease: Lease };
-  },
-  templates: TemplateCache,
-): Promise<Hydration> {
-  const { ids } = input;
-  let row: HydrationRow | undefined;
-  try {
-    [row] = await run(db, HYDRATE_AND_CLAIM, [
-      ids.task_uuid,
-      ids.step_uuid,
-      JSON.stringify(claimMetadata(undefined, input.owner)),
-      naiveUtcNow(),
-      [...input.namespaces],
-    ]);
-  } catch (error) {
-    // The partial unique index on `most_recent` caught a concurrent claim: upstream maps it to "not claimed".
-    if (sqlState(error) === SqlState.UNIQUE_VIOLATION) return { kind: 'claim_lost' };
-    throw error;
-  }
-  if (row === undefined) throw new Error('hydrate_and_claim returned no row');
-  return fromRow(row, ids, input.namespaces, templates);
-}
-
 /**
  * A leased message after its body was read and its step hydrated and claimed: what `StepProcessor.process`
- * takes. `claimStartedAt` is when the lease was taken (`performance.now()`): the claim's duration runs from there.
+ * takes.
  */
 export type TakenMessage =
   /** The body is not a `StepMessage`: nothing was looked up or claimed. */
@@ -125,99 +95,146 @@ export type TakenMessage =
   | { kind: 'failed'; message: QueuedMessage; stepMessage: StepMessage; error: string }
   | { kind: 'hydrated'; message: QueuedMessage; stepMessage: StepMessage; hydration: Hydration };
 
-/**
- * A message leased by a read (poll, notification): its body checked (§2.1: all three UUIDs), its step hydrated
- * and claimed in one statement naming the message as the claim's lease. Never throws.
- */
-export async function takeMessage(
-  db: Queryable,
-  message: QueuedMessage,
-  owner: { namespaces: ReadonlySet<string>; workerUuid: string },
-  templates: TemplateCache,
-): Promise<TakenMessage> {
-  let stepMessage: StepMessage;
-  try {
-    stepMessage = decodeParsed('StepMessage', message.body);
-  } catch (error) {
-    return { kind: 'malformed', message, error: (error as Error).message };
-  }
-  try {
-    const hydration = await hydrateAndClaim(
-      db,
-      {
-        ids: stepMessage,
-        namespaces: owner.namespaces,
-        owner: { workerUuid: owner.workerUuid, lease: { queue: message.queue, msg_id: message.msgId } },
-      },
-      templates,
-    );
-    return { kind: 'hydrated', message, stepMessage, hydration };
-  } catch (error) {
-    return { kind: 'failed', message, stepMessage, error: (error as Error).message };
-  }
+/** Whether processing `taken` must run a claim this statement made (then it must run, whatever else is true). */
+export function claimedHere(taken: TakenMessage): boolean {
+  return (
+    taken.kind === 'hydrated' && (taken.hydration.kind === 'ready' || taken.hydration.kind === 'unrunnable')
+  );
 }
 
-/** What a lease-and-claim statement did (`leaseAndClaimStatements`). */
-export type LeaseAndClaim =
-  /** Nothing was leased: the message is invisible, archived or missing, or the queue is empty. */
-  | { kind: 'none' }
-  /** A concurrent claim won and the statement rolled back, its lease with it: the message stays visible. */
-  | { kind: 'claim_lost' }
-  /**
-   * A message was leased. `stepMessage` and `hydration` are null when its body is not a `StepMessage` (nothing
-   * was hydrated or claimed; the caller reports the body, `process-step.ts`).
-   */
-  | {
-      kind: 'leased';
-      msgId: string;
-      body: unknown;
-      stepMessage: StepMessage | null;
-      hydration: Hydration | null;
-    };
+/** Who claims, and for which namespaces. */
+export interface ClaimOwner {
+  workerUuid: string;
+  namespaces: ReadonlySet<string>;
+}
 
 /**
- * Tasker and pgmq in one database: the lease (one message by id, or the next visible one when `msgId` is null),
- * the hydration and the claim in one round trip (`leaseAndClaimStatements`); the
- * hydration's outcomes are `hydrateAndClaim`'s. Database errors other than a lost claim race are thrown (nothing
- * was leased).
+ * Messages of one queue leased by a read (poll, notification): each body checked (§2.1: all three UUIDs), then
+ * their steps hydrated and claimed in one statement (`HYDRATE_AND_CLAIM`), each claim naming its message as its
+ * lease. When the statement fails as a whole — one step's claim cannot be written, a concurrent claimer's unique
+ * violation — each message is tried again in a statement of its own, so only the message at fault fails (its
+ * lease decides when it is looked at again). Never throws.
  */
-export async function leaseAndClaim(
+export async function claimMessages(
   db: Queryable,
-  input: {
-    queue: string;
-    msgId: string | null;
-    visibilityTimeoutSeconds: number;
-    namespaces: ReadonlySet<string>;
-    workerUuid: string;
-    pgmq: { lastReadAt: boolean };
-  },
+  messages: readonly QueuedMessage[],
+  owner: ClaimOwner,
   templates: TemplateCache,
-): Promise<LeaseAndClaim> {
-  // The statement adds the lease (the message it read) to the metadata itself.
-  const metadata = JSON.stringify({ ...claimMetadata(), worker_uuid: input.workerUuid });
-  const tail = [metadata, naiveUtcNow(), [...input.namespaces]];
-  let row: LeasedHydrationRow | undefined;
-  try {
-    const statements = leaseAndClaimStatements(input.queue, input.pgmq);
-    [row] =
-      input.msgId === null
-        ? await run(db, statements.next, [input.visibilityTimeoutSeconds, ...tail])
-        : await run(db, statements.message, [input.msgId, input.visibilityTimeoutSeconds, ...tail]);
-  } catch (error) {
-    if (sqlState(error) === SqlState.UNIQUE_VIOLATION) return { kind: 'claim_lost' };
-    throw error;
+): Promise<TakenMessage[]> {
+  const taken: TakenMessage[] = [];
+  const valid: { message: QueuedMessage; stepMessage: StepMessage }[] = [];
+  for (const message of messages) {
+    try {
+      valid.push({ message, stepMessage: decodeParsed('StepMessage', message.body) });
+    } catch (error) {
+      taken.push({ kind: 'malformed', message, error: (error as Error).message });
+    }
   }
-  if (row === undefined) return { kind: 'none' };
-  const leased = { kind: 'leased', msgId: row.lease_msg_id, body: row.lease_message } as const;
-  if (!row.ids_valid) return { ...leased, stepMessage: null, hydration: null };
-  // The statement checked the three ids with the schema's own rule: the body is a StepMessage.
-  const body = row.lease_message as Record<string, string>;
-  const stepMessage: StepMessage = {
-    task_uuid: body.task_uuid as string,
-    step_uuid: body.step_uuid as string,
-    correlation_id: body.correlation_id as string,
-  };
-  return { ...leased, stepMessage, hydration: fromRow(row, stepMessage, input.namespaces, templates) };
+  if (valid.length === 0) return taken;
+  try {
+    taken.push(...(await hydrateAndClaim(db, valid, owner, templates)));
+  } catch (error) {
+    if (valid.length === 1) {
+      const [{ message, stepMessage }] = valid as [(typeof valid)[number]];
+      taken.push(
+        sqlState(error) === SqlState.UNIQUE_VIOLATION
+          ? // The partial unique index on `most_recent` caught a concurrent claim: upstream's "not claimed".
+            { kind: 'hydrated', message, stepMessage, hydration: { kind: 'claim_lost' } }
+          : { kind: 'failed', message, stepMessage, error: (error as Error).message },
+      );
+    } else {
+      for (const one of valid) taken.push(...(await claimMessages(db, [one.message], owner, templates)));
+    }
+  }
+  return taken;
+}
+
+async function hydrateAndClaim(
+  db: Queryable,
+  valid: readonly { message: QueuedMessage; stepMessage: StepMessage }[],
+  owner: ClaimOwner,
+  templates: TemplateCache,
+): Promise<TakenMessage[]> {
+  const queue = (valid[0] as (typeof valid)[number]).message.queue;
+  const rows = await run(db, HYDRATE_AND_CLAIM, [
+    valid.map((v) => v.message.msgId),
+    valid.map((v) => v.stepMessage.task_uuid),
+    valid.map((v) => v.stepMessage.step_uuid),
+    queue,
+    ownerMetadata(owner),
+    naiveUtcNow(),
+    [...owner.namespaces],
+  ]);
+  if (rows.length !== valid.length)
+    throw new Error(`hydrate_and_claim returned ${rows.length} rows for ${valid.length}`);
+  return valid.map(({ message, stepMessage }, i) => ({
+    kind: 'hydrated',
+    message,
+    stepMessage,
+    hydration: fromRow(rows[i] as HydrationRow, stepMessage, owner.namespaces, templates),
+  }));
+}
+
+/** The claim metadata without its lease (the statements add `lease` per message). */
+function ownerMetadata(owner: ClaimOwner): string {
+  return JSON.stringify({ ...claimMetadata(), worker_uuid: owner.workerUuid });
+}
+
+/** What to lease: notified messages by id, or the next visible ones. */
+export interface LeaseRequest {
+  queue: string;
+  namespace: string;
+  method: ClaimMethod;
+  /** Notified ids (those still visible are leased), or null for the next `limit` visible messages. */
+  msgIds: readonly string[] | null;
+  limit: number;
+}
+
+/**
+ * Tasker and pgmq in one database: the lease, the hydration and the claim of a batch in one round trip
+ * (`leaseAndClaimStatements`). Empty when nothing was leased. A database error is thrown: nothing was leased,
+ * the messages stay visible (the caller reads them the plain way, `take.ts`).
+ */
+export async function leaseAndClaimMessages(
+  db: Queryable,
+  request: LeaseRequest,
+  owner: ClaimOwner & { visibilityTimeoutSeconds: number; pgmq: { lastReadAt: boolean } },
+  templates: TemplateCache,
+): Promise<TakenMessage[]> {
+  const leasedAt = performance.now();
+  const statements = leaseAndClaimStatements(request.queue, owner.pgmq);
+  const tail = [owner.visibilityTimeoutSeconds, ownerMetadata(owner), naiveUtcNow(), [...owner.namespaces]];
+  const rows =
+    request.msgIds === null
+      ? await run(db, statements.next, [request.limit, ...tail])
+      : await run(db, statements.byIds, [request.msgIds, ...tail]);
+  const taken: TakenMessage[] = [];
+  for (const row of rows) {
+    const message: QueuedMessage = {
+      queue: request.queue,
+      namespace: request.namespace,
+      msgId: row.msg_id,
+      body: row.message,
+      method: request.method,
+      leasedAt,
+    };
+    if (row.ids_valid) {
+      // The statement checked the three ids with the schema's own rule: the body is a StepMessage.
+      const body = row.message as Record<string, string>;
+      const stepMessage: StepMessage = {
+        task_uuid: body.task_uuid as string,
+        step_uuid: body.step_uuid as string,
+        correlation_id: body.correlation_id as string,
+      };
+      const hydration = fromRow(row, stepMessage, owner.namespaces, templates);
+      taken.push({ kind: 'hydrated', message, stepMessage, hydration });
+    } else {
+      // Nothing was claimed for it: the schema tells what is wrong with the body (and should it accept the body
+      // after all, its step is claimed the plain way).
+      taken.push(...(await claimMessages(db, [message], owner, templates)));
+    }
+  }
+  return taken;
 }
 
 /** The outcome of a hydrate-and-claim row for the step `ids` names (see the top of this file). */

@@ -1,22 +1,22 @@
 import type { Logger } from '@tasker-bridge/core';
 import { parseJsonText } from '@tasker-bridge/schemas';
+import { claimedHere, type LeaseRequest, type TakenMessage } from './hydrate.js';
 
 /**
- * Intake: turns the three ways a step message reaches the worker into one stream of `QueuedMessage`s for the
- * step processor (docs/protocol.md §3):
- * - a notification (`message_with_payload`, `message_ready`, `batch_ready`) is fetched by id with
- *   `tasker.pgmq_read_specific_message`, which takes the message's lease (visibility timeout) first. Upstream
- *   processes a payload without reading the row; we need the lease before the claim (README "Leases"), and
- *   the read costs no extra round trip: it replaces the archive that followed the claim. Of several workers
- *   notified of the same message only one gets the row, so the others skip the hydration and the failed claim.
- *   A burst of notifications on one queue (arriving together) becomes one `pgmq.read` of as many messages;
- * - the fallback poller's rows (see `poller.ts`).
+ * Intake: turns the ways a step message reaches the worker into batches to take (lease, hydrate, claim:
+ * `take.ts`) and hands each taken message to the step processor (docs/protocol.md §3):
+ * - a notification (`message_with_payload`, `message_ready`, `batch_ready`) is taken by id, its lease (visibility
+ *   timeout) first. Upstream processes a payload without reading the row; we need the lease before the claim
+ *   (package README, "Leases"). Of several workers notified of the same message only one gets the row, so the
+ *   others skip the hydration and the failed claim. A burst of notifications on one queue (arriving together)
+ *   becomes one take of as many messages: one statement for all of them;
+ * - the fallback poller's batches (see `poller.ts`).
  *
  * Capacity is checked before anything is read or claimed: a message only enters when a handler slot is
- * reserved for it, so the worker never claims more steps than it can run (and never reads more messages than
- * free slots). A payload notification that finds no free slot is dropped — the row stays visible in the queue
- * and the poller takes it as soon as a slot frees. The same message arriving twice (notification + poll) is
- * processed once per worker.
+ * reserved for it, so the worker never claims more steps than it can run (and never leases more messages than
+ * free slots). A notification that finds no free slot is dropped — the row stays visible in the queue and the
+ * poller takes it as soon as a slot frees. The same message arriving twice (notification + poll) is processed
+ * once per worker.
  */
 
 export type ClaimMethod = 'event' | 'poll';
@@ -30,25 +30,6 @@ export interface QueuedMessage {
   method: ClaimMethod;
   /** `performance.now()` when the read that took the lease was issued (the lease runs from there, README "Leases"). */
   leasedAt: number;
-}
-
-/**
- * A message to lease inside the statement that hydrates and claims its step (tasker and pgmq in one database):
- * `msgId` for a notified message, null for the next visible one.
- */
-export interface LeaseTarget {
-  queue: string;
-  namespace: string;
-  msgId: string | null;
-  method: ClaimMethod;
-}
-
-/** What that statement leased (`StepProcessor.lease`): the message, and the rest of its processing. */
-export interface LeasedMessage {
-  message: QueuedMessage;
-  /** Whether the statement claimed the step (then `run` must run, whatever else is in flight). */
-  claimed: boolean;
-  run: () => Promise<unknown>;
 }
 
 /** Counting semaphore for handler slots. Reservations are synchronous so they cannot race. */
@@ -140,31 +121,32 @@ export interface IntakeOptions {
   slots: HandlerSlots;
   /** Step queue name → namespace, for the queues this worker serves. */
   queues: ReadonlyMap<string, string>;
-  /** Fetch a notified message by id, taking its lease (`tasker.pgmq_read_specific_message`); null when not visible. */
-  fetchMessage: (queue: string, msgId: string) => Promise<{ msgId: string; body: unknown } | null>;
-  /** Read up to `limit` visible messages, taking their leases (`pgmq.read`): for a burst of notifications. */
-  readMessages: (queue: string, limit: number) => Promise<{ msgId: string; body: unknown }[]>;
-  /** Processes one message; the slot reserved for it is released when the returned promise settles. */
-  process: (message: QueuedMessage) => Promise<void>;
   /**
-   * Tasker and pgmq in one database: lease, hydrate and claim in one statement (`StepProcessor.lease`). Then a
-   * single notified message is leased there instead of by `fetchMessage` (see `leaseAndSubmit`).
+   * Leases up to `request.limit` messages, hydrates and claims their steps (`MessageTaker.take`); rejects when
+   * nothing could be read.
    */
-  lease?: ((target: LeaseTarget) => Promise<LeasedMessage | null>) | undefined;
-  /** Called when a notification could not be taken for lack of capacity (so the poller looks soon). */
-  onDeferred: () => void;
+  take: (request: LeaseRequest) => Promise<TakenMessage[]>;
+  /** Processes one taken message; the slot reserved for it is released when the returned promise settles. */
+  process: (taken: TakenMessage) => Promise<void>;
+  /**
+   * Wakes the poller: a notification was turned away for lack of capacity, and a slot has been released since,
+   * so the queue is looked at now rather than at the next poll interval.
+   */
+  wakePoller: () => void;
   logger: Logger;
 }
 
 export class StepIntake {
   readonly #options: IntakeOptions;
   readonly #inFlight = new Set<string>();
-  /** Notified ids being fetched. Kept apart from `#inFlight`: a poll that read the row first must process it. */
+  /** Notified ids being taken. Kept apart from `#inFlight`: a poll that leased the row first must process it. */
   readonly #fetching = new Set<string>();
   readonly #running = new Set<Promise<void>>();
-  /** Per queue: notified ids (one reserved slot each) waiting for the next read, see `#readNotified`. */
+  /** Per queue: notified ids (one reserved slot each) waiting for the next take, see `#takeNotified`. */
   readonly #notified = new Map<string, { namespace: string; msgIds: string[] }>();
   #accepting = false;
+  /** A notification was turned away while every slot was reserved: wake the poller at the next release. */
+  #deferred = false;
 
   constructor(options: IntakeOptions) {
     this.#options = options;
@@ -193,11 +175,6 @@ export class StepIntake {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
 
-  /** Being processed by this worker (its lease is ours): a poll that sees it again must not process it twice. */
-  isInFlight(queue: string, msgId: string): boolean {
-    return this.#inFlight.has(`${queue}:${msgId}`);
-  }
-
   /** A notification on one of the namespace channels. */
   onNotification(channel: string, payload: string | undefined): void {
     if (!this.#accepting) return;
@@ -211,10 +188,10 @@ export class StepIntake {
     const key = `${parsed.queue}:${parsed.msgId}`;
     if (this.#inFlight.has(key) || this.#fetching.has(key)) return;
     if (this.#options.slots.tryReserve(1) === 0) {
-      this.#options.onDeferred();
+      this.#deferred = true;
       return;
     }
-    this.#fetching.add(key); // one fetch per id; a concurrent poll that wins the row processes it instead
+    this.#fetching.add(key); // one take per id; a concurrent poll that wins the row processes it instead
     const pending = this.#notified.get(parsed.queue);
     if (pending !== undefined) {
       pending.msgIds.push(parsed.msgId);
@@ -223,133 +200,98 @@ export class StepIntake {
     this.#notified.set(parsed.queue, { namespace, msgIds: [parsed.msgId] });
     // Notifications that arrive together (one TCP read of the LISTEN connection, e.g. a batch of steps enqueued
     // in one transaction) are emitted in one go: gather them until the I/O callbacks are done.
-    setImmediate(() => void this.#readNotified(parsed.queue));
+    setImmediate(() => void this.#takeNotified(parsed.queue));
   }
 
   /**
-   * One read for the notifications gathered on a queue: a single notification is fetched by id (exactly that
-   * message, or nothing when another worker took it); a burst of k is one `pgmq.read` of up to k messages — one
-   * round trip instead of k. The read takes whichever visible messages are oldest, not necessarily the notified
-   * ones; any notified message it leaves is still visible, for the next read or the poller.
+   * One take for the notifications gathered on a queue: a single notification is taken by id (exactly that
+   * message, or nothing when another worker took it); a burst of k takes the k oldest visible messages — one
+   * statement instead of k, though not necessarily the notified ones: any notified message it leaves is still
+   * visible, for the next take or the poller.
    */
-  async #readNotified(queue: string): Promise<void> {
+  async #takeNotified(queue: string): Promise<void> {
     const pending = this.#notified.get(queue);
     if (pending === undefined) return;
     this.#notified.delete(queue);
     const { namespace, msgIds } = pending;
-    if (msgIds.length === 1 && this.#options.lease !== undefined) {
-      const msgId = msgIds[0] as string;
-      try {
-        if (this.#accepting) await this.leaseAndSubmit({ queue, namespace, msgId, method: 'event' });
-        else this.#options.slots.release(1);
-      } catch (error) {
-        this.#options.slots.release(1);
-        this.#options.logger.warn(
-          { queue, msg_ids: msgIds, error: (error as Error).message },
-          'could not read notified messages; the poller will pick them up',
-        );
-      } finally {
-        this.#fetching.delete(`${queue}:${msgId}`);
-      }
+    const unfetch = () => {
+      for (const id of msgIds) this.#fetching.delete(`${queue}:${id}`);
+    };
+    if (!this.#accepting) {
+      unfetch();
+      this.#release(msgIds.length);
       return;
     }
-    const leasedAt = performance.now();
-    let rows: { msgId: string; body: unknown }[] = [];
+    const request: LeaseRequest = {
+      queue,
+      namespace,
+      method: 'event',
+      msgIds: msgIds.length === 1 ? msgIds : null,
+      limit: msgIds.length,
+    };
     try {
-      if (msgIds.length === 1) {
-        const row = await this.#options.fetchMessage(queue, msgIds[0] as string);
-        if (row !== null) rows = [row];
-      } else {
-        rows = await this.#options.readMessages(queue, msgIds.length);
-      }
+      await this.take(request, unfetch);
     } catch (error) {
       this.#options.logger.warn(
         { queue, msg_ids: msgIds, error: (error as Error).message },
         'could not read notified messages; the poller will pick them up',
       );
-    } finally {
-      for (const id of msgIds) this.#fetching.delete(`${queue}:${id}`);
     }
-    if (!this.#accepting) rows = []; // read but not processed: visible again after their visibility timeout
-    const taken = rows.slice(0, msgIds.length);
-    for (const row of taken) {
-      this.submitReserved({ queue, namespace, msgId: row.msgId, body: row.body, method: 'event', leasedAt });
-    }
-    if (msgIds.length > taken.length) this.#options.slots.release(msgIds.length - taken.length);
   }
 
   /**
-   * Tasker and pgmq in one database: leases a message (`target.msgId`, or the next visible one) in the statement
-   * that hydrates and claims its step, then processes it. The caller has reserved one slot for it. Resolves once
-   * the statement answered, with whether it leased a message; the slot is released when there is none or when
-   * its processing ends. Rejects with the statement's error: nothing was leased, and the slot is still the
-   * caller's. Until the statement answers, the message is not in flight here (a poll that reads it first
-   * processes it), but the work is tracked, so that `drained()` waits for a claim the statement makes.
+   * Takes a batch (`request.limit` slots reserved for it by the caller) and processes every message taken, each
+   * releasing its slot when done; the slots left unused are released at once. Resolves with how many messages
+   * were taken, once the take answered; rejects (every slot released) when nothing could be read. The work is
+   * tracked from the start, so that `drained()` waits for claims the take makes even while it is in flight.
+   * `onAnswered` runs once the take answered or failed.
    */
-  leaseAndSubmit(target: LeaseTarget): Promise<boolean> {
-    const lease = this.#options.lease;
-    if (lease === undefined) return Promise.reject(new Error('intake: no lease statement configured'));
-    const leased = lease(target);
-    const work: Promise<void> = leased
+  take(request: LeaseRequest, onAnswered: () => void = () => {}): Promise<number> {
+    const taking = this.#options.take(request).finally(onAnswered);
+    const work: Promise<void> = taking
       .then(
         (taken) => {
-          if (taken !== null) return this.#runLeased(target.queue, taken);
-          this.#options.slots.release(1);
+          this.#release(Math.max(0, request.limit - taken.length));
+          return Promise.all(taken.slice(0, request.limit).map((t) => this.#run(t))).then(() => {});
         },
-        () => {}, // the caller gets the error and keeps the slot
+        () => this.#release(request.limit),
       )
       .finally(() => this.#running.delete(work));
     this.#running.add(work);
-    return leased.then((taken) => taken !== null);
+    return taking.then((taken) => taken.length);
   }
 
-  async #runLeased(queue: string, taken: LeasedMessage): Promise<void> {
-    const key = `${queue}:${taken.message.msgId}`;
+  /** Processes one taken message in its reserved slot, unless this worker is already processing it. */
+  async #run(taken: TakenMessage): Promise<void> {
+    const { message } = taken;
+    const key = `${message.queue}:${message.msgId}`;
     const ours = !this.#inFlight.has(key);
-    // Our own message, still running here (its lease lapsed meanwhile): the statement found the step claimed and
-    // claimed nothing, so there is nothing to do. Had it claimed, the claim must run.
-    if (!ours && !taken.claimed) {
-      this.#options.slots.release(1);
+    // Our own message, still running here (its lease lapsed meanwhile and the read leased it again): nothing was
+    // claimed through it now, so there is nothing to do. Had the take claimed it, the claim must run.
+    if (!ours && !claimedHere(taken)) {
+      this.#release(1);
       return;
     }
     if (ours) this.#inFlight.add(key);
     try {
-      await taken.run();
+      await this.#options.process(taken);
     } catch (error) {
       this.#options.logger.error(
-        { queue, msg_id: taken.message.msgId, error: (error as Error)?.message },
+        { queue: message.queue, msg_id: message.msgId, error: (error as Error)?.message },
         'unexpected error while processing a message',
       );
     } finally {
       if (ours) this.#inFlight.delete(key);
-      this.#options.slots.release(1);
+      this.#release(1);
     }
   }
 
-  /**
-   * Hands a message to the processor; the caller has reserved one slot for it, which is released when
-   * processing ends (or right away for a duplicate).
-   */
-  submitReserved(message: QueuedMessage): void {
-    const key = `${message.queue}:${message.msgId}`;
-    if (this.#inFlight.has(key)) {
-      this.#options.slots.release(1);
-      return;
+  #release(n: number): void {
+    if (n === 0) return;
+    this.#options.slots.release(n);
+    if (this.#deferred) {
+      this.#deferred = false;
+      this.#options.wakePoller();
     }
-    this.#inFlight.add(key);
-    const work = this.#options
-      .process(message)
-      .catch((error: unknown) => {
-        this.#options.logger.error(
-          { queue: message.queue, msg_id: message.msgId, error: (error as Error)?.message },
-          'unexpected error while processing a message',
-        );
-      })
-      .finally(() => {
-        this.#inFlight.delete(key);
-        this.#running.delete(work);
-        this.#options.slots.release(1);
-      });
-    this.#running.add(work);
   }
 }

@@ -8,7 +8,7 @@ import {
   QUEUE_EXISTS,
   READ_MESSAGES,
   READ_SPECIFIC_MESSAGE,
-  SEND_RESULT_AND_ARCHIVE,
+  SEND_RESULTS_AND_ARCHIVE,
   SEND_WITH_NOTIFY,
 } from './sql/statements.js';
 
@@ -59,31 +59,44 @@ export async function archiveMessage(db: Queryable, queue: string, msgId: string
   return row?.archived === true;
 }
 
+/** A result message to send and the step message (the claim's lease) to archive with it. */
+export interface ResultAndLease {
+  message: StepMessage;
+  lease: { queue: string; msgId: string };
+}
+
 /**
- * Tell orchestration and ack, in one statement (§4.7): the `StepMessage` to `resultsQueue` through
- * `tasker.pgmq_send_with_notify`, and the archive of the step message that held the claim's lease. Returns the
- * result message's msg_id. Re-running it after a lost reply only sends a duplicate result message, which
- * orchestration ignores (it acts only while the step is in an `enqueued_*_for_orchestration` state, §5.2).
+ * Tell orchestration and ack, for a batch of steps in one statement (§4.7): each `StepMessage` to `resultsQueue`
+ * through `tasker.pgmq_send_with_notify`, and the archive of each step message that held its claim's lease.
+ * Returns the result messages' msg_ids in the order of `items`. Re-running it after a lost reply only sends
+ * duplicate result messages, which orchestration ignores (it acts only while a step is in an
+ * `enqueued_*_for_orchestration` state, §5.2).
  */
-export async function sendResultAndArchive(
+export async function sendResultsAndArchive(
   db: Queryable,
   resultsQueue: string,
-  message: StepMessage,
-  lease: { queue: string; msgId: string },
-): Promise<string> {
-  const body: StepMessage = {
-    task_uuid: message.task_uuid,
-    step_uuid: message.step_uuid,
-    correlation_id: message.correlation_id,
-  };
-  const [row] = await run(db, SEND_RESULT_AND_ARCHIVE, [
+  items: readonly ResultAndLease[],
+): Promise<string[]> {
+  const [row] = await run(db, SEND_RESULTS_AND_ARCHIVE, sendResultsParams(resultsQueue, items));
+  const ids = row?.msg_ids ?? [];
+  if (ids.length !== items.length) throw new Error('pgmq_send_with_notify returned no msg_id');
+  return ids;
+}
+
+/** `SEND_RESULTS_AND_ARCHIVE`'s parameters for `items`. */
+export function sendResultsParams(resultsQueue: string, items: readonly ResultAndLease[]): unknown[] {
+  // Only the three ids, whatever else the caller's object holds: this is the wire message (§2.1).
+  const messages = items.map(
+    ({ message: m }) =>
+      `{"task_uuid":${JSON.stringify(m.task_uuid)},"step_uuid":${JSON.stringify(m.step_uuid)},` +
+      `"correlation_id":${JSON.stringify(m.correlation_id)}}`,
+  );
+  return [
     resultsQueue,
-    JSON.stringify(body),
-    lease.queue,
-    lease.msgId,
-  ]);
-  if (row === undefined) throw new Error('pgmq_send_with_notify returned no msg_id');
-  return row.msg_id;
+    `[${messages.join(',')}]`,
+    items.map((i) => i.lease.queue),
+    items.map((i) => i.lease.msgId),
+  ];
 }
 
 /**

@@ -1,12 +1,13 @@
 import type { Logger } from '@tasker-bridge/core';
-import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
-import type { HandlerSlots, QueuedMessage } from './intake.js';
+import { type BackoffPolicy, backoffDelay } from './backoff.js';
+import type { LeaseRequest } from './hydrate.js';
+import type { HandlerSlots } from './intake.js';
 
 /**
- * The fallback poller (docs/protocol.md §3.3): every `intervalMs`, for each namespace queue in turn, read up
- * to `min(batchSize, free slots)` messages with a visibility timeout and hand them to the processor. Slots are
- * reserved before the read, so a message is never read without a slot to run it. It is the correctness path
- * (LISTEN is only a latency hint) and, in `polling_only` mode, the only path.
+ * The fallback poller (docs/protocol.md §3.3): every `intervalMs`, for each namespace queue in turn, take up to
+ * `min(batchSize, free slots)` messages (leased, hydrated and claimed in one batch, `take.ts`) and hand them to
+ * the processor. Slots are reserved before the take, so a message is never leased without a slot to run it. It
+ * is the correctness path (LISTEN is only a latency hint) and, in `polling_only` mode, the only path.
  *
  * When the database is unreachable the loop backs off (capped, jittered) instead of spinning, and resumes by
  * itself; `lastProgressAt` only advances on a cycle that completed, which is what `/health/ready` checks.
@@ -18,15 +19,11 @@ export interface PollerOptions {
   intervalMs: number;
   batchSize: number;
   slots: HandlerSlots;
-  read: (queue: string, limit: number) => Promise<{ msgId: string; body: unknown }[]>;
-  isInFlight: (queue: string, msgId: string) => boolean;
-  submitReserved: (message: QueuedMessage) => void;
   /**
-   * Tasker and pgmq in one database: with a single slot free, lease the next visible message in the statement
-   * that hydrates and claims it (`StepIntake.leaseAndSubmit`, which takes over the reserved slot); resolves with
-   * whether a message was leased; rejects, keeping the slot reserved, when the statement failed.
+   * Takes a batch whose `limit` slots were reserved (`StepIntake.take`, which takes the slots over): resolves with
+   * how many messages were taken once the take answered; rejects when nothing could be read.
    */
-  leaseNext?: ((queue: string, namespace: string) => Promise<boolean>) | undefined;
+  take: (request: LeaseRequest) => Promise<number>;
   logger: Logger;
   backoff?: BackoffPolicy;
 }
@@ -34,7 +31,10 @@ export interface PollerOptions {
 export class FallbackPoller {
   readonly #options: PollerOptions;
   #stop: AbortController | null = null;
-  #wake: AbortController = new AbortController();
+  /** A wake-up was asked for since the current cycle began. */
+  #woken = false;
+  /** Ends the current pause (`#pause`), if one is running. */
+  #endPause: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #lastProgressAt = 0;
   #consecutiveFailures = 0;
@@ -61,19 +61,24 @@ export class FallbackPoller {
   async stop(): Promise<void> {
     if (!this.#loop) return;
     this.#stop?.abort();
-    this.#wake.abort();
+    this.#endPause?.();
     await this.#loop;
     this.#loop = null;
   }
 
   /** Poll now instead of at the next tick (after a LISTEN reconnect, or when a deferred message waits). */
   wake(): void {
-    this.#wake.abort();
+    this.#woken = true;
+    this.#endPause?.();
   }
 
   async #run(stop: AbortSignal): Promise<void> {
     const { logger, intervalMs, slots } = this.#options;
     while (!stop.aborted) {
+      // One macrotask first, so that slots released together (steps finishing in one batch) are taken as one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stop.aborted) break;
+      this.#woken = false;
       let delay = intervalMs;
       let backlog = false;
       try {
@@ -90,28 +95,42 @@ export class FallbackPoller {
         );
       }
       if (stop.aborted) break;
-      if (this.#wake.signal.aborted) this.#wake = new AbortController();
-      if (backlog) {
-        // A read came back full: more messages are probably waiting. Do not sleep the poll interval (the pg-boss
-        // trap, docs/performance.md §2.4): read again as soon as a handler slot is free, after one macrotask so that
-        // completions finishing together are read as one batch. The interval still applies once a read comes
-        // back short (queue drained) — the steady state with notifications is unchanged.
-        if (slots.free === 0) {
-          await Promise.race([
-            slots.whenReleased(),
-            sleep(delay, AbortSignal.any([stop, this.#wake.signal])),
-          ]);
-        }
-        await new Promise<void>((resolve) => setImmediate(resolve));
+      if (backlog || this.#woken) {
+        // A take came back full: more messages are probably waiting. Do not sleep the poll interval (the pg-boss
+        // trap, docs/performance.md §2.4): take again as soon as a handler slot is free. The interval still applies
+        // once a take comes back short (queue drained) — the steady state with notifications is unchanged. Woken
+        // during the cycle (a notification turned away for lack of slots, a LISTEN reconnect): the cycle's reads
+        // may have started before what woke us, so look again too.
+        if (slots.free === 0) await this.#pause(delay, stop, slots.whenReleased());
         continue;
       }
-      await sleep(delay, AbortSignal.any([stop, this.#wake.signal]));
+      await this.#pause(delay, stop);
     }
   }
 
-  /** One pass over the queues; true when some read returned as many rows as it asked for (backlog). */
+  /** Resolves after `ms`, or at once on `stop`, a wake-up or `until`, whichever comes first. */
+  #pause(ms: number, stop: AbortSignal, until?: Promise<void>): Promise<void> {
+    if (stop.aborted || this.#woken) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(timer);
+        stop.removeEventListener('abort', end);
+        if (this.#endPause === end) this.#endPause = null;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      stop.addEventListener('abort', end, { once: true });
+      this.#endPause = end;
+      until?.then(end);
+    });
+  }
+
+  /** One pass over the queues; true when some take returned as many messages as it asked for (backlog). */
   async #cycle(stop: AbortSignal): Promise<boolean> {
-    const { queues, batchSize, slots, logger } = this.#options;
+    const { queues, batchSize, slots } = this.#options;
     let backlog = false;
     for (const [queue, namespace] of queues) {
       if (stop.aborted) return backlog;
@@ -119,44 +138,14 @@ export class FallbackPoller {
       // Full: nothing may be read now, so whether messages wait is unknown. Report a backlog so the loop looks
       // again as soon as a slot frees instead of sleeping the interval (a wake-up can arrive before the release).
       if (reserved === 0) return true;
-      if (reserved === 1 && this.#options.leaseNext !== undefined) {
-        // The steady state of a busy worker: one slot frees at a time. One round trip instead of read + claim.
-        try {
-          if (await this.#options.leaseNext(queue, namespace)) backlog = true;
-          continue;
-        } catch (error) {
-          // The statement failed and leased nothing. If it fails for the oldest message itself (its step's
-          // hydration or claim cannot be written), every retry would pick that message again and block the
-          // queue: read it the plain way instead, so it gets its lease (and its own failure) and the queue moves.
-          logger.warn(
-            { queue, error: (error as Error).message },
-            'lease-and-claim failed; reading the next message without claiming it first',
-          );
-        }
-      }
-      let rows: { msgId: string; body: unknown }[];
-      const leasedAt = performance.now();
-      try {
-        rows = await this.#options.read(queue, reserved);
-      } catch (error) {
-        slots.release(reserved);
-        throw error;
-      }
-      if (rows.length === reserved) backlog = true;
-      let used = 0;
-      for (const row of rows) {
-        if (this.#options.isInFlight(queue, row.msgId)) continue;
-        used += 1;
-        this.#options.submitReserved({
-          queue,
-          namespace,
-          msgId: row.msgId,
-          body: row.body,
-          method: 'poll',
-          leasedAt,
-        });
-      }
-      if (reserved - used > 0) slots.release(reserved - used);
+      const taken = await this.#options.take({
+        queue,
+        namespace,
+        method: 'poll',
+        msgIds: null,
+        limit: reserved,
+      });
+      if (taken === reserved) backlog = true;
     }
     return backlog;
   }

@@ -1,26 +1,22 @@
 import { type HandlerRegistry, type Logger, type ResultSchemaMode, stepLogFields } from '@tasker-bridge/core';
 import type { DomainEvent, StepMessage } from '@tasker-bridge/schemas';
-import { completeStep } from './complete.js';
+import { type CompletionStatements, completeStep } from './complete.js';
 import { publishDomainEvents } from './domain-events.js';
 import { executeStep } from './execute.js';
-import { type Hydration, leaseAndClaim, type TakenMessage, takeMessage } from './hydrate.js';
-import type { LeasedMessage, LeaseTarget, QueuedMessage } from './intake.js';
+import type { Hydration, TakenMessage } from './hydrate.js';
+import type { QueuedMessage } from './intake.js';
 import { judge, type Verdict } from './judge.js';
 import type { LeaseKeeper } from './lease.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type ClaimFacts, type MessageIds, recordOutcome, type StepOutcome } from './outcome.js';
 import { archiveMessage } from './pgmq.js';
-import type { PgmqInfo } from './pgmq-version.js';
 import { type ReportContext, reportLostClaim, reportUnrunnable, resendResult } from './recover.js';
 import type { Queryable } from './sql/connections.js';
-import { TemplateCache } from './template-cache.js';
 
 /**
- * One step message, start to finish (docs/protocol.md §4). Every message arrives with its lease already taken
- * (package README, "Leases"): read with a visibility timeout by the poller or by id for a notification, then
- * its step hydrated (§4.2) and claimed (§4.3, the metadata names the lease) in one statement (`takeMessage`) —
- * or, when tasker and pgmq share a database, lease, hydration and claim in one statement (`lease`). Then
- * `process`, the one place where a message's whole processing and its outcome are visible: the verdict on what
+ * One step message, start to finish (docs/protocol.md §4). Every message arrives taken (`take.ts`): its lease
+ * (package README, "Leases") taken by a read with a visibility timeout, its step hydrated (§4.2) and claimed
+ * (§4.3, the metadata names the lease), in batches. Then `process`, the one place where a message's whole processing and its outcome are visible: the verdict on what
  * the claim found (`judge.ts`); for a claimed step the handler under the lease (heartbeats, `lease.ts`),
  * the completion fenced to our claim and the result message with the archive of the step message
  * (`complete.ts`), domain events (§6.4); for a claim no handler runs, its worker-owned report (`recover.ts`).
@@ -39,17 +35,14 @@ import { TemplateCache } from './template-cache.js';
 export interface ProcessorOptions {
   taskerDb: Queryable;
   pgmqDb: Queryable;
+  /** The completion statements, batched across the steps in flight (`complete.ts`). */
+  completions: CompletionStatements;
   registry: HandlerRegistry;
   workerUuid: string;
   workerId: string;
-  namespaces: ReadonlySet<string>;
-  /** Where result messages go (`WorkerConfig.queues.stepResults`, docs/protocol.md §4.7). */
-  resultsQueue: string;
   handlerTimeoutMs: number;
   /** The lease length (package README, "Leases"). */
   visibilityTimeoutSeconds: number;
-  /** The pgmq database's extension (docs/protocol.md §8). */
-  pgmq: PgmqInfo;
   leases: LeaseKeeper;
   resultSchemaMode?: ResultSchemaMode | undefined;
   logger: Logger;
@@ -67,16 +60,13 @@ export interface ProcessorOptions {
 export class StepProcessor {
   readonly #o: ProcessorOptions;
   readonly #report: ReportContext & { hardStopSignal: AbortSignal };
-  readonly #templates = new TemplateCache();
   /** The stop signal of every running step: one listener on `cancelSignal` for all of them, none per step. */
   readonly #stops = new Set<AbortController>();
 
   constructor(options: ProcessorOptions) {
     this.#o = options;
     this.#report = {
-      taskerDb: options.taskerDb,
-      pgmqDb: options.pgmqDb,
-      resultsQueue: options.resultsQueue,
+      completions: options.completions,
       workerUuid: options.workerUuid,
       workerId: options.workerId,
       hardStopSignal: options.hardStopSignal,
@@ -88,65 +78,6 @@ export class StepProcessor {
       },
       { once: true },
     );
-  }
-
-  /** A message leased by a read (poll, notification): hydrate and claim its step, then `process`. */
-  async handle(message: QueuedMessage): Promise<StepOutcome> {
-    const taken = await takeMessage(
-      this.#o.taskerDb,
-      message,
-      { namespaces: this.#o.namespaces, workerUuid: this.#o.workerUuid },
-      this.#templates,
-    );
-    return this.process(taken);
-  }
-
-  /**
-   * Tasker and pgmq in one database: leases a message (`target.msgId`, or the next visible one when null) in
-   * the statement that hydrates and claims its step (`leaseAndClaim`, one round trip fewer than `handle`).
-   * Resolves once that statement answered: null when it leased nothing, else the message and the rest of its
-   * processing; `claimed` says whether the statement claimed its step. Database errors are thrown (nothing was
-   * leased, the message stays visible).
-   */
-  async lease(target: LeaseTarget): Promise<LeasedMessage | null> {
-    const leasedAt = performance.now();
-    const leased = await leaseAndClaim(
-      this.#o.taskerDb,
-      {
-        queue: target.queue,
-        msgId: target.msgId,
-        visibilityTimeoutSeconds: this.#o.visibilityTimeoutSeconds,
-        namespaces: this.#o.namespaces,
-        workerUuid: this.#o.workerUuid,
-        pgmq: this.#o.pgmq,
-      },
-      this.#templates,
-    );
-    if (leased.kind === 'none') return null;
-    if (leased.kind === 'claim_lost') {
-      // Rolled back with the claim: the message is visible again, and the next read archives it as stale.
-      const ids = { namespace: target.namespace, queue: target.queue, msg_id: target.msgId };
-      recordOutcome({ kind: 'left', ids, reason: 'claim_lost' }, this.#o.metrics, this.#o.logger);
-      return null;
-    }
-    const message: QueuedMessage = {
-      queue: target.queue,
-      namespace: target.namespace,
-      msgId: leased.msgId,
-      body: leased.body,
-      method: target.method,
-      leasedAt,
-    };
-    const { stepMessage, hydration } = leased;
-    // Not a StepMessage: nothing was claimed; `handle` reports the body.
-    if (stepMessage === null || hydration === null) {
-      return { message, claimed: false, run: () => this.handle(message) };
-    }
-    return {
-      message,
-      claimed: hydration.kind === 'ready' || hydration.kind === 'unrunnable',
-      run: () => this.process({ kind: 'hydrated', message, stepMessage, hydration }),
-    };
   }
 
   /**

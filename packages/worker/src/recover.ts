@@ -1,9 +1,7 @@
 import type { StepExecutionResult, StepMessage } from '@tasker-bridge/schemas';
-import { type WriteOutcome, writeCompletion } from './complete.js';
+import type { CompletionStatements, WriteOutcome } from './complete.js';
 import { workerFailureResult } from './failure-result.js';
 import type { Claimed, Hydration } from './hydrate.js';
-import { sendResultAndArchive } from './pgmq.js';
-import type { Queryable } from './sql/connections.js';
 
 /**
  * Worker-owned reports of claims no handler ran (package README, "Leases"; docs/protocol.md §4.6, §4.7): a claim
@@ -15,10 +13,7 @@ import type { Queryable } from './sql/connections.js';
  */
 
 export interface ReportContext {
-  taskerDb: Queryable;
-  pgmqDb: Queryable;
-  /** Where result messages go (`WorkerConfig.queues.stepResults`). */
-  resultsQueue: string;
+  completions: CompletionStatements;
   workerUuid: string;
   workerId: string;
 }
@@ -62,9 +57,7 @@ export async function resendResult(
   claimed: Claimed,
   stepUuid: string,
 ): Promise<void> {
-  await sendResultAndArchive(
-    ctx.pgmqDb,
-    ctx.resultsQueue,
+  await ctx.completions.send(
     { task_uuid: claimed.taskUuid, step_uuid: stepUuid, correlation_id: claimed.correlationId },
     lease,
   );
@@ -104,7 +97,7 @@ async function reportWithoutRunning(
   lease: LeaseMessage,
   report: { stepMessage: StepMessage; claimTransitionUuid: string; result: StepExecutionResult },
 ): Promise<WriteOutcome> {
-  const written = await writeCompletion(ctx.taskerDb, {
+  const written = await ctx.completions.write({
     stepUuid: report.stepMessage.step_uuid,
     claimTransitionUuid: report.claimTransitionUuid,
     result: report.result,
@@ -112,7 +105,7 @@ async function reportWithoutRunning(
     correlationId: report.stepMessage.correlation_id,
   });
   if (written.kind === 'written') {
-    await sendResultAndArchive(ctx.pgmqDb, ctx.resultsQueue, report.stepMessage, lease);
+    await ctx.completions.send(report.stepMessage, lease);
   }
   return written;
 }

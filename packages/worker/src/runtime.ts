@@ -1,22 +1,23 @@
 import type { HandlerRegistry, Logger, ResultSchemaMode } from '@tasker-bridge/core';
 import type { DomainEvent } from '@tasker-bridge/schemas';
 import type pg from 'pg';
+import { CompletionStatements } from './complete.js';
 import { DeploymentMode, type WorkerConfig } from './config.js';
-import { HandlerSlots, type LeaseTarget, StepIntake } from './intake.js';
+import { HandlerSlots, StepIntake } from './intake.js';
 import { LeaseKeeper } from './lease.js';
 import { NotificationListener } from './listener.js';
 import type { WorkerMetrics } from './metrics.js';
-import { readMessage, readMessages } from './pgmq.js';
 import type { PgmqInfo } from './pgmq-version.js';
 import { FallbackPoller } from './poller.js';
 import { StepProcessor } from './process-step.js';
 import { queueNotificationChannel, stepQueueName } from './queues.js';
 import { createClient } from './sql/connections.js';
+import { MessageTaker } from './take.js';
 
 /**
  * The running parts of a started worker and how they are wired (docs/protocol.md §3): LISTEN and the fallback
- * poller feed the intake, which reserves handler slots and hands leased messages to the step processor; the
- * lease keeper renews the leases of steps in flight. `TaskerWorker` (`worker.ts`) starts and stops them.
+ * poller feed the intake, which reserves handler slots, takes batches of messages (lease, hydrate, claim:
+ * `take.ts`) and hands each to the step processor; the lease keeper renews the leases of steps in flight. `TaskerWorker` (`worker.ts`) starts and stops them.
  */
 
 export interface Runtime {
@@ -65,14 +66,12 @@ export function createRuntime(input: RuntimeInput): Runtime {
   const processor = new StepProcessor({
     taskerDb: taskerPool,
     pgmqDb: pgmqPool,
+    completions: new CompletionStatements(taskerPool, pgmqPool, config.queues.stepResults),
     registry: input.registry,
     workerUuid: input.workerUuid,
     workerId: input.workerId,
-    namespaces: new Set(input.namespaces),
-    resultsQueue: config.queues.stepResults,
     handlerTimeoutMs: config.handlerTimeoutMs,
     visibilityTimeoutSeconds: vt,
-    pgmq: input.pgmq,
     leases,
     resultSchemaMode: input.resultSchemaMode,
     logger,
@@ -83,37 +82,22 @@ export function createRuntime(input: RuntimeInput): Runtime {
     onStepStarted: (uuid) => input.runningSteps.add(uuid),
     onStepFinished: (uuid) => input.runningSteps.delete(uuid),
   });
-  const read = (queue: string, limit: number) => readMessages(pgmqPool, queue, vt, limit);
-  let deferred = false;
-  // A notification was turned away while we were full: look at the queue now that a slot is free.
-  const afterProcessing = () => {
-    if (deferred) {
-      deferred = false;
-      poller.wake();
-    }
-  };
-  // Tasker and pgmq in one database (one pool): the lease is taken in the statement that hydrates and claims
-  // (one round trip fewer per step). Split databases keep the lease read and the claim apart (§0.4).
-  const lease =
-    taskerPool === pgmqPool
-      ? async (target: LeaseTarget) => {
-          const leased = await processor.lease(target);
-          return leased === null ? null : { ...leased, run: () => leased.run().finally(afterProcessing) };
-        }
-      : undefined;
+  const taker = new MessageTaker({
+    taskerDb: taskerPool,
+    pgmqDb: pgmqPool,
+    owner: { workerUuid: input.workerUuid, namespaces: new Set(input.namespaces) },
+    visibilityTimeoutSeconds: vt,
+    pgmq: input.pgmq,
+    logger,
+  });
   const intake = new StepIntake({
     slots,
     queues,
-    fetchMessage: (queue, msgId) => readMessage(pgmqPool, queue, msgId, vt),
-    readMessages: read,
-    process: async (message) => {
-      await processor.handle(message);
-      afterProcessing();
+    take: (request) => taker.take(request),
+    process: async (taken) => {
+      await processor.process(taken);
     },
-    lease,
-    onDeferred: () => {
-      deferred = true;
-    },
+    wakePoller: () => poller.wake(),
     logger,
   });
   const poller = new FallbackPoller({
@@ -121,13 +105,7 @@ export function createRuntime(input: RuntimeInput): Runtime {
     intervalMs: config.pollIntervalMs,
     batchSize: config.pollBatchSize,
     slots,
-    read,
-    isInFlight: (queue, msgId) => intake.isInFlight(queue, msgId),
-    submitReserved: (message) => intake.submitReserved(message),
-    leaseNext:
-      lease === undefined
-        ? undefined
-        : (queue, namespace) => intake.leaseAndSubmit({ queue, namespace, msgId: null, method: 'poll' }),
+    take: (request) => intake.take(request),
     logger,
   });
   let listener: NotificationListener | null = null;

@@ -164,28 +164,30 @@ describe(`pgmq ${PGMQ_VERSION}: lease heartbeats`, () => {
 });
 
 describe(`pgmq ${PGMQ_VERSION}: the lease taken inside the claim statement (tasker and pgmq in one database)`, () => {
-  it(`changes a message as pgmq.read does: read_ct + 1, vt = now + vt, ${pgmq.lastReadAt ? 'last_read_at set' : 'no last_read_at column before 1.10'}; the next visible one or one by id`, async () => {
+  it(`changes messages as pgmq.read does: read_ct + 1, vt = now + vt, ${pgmq.lastReadAt ? 'last_read_at set' : 'no last_read_at column before 1.10'}; the next visible ones in msg_id order, or visible ones by id`, async () => {
     const queue = 'lease_read_queue';
     await createQueue(pool, queue, logger);
     const { rows: sent } = await pool.query<{ id: string }>(
-      `SELECT pgmq.send($1::text, jsonb_build_object('n', n))::text AS id FROM generate_series(1, 3) n`,
+      `SELECT pgmq.send($1::text, jsonb_build_object('n', n))::text AS id FROM generate_series(1, 5) n`,
       [queue],
     );
     const ids = sent.map((r) => r.id);
     const lease = statements.leaseAndClaimStatements(queue, pgmq);
-    const tail = ['{"event":"{}"}', '2026-01-01 00:00:00', ['lease_read']];
+    const tail = [30, '{"event":"{}"}', '2026-01-01 00:00:00', ['lease_read']];
     // pgmq's own read takes the first message: the reference.
     await pool.query('SELECT * FROM pgmq.read($1::text, 30, 1)', [queue]);
-    const next = await pool.query<{ lease_msg_id: string; ids_valid: boolean; task_found: boolean }>(
+    const next = await pool.query<{ msg_id: string; ids_valid: boolean; task_found: boolean }>(
       lease.next.text,
-      [30, ...tail],
+      [2, ...tail],
     );
-    // The next VISIBLE message; its body is no StepMessage, so nothing was looked up or claimed.
-    expect(next.rows).toMatchObject([{ lease_msg_id: ids[1], ids_valid: false, task_found: false }]);
-    const invisible = await pool.query(lease.message.text, [ids[0], 30, ...tail]);
-    expect(invisible.rows).toEqual([]);
-    const byId = await pool.query<{ lease_msg_id: string }>(lease.message.text, [ids[2], 30, ...tail]);
-    expect(byId.rows.map((r) => r.lease_msg_id)).toEqual([ids[2]]);
+    // The next two VISIBLE messages; their bodies are no StepMessages, so nothing was looked up or claimed.
+    expect(next.rows).toMatchObject([
+      { msg_id: ids[1], ids_valid: false, task_found: false },
+      { msg_id: ids[2], ids_valid: false, task_found: false },
+    ]);
+    // By id: the invisible first message is skipped, the fifth leased; the fourth is not touched.
+    const byIds = await pool.query<{ msg_id: string }>(lease.byIds.text, [[ids[0], ids[4]], ...tail]);
+    expect(byIds.rows.map((r) => r.msg_id)).toEqual([ids[4]]);
     const { rows: after } = await pool.query<{ read_ct: number; secs: number; read_at: boolean | null }>(
       `SELECT read_ct, EXTRACT(EPOCH FROM vt - clock_timestamp())::float8 AS secs,
               ${pgmq.lastReadAt ? 'last_read_at IS NOT NULL' : 'NULL::boolean'} AS read_at
@@ -196,10 +198,12 @@ describe(`pgmq ${PGMQ_VERSION}: the lease taken inside the claim statement (task
         WHERE table_schema = 'pgmq' AND table_name = 'q_lease_read_queue' AND column_name = 'last_read_at'`,
     );
     expect(columns[0]!.n).toBe(pgmq.lastReadAt ? 1 : 0);
-    for (const row of after) {
+    const leased = after.filter((_, i) => i !== 3);
+    for (const row of leased) {
       expect(row).toMatchObject({ read_ct: 1, read_at: pgmq.lastReadAt ? true : null });
       expect(row.secs).toBeGreaterThan(25);
     }
+    expect(after[3]).toMatchObject({ read_ct: 0, read_at: pgmq.lastReadAt ? false : null });
   });
 });
 

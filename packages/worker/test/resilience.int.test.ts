@@ -214,8 +214,13 @@ describe('health and metrics over HTTP', () => {
   it('serves /health, /health/live, /health/ready and Prometheus /metrics with upstream names', async () => {
     const worker = await startWorker({ healthAddress: '127.0.0.1:0' });
     const base = `http://127.0.0.1:${worker.healthAddress!.port}`;
-    const { stepUuid } = await enqueue('ok');
+    // The first poll (at start; it prepares its statement) has completed: a notification cannot find every
+    // slot reserved by it, so the step is claimed through its notification.
+    await eventually(async () => (await worker.readiness()).checks.queue_processing.status === 'healthy');
+    const { stepUuid, msgId } = await enqueue('ok');
     await eventually(async () => (await stateOf(stepUuid)) === 'enqueued_for_orchestration');
+    // Its metrics are recorded once its processing ended: the result sent, the step message archived.
+    await eventually(async () => (await rows.queueMessage(`worker_${NS}_queue`, msgId)).archived);
 
     const health = (await (await fetch(`${base}/health`)).json()) as { timestamp: string };
     expect(health).toMatchObject({ status: 'healthy', worker_id: worker.workerId });

@@ -39,22 +39,35 @@ function countingPool(issued: string[]): pg.Pool {
   return pool;
 }
 
+/** Statement shapes, by the text the worker sends. */
+const LEASE_AND_CLAIM = (queue: string) => new RegExp(`^WITH leased AS \\( ?UPDATE pgmq\\."q_${queue}" `);
+const HYDRATE_AND_CLAIM = /^WITH ids AS .*to_state = 'enqueued'/;
+const COMPLETE = /jsonb_array_elements\(\$1::jsonb\).*workflow_step_transition_uuid = input\.claim_uuid/;
+const SEND_AND_ARCHIVE = /pgmq_send_with_notify.*pgmq\.archive/;
+
 /**
  * A worker whose statements are recorded (heartbeats excluded). `separatePgmqPool`: a second pool to the same
  * database for pgmq, which the worker treats as split databases (lease read and claim kept apart).
+ * `handler` replaces the no-op handler.
  */
 async function countingWorker(
   namespace: string,
   steps: string[],
-  options: { separatePgmqPool?: boolean; concurrency?: number; pollIntervalMs?: number } = {},
+  options: {
+    separatePgmqPool?: boolean;
+    concurrency?: number;
+    pollIntervalMs?: number;
+    handler?: (step: string) => unknown;
+  } = {},
 ) {
   const issued: string[] = [];
   const pool = countingPool(issued);
   const pgmqPool = options.separatePgmqPool === true ? countingPool(issued) : undefined;
+  const handler = options.handler ?? (() => ({ ok: true }));
   const worker = new TaskerWorker({
     registry: new HandlerRegistry().register(
       `${namespace}.step`,
-      defineHandler(`${namespace}.step`, () => ({ ok: true })),
+      defineHandler(`${namespace}.step`, ({ context }) => handler(context.stepName)),
     ),
     databaseUrl: db.url, // for the LISTEN connection
     pool,
@@ -85,25 +98,33 @@ async function countingWorker(
   };
 }
 
+/** A task of `names` in `namespace`; its step messages, as orchestration sends them. */
+async function task(namespace: string, names: string[]) {
+  const t = await rows.createTask({ namespace, name: 'flow', steps: names.map((name) => ({ name })) });
+  const bodies = names.map((n) => ({
+    task_uuid: t.task_uuid,
+    step_uuid: t.steps[n] as string,
+    correlation_id: t.correlation_id,
+  }));
+  const resultsFor = async () =>
+    (await rows.messages('orchestration_step_results')).filter((m) => m.message.task_uuid === t.task_uuid);
+  return { t, bodies, resultsFor };
+}
+
 it('a step from a payload notification costs 3 round trips: lease + hydrate + claim, complete, send + archive', async () => {
   const worker = await countingWorker('rt', ['a']);
   try {
-    const t = await rows.createTask({ namespace: 'rt', name: 'flow', steps: [{ name: 'a' }] });
+    const { t, bodies, resultsFor } = await task('rt', ['a']);
     worker.issued.length = 0;
-    const msgId = await rows.sendStepMessage('rt', {
-      task_uuid: t.task_uuid,
-      step_uuid: t.steps.a,
-      correlation_id: t.correlation_id,
-    });
-    await eventually(async () => (await rows.messages('orchestration_step_results')).length === 1);
+    const msgId = await rows.sendStepMessage('rt', bodies[0]);
+    await eventually(async () => (await resultsFor()).length === 1);
     const perStep = worker.issued;
     expect(perStep.map((q) => q.slice(0, 60))).toHaveLength(3);
     // The lease (visibility timeout) is taken in the statement that hydrates and claims, and the claim names it.
-    expect(perStep[0]).toMatch(
-      /^WITH leased AS \(UPDATE pgmq\."q_worker_rt_queue" .*s\.msg_id = \$1::bigint.*to_state = 'enqueued'/,
-    );
-    expect(perStep[1]).toMatch(/workflow_step_transition_uuid = \$5::uuid/); // completion fenced to our claim
-    expect(perStep[2]).toMatch(/pgmq_send_with_notify.*pgmq\.archive/); // result message + ack, one statement
+    expect(perStep[0]).toMatch(LEASE_AND_CLAIM('worker_rt_queue'));
+    expect(perStep[0]).toMatch(/s\.msg_id = ANY\(\$1::bigint\[\]\).*to_state = 'enqueued'/);
+    expect(perStep[1]).toMatch(COMPLETE); // completion fenced to our claim
+    expect(perStep[2]).toMatch(SEND_AND_ARCHIVE); // result message + ack, one statement
     const [claim] = await rows.query<{ metadata: { lease: unknown; worker_uuid: unknown } }>(
       `SELECT metadata FROM tasker.workflow_step_transitions
         WHERE workflow_step_uuid = $1::uuid AND to_state = 'in_progress'`,
@@ -119,82 +140,124 @@ it('a step from a payload notification costs 3 round trips: lease + hydrate + cl
 it('with pgmq in a database of its own (split), a notified step costs 4: lease read, hydrate + claim, complete, send + archive', async () => {
   const worker = await countingWorker('rtsplit', ['a'], { separatePgmqPool: true });
   try {
-    const t = await rows.createTask({ namespace: 'rtsplit', name: 'flow', steps: [{ name: 'a' }] });
+    const { bodies, resultsFor } = await task('rtsplit', ['a']);
     worker.issued.length = 0;
-    await rows.sendStepMessage('rtsplit', {
-      task_uuid: t.task_uuid,
-      step_uuid: t.steps.a,
-      correlation_id: t.correlation_id,
-    });
-    await eventually(async () => {
-      const sent = await rows.messages('orchestration_step_results');
-      return sent.some((m) => m.message.step_uuid === t.steps.a);
-    });
+    await rows.sendStepMessage('rtsplit', bodies[0]);
+    await eventually(async () => (await resultsFor()).length === 1);
     const perStep = worker.issued;
     expect(perStep).toHaveLength(4);
     expect(perStep[0]).toMatch(/pgmq_read_specific_message/); // pgmq database: the lease first
-    expect(perStep[1]).toMatch(/^WITH ids AS .*to_state = 'enqueued'/); // tasker database: hydrate and claim
-    expect(perStep[2]).toMatch(/workflow_step_transition_uuid = \$5::uuid/);
-    expect(perStep[3]).toMatch(/pgmq_send_with_notify.*pgmq\.archive/);
+    expect(perStep[1]).toMatch(HYDRATE_AND_CLAIM); // tasker database: hydrate and claim
+    expect(perStep[2]).toMatch(COMPLETE);
+    expect(perStep[3]).toMatch(SEND_AND_ARCHIVE);
   } finally {
     await worker.stop();
   }
 });
 
-it('a poll with one free handler slot leases, hydrates and claims the next message in one statement (3 round trips)', async () => {
+it('a poll leases, hydrates and claims the next messages in one statement (3 round trips for a step)', async () => {
   const worker = await countingWorker('rtpoll', ['a'], { concurrency: 1, pollIntervalMs: 100 });
   try {
-    const t = await rows.createTask({ namespace: 'rtpoll', name: 'flow', steps: [{ name: 'a' }] });
+    const { bodies, resultsFor } = await task('rtpoll', ['a']);
     worker.issued.length = 0;
-    await rows.sendSilently('worker_rtpoll_queue', {
-      task_uuid: t.task_uuid,
-      step_uuid: t.steps.a,
-      correlation_id: t.correlation_id,
-    });
-    await eventually(async () => {
-      const sent = await rows.messages('orchestration_step_results');
-      return sent.some((m) => m.message.step_uuid === t.steps.a);
-    });
+    await rows.sendSilently('worker_rtpoll_queue', bodies[0]);
+    await eventually(async () => (await resultsFor()).length === 1);
     // Empty polls before the message arrived are the same statement, answering with no row.
-    const leaseNext = /^WITH leased AS \(UPDATE pgmq\."q_worker_rtpoll_queue" .*ORDER BY s\.msg_id LIMIT 1/;
-    const perStep = worker.issued.filter((q) => !leaseNext.test(q));
-    expect(worker.issued.some((q) => leaseNext.test(q) && /to_state = 'enqueued'/.test(q))).toBe(true);
+    const next = /LIMIT \$1::integer FOR UPDATE SKIP LOCKED/;
+    const polls = worker.issued.filter((q) => LEASE_AND_CLAIM('worker_rtpoll_queue').test(q));
+    expect(polls.length).toBeGreaterThan(0);
+    for (const q of polls) expect(q).toMatch(next);
+    const perStep = worker.issued.filter((q) => !polls.includes(q));
     expect(perStep).toHaveLength(2);
-    expect(perStep[0]).toMatch(/workflow_step_transition_uuid = \$5::uuid/);
-    expect(perStep[1]).toMatch(/pgmq_send_with_notify.*pgmq\.archive/);
+    expect(perStep[0]).toMatch(COMPLETE);
+    expect(perStep[1]).toMatch(SEND_AND_ARCHIVE);
   } finally {
     await worker.stop();
   }
 });
 
-it('a burst of notifications (steps enqueued in one transaction) is read with one pgmq.read, not one read per step', async () => {
-  const names = ['s1', 's2', 's3', 's4', 's5', 's6'];
-  const worker = await countingWorker('burst', names);
+const BURST = ['s1', 's2', 's3', 's4', 's5', 's6'];
+
+/** Orchestration enqueues a task's ready steps in one transaction: their notifications arrive together. */
+async function sendTogether(queue: string, bodies: unknown[]) {
+  await rows.query(
+    `SELECT tasker.pgmq_send_with_notify($1::text, m, 0) FROM jsonb_array_elements($2::jsonb) m`,
+    [queue, JSON.stringify(bodies)],
+  );
+}
+
+it('six steps enqueued together cost 3 statements in all: one lease + hydrate + claim, one completion, one send + archive', async () => {
+  const worker = await countingWorker('burst', BURST);
   try {
-    const t = await rows.createTask({
-      namespace: 'burst',
-      name: 'flow',
-      steps: names.map((name) => ({ name })),
-    });
+    const { t, bodies, resultsFor } = await task('burst', BURST);
     worker.issued.length = 0;
-    const bodies = names.map((n) => ({
-      task_uuid: t.task_uuid,
-      step_uuid: t.steps[n],
-      correlation_id: t.correlation_id,
-    }));
-    // One statement, one transaction: the notifications are delivered together at commit.
-    await rows.query(
-      `SELECT tasker.pgmq_send_with_notify('worker_burst_queue', m, 0) FROM jsonb_array_elements($1::jsonb) m`,
-      [JSON.stringify(bodies)],
+    await sendTogether('worker_burst_queue', bodies);
+    await eventually(async () => (await resultsFor()).length === BURST.length);
+    expect(worker.issued).toHaveLength(3);
+    expect(worker.issued[0]).toMatch(LEASE_AND_CLAIM('worker_burst_queue'));
+    expect(worker.issued[1]).toMatch(COMPLETE);
+    expect(worker.issued[2]).toMatch(SEND_AND_ARCHIVE);
+    for (const name of BURST) {
+      expect((await rows.step(t.steps[name] as string)).state).toBe('enqueued_for_orchestration');
+    }
+    // Each claim names its own message as its lease, and each message was archived with its result.
+    const claims = await rows.query<{ msg_id: string }>(
+      `SELECT metadata->'lease'->>'msg_id' AS msg_id FROM tasker.workflow_step_transitions tr
+         JOIN tasker.workflow_steps ws USING (workflow_step_uuid)
+        WHERE ws.task_uuid = $1::uuid AND tr.to_state = 'in_progress'`,
+      [t.task_uuid],
     );
-    await eventually(async () => {
-      const sent = await rows.messages('orchestration_step_results');
-      return sent.filter((m) => m.message.task_uuid === t.task_uuid).length === names.length;
-    });
-    const reads = worker.issued.filter((q) => /pgmq\.read\(|pgmq_read_specific_message/.test(q));
-    expect(reads.length).toBeLessThan(names.length);
-    expect(reads.some((q) => /pgmq\.read\(/.test(q))).toBe(true);
-    expect(worker.issued.filter((q) => /^WITH ids AS/.test(q))).toHaveLength(names.length); // each step hydrated and claimed
+    expect(new Set(claims.map((c) => c.msg_id)).size).toBe(BURST.length);
+    for (const { msg_id } of claims) {
+      expect((await rows.queueMessage('worker_burst_queue', msg_id)).archived).not.toBeNull();
+    }
+  } finally {
+    await worker.stop();
+  }
+});
+
+it('split databases: six steps enqueued together cost 4 statements: one pgmq.read, one hydrate + claim, one completion, one send + archive', async () => {
+  const worker = await countingWorker('burstsplit', BURST, { separatePgmqPool: true });
+  try {
+    const { bodies, resultsFor } = await task('burstsplit', BURST);
+    worker.issued.length = 0;
+    await sendTogether('worker_burstsplit_queue', bodies);
+    await eventually(async () => (await resultsFor()).length === BURST.length);
+    expect(worker.issued).toHaveLength(4);
+    expect(worker.issued[0]).toMatch(/pgmq\.read\(/);
+    expect(worker.issued[1]).toMatch(HYDRATE_AND_CLAIM);
+    expect(worker.issued[2]).toMatch(COMPLETE);
+    expect(worker.issued[3]).toMatch(SEND_AND_ARCHIVE);
+  } finally {
+    await worker.stop();
+  }
+});
+
+it('a result the database refuses fails only its own step: the batch falls back to one completion per step', async () => {
+  const worker = await countingWorker('isolate', BURST, {
+    // s3's result holds a NUL character, which jsonb refuses (SQLSTATE 22P05): the batched completion fails.
+    handler: (step) => (step === 's3' ? { s: 'a\u0000b' } : { ok: step }),
+  });
+  try {
+    const { t, bodies, resultsFor } = await task('isolate', BURST);
+    worker.issued.length = 0;
+    await sendTogether('worker_isolate_queue', bodies);
+    await eventually(async () => (await resultsFor()).length === BURST.length);
+    for (const name of BURST) {
+      const step = await rows.step(t.steps[name] as string);
+      if (name === 's3') {
+        expect(step.state).toBe('enqueued_as_error_for_orchestration');
+        expect(step.results).toMatchObject({
+          error: { error_type: 'result_not_storable', retryable: false },
+        });
+      } else {
+        expect(step.state).toBe('enqueued_for_orchestration');
+        expect(step.results).toMatchObject({ success: true, result: { ok: name } });
+      }
+    }
+    // One batched completion for the six, refused as a whole; then one per step; then s3's replacement.
+    const completions = worker.issued.filter((q) => COMPLETE.test(q));
+    expect(completions).toHaveLength(1 + BURST.length + 1);
   } finally {
     await worker.stop();
   }

@@ -137,10 +137,15 @@ export const ARCHIVE_MESSAGE = statement<{ archived: boolean }>(
 );
 
 // ---------------------------------------------------------------------------------------------------------
-// Hydration (§4.2) — one statement instead of upstream's seven
+// Hydration (§4.2) and claim (§4.3) — one statement for a batch of messages, instead of upstream's seven
+// hydration reads and its state SELECT ×2, guard SELECT, BEGIN/sort_key/UPDATE/INSERT/COMMIT, in_process
+// UPDATE and attempts UPDATE per step
 // ---------------------------------------------------------------------------------------------------------
 
+/** One row per message of a hydrate-and-claim statement, in the order of its messages. */
 export interface HydrationRow {
+  /** The message this row is about (its lease). */
+  msg_id: string;
   task_found: boolean;
   step_found: boolean;
   /** `tasks` row as Rust's `Task` serde JSON (naive timestamps from jsonb: `YYYY-MM-DDTHH:MM:SS.ffffff`). */
@@ -162,94 +167,71 @@ export interface HydrationRow {
   claim_metadata: Record<string, unknown> | null;
   /** `[[step_name, results], …]` ordered by distance, workflow_step_uuid; null when the step is not claimable. */
   dependencies: [string, unknown][] | null;
-  /** The claim this statement made (null: not claimable, namespace not served, or another worker won). */
+  /**
+   * The claim this statement made through this message (null: not claimable, namespace not served, another
+   * worker won, or another message of the same batch names the same step and claimed it).
+   */
   new_claim_uuid: string | null;
   new_claim_attempts: number | null;
 }
 
 /**
- * Hydration and claim in one round trip. The reads are everything the Rust worker reads before claiming (§4.2
- * statements 1, 2, 3, 5 and 7, plus the state read of §4.3-1) and, being one statement, they see the database
- * as it was before the claim — the pre-claim snapshot upstream hands its handlers:
+ * Hydration and claim of a batch of leased messages in one round trip (one implicit transaction). Per message,
+ * the reads are everything the Rust worker reads before claiming (§4.2 statements 1, 2, 3, 5 and 7, plus the
+ * state read of §4.3-1) and, being one statement, they see the database as it was before the claim — the
+ * pre-claim snapshot upstream hands its handlers:
  * - `Task::find_by_id` column list (no `completed_at`), `Task::for_orchestration` names;
  * - the template from `named_tasks.configuration` (joined by `named_task_uuid`, equivalent to upstream's
  *   lookup by namespace name + task name + version through the unique constraint);
  * - `WorkflowStepWithName::find_by_id` with `template_step_name = COALESCE(inputs->>'__template_step_name', name)`;
  * - the current state (most recent transition) and its age by the database clock, and — when the step is
  *   `in_progress` or `enqueued_*_for_orchestration` — the latest claim transition (its metadata names the lease
- *   message, see `CLAIM_STEP`), so a worker that reads a message whose lease lapsed can recover the step;
+ *   message), so a worker that reads a message whose lease lapsed can recover the step;
  * - `get_step_transitive_dependencies` rows with `processed AND results IS NOT NULL`, only when the step is
  *   claimable and has a parent (a root step's walk finds nothing; skipping it saves the function call).
- * The claim (`claimCtes`, as `CLAIM_STEP`) is made only for a step of this task in a namespace this worker
- * serves ($5); it is a no-op unless the step is `enqueued`, and loses cleanly to a concurrent claimer.
- * $1 task_uuid, $2 step_uuid, $3 claim metadata, $4 last_attempted_at, $5 served namespaces.
+ * The claim (`claimCtes`) is made only for a step of the message's task in a namespace this worker serves, once
+ * per step (two messages of one batch naming the same step: the first claims, the other finds it lost); it is a
+ * no-op unless the step is `enqueued`, and loses cleanly to a concurrent claimer. Its metadata names the message
+ * as the claim's lease.
+ * $1 msg_ids (text[], the leases), $2 task_uuids, $3 step_uuids (uuid[], same order), $4 the messages' queue,
+ * $5 claim metadata without the lease, $6 last_attempted_at, $7 served namespaces.
  */
 export const HYDRATE_AND_CLAIM = statement<HydrationRow>(
   'hydrate_and_claim',
   hydrateAndClaimText({
-    ids: 'ids AS (SELECT $1::uuid AS task_uuid, $2::uuid AS step_uuid)',
-    metadata: '$3::jsonb',
-    attemptedAt: '$4::timestamp',
-    namespaces: '$5::text[]',
+    ids: `ids AS (
+     SELECT i.ord, i.msg_id, i.task_uuid, i.step_uuid
+       FROM unnest($1::text[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS i(msg_id, task_uuid, step_uuid, ord)
+   )`,
+    queue: '$4::text',
+    metadata: '$5::jsonb',
+    attemptedAt: '$6::timestamp',
+    namespaces: '$7::text[]',
     columns: '',
   }),
 );
 
-/** A `HydrationRow` of a lease-and-claim statement (`leaseAndClaimText`), with the message it leased. */
+/** A `HydrationRow` of a lease-and-claim statement (`leaseAndClaimStatements`), with the message it leased. */
 export interface LeasedHydrationRow extends HydrationRow {
-  lease_msg_id: string;
   /** The leased message's body (pgmq `message`). */
-  lease_message: unknown;
+  message: unknown;
   /**
    * The body is a `StepMessage` (an object whose three ids are lowercase hyphenated UUIDs, exactly what the
-   * schema accepts): only then were the step hydrated and claimed. False: every hydration column is null.
+   * schema accepts): only then was its step hydrated and claimed. False: every hydration column is null.
    */
   ids_valid: boolean;
-}
-
-/**
- * Tasker and pgmq in one database: the lease read (§3.3/§3.4, the visibility timeout) and `HYDRATE_AND_CLAIM` in
- * one statement, one round trip fewer per step. The task and step ids come from the leased message's body,
- * checked in SQL with the schema's own rule for a UUID (`ids_valid`), so a body the worker would reject claims
- * nothing; the claim metadata names the leased message (`$meta || {lease: {queue, msg_id}}`, as `CLAIM_STEP`).
- * Zero rows: nothing was leased (the message is invisible, archived or missing; the queue is empty). The
- * statement is one transaction: if it fails (a concurrent claim's unique violation, a lost connection) the lease
- * is not taken either, and the message stays visible. `leased` is a CTE yielding the leased message's `msg_id`
- * and `message` (at most one row); `queue` an SQL expression for its queue name; `first` the number of the first
- * parameter after the read's own.
- */
-function leaseAndClaimText(leased: string, queue: string, first: number): string {
-  const uuid = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
-  return hydrateAndClaimText({
-    ids: `leased AS (${leased}),
-   ids AS (
-     SELECT leased.msg_id, leased.message, v.ids_valid,
-            CASE WHEN v.ids_valid THEN (leased.message->>'task_uuid')::uuid END AS task_uuid,
-            CASE WHEN v.ids_valid THEN (leased.message->>'step_uuid')::uuid END AS step_uuid
-       FROM leased
-       CROSS JOIN LATERAL (SELECT COALESCE(
-         leased.message->>'task_uuid' ~ ${uuid} AND leased.message->>'step_uuid' ~ ${uuid}
-           AND leased.message->>'correlation_id' ~ ${uuid}, false) AS ids_valid) v
-   )`,
-    metadata: `$${first}::jsonb || jsonb_build_object('lease',
-       jsonb_build_object('queue', ${queue}, 'msg_id', (SELECT msg_id::text FROM ids)))`,
-    attemptedAt: `$${first + 1}::timestamp`,
-    namespaces: `$${first + 2}::text[]`,
-    columns: `
-     ids.msg_id::text AS lease_msg_id, ids.message AS lease_message, ids.ids_valid,`,
-  });
 }
 
 /** The lease-and-claim statements of one step queue (`leaseAndClaimStatements`). */
 export interface LeaseAndClaimStatements {
   /**
-   * A notified message, by id. $1 msg_id, $2 vt seconds, $3 claim metadata without the lease,
-   * $4 last_attempted_at, $5 namespaces.
+   * Notified messages, by id (those still visible). $1 msg_ids (bigint[]), $2 vt seconds, $3 claim metadata
+   * without the lease, $4 last_attempted_at, $5 namespaces.
    */
-  message: Statement<LeasedHydrationRow>;
+  byIds: Statement<LeasedHydrationRow>;
   /**
-   * The next visible message (a poll with a single free handler slot). $1 vt seconds, $2 claim metadata without
-   * the lease, $3 last_attempted_at, $4 namespaces.
+   * The next visible messages, oldest first (a poll, a burst of notifications). $1 how many, $2 vt seconds,
+   * $3 claim metadata without the lease, $4 last_attempted_at, $5 namespaces.
    */
   next: Statement<LeasedHydrationRow>;
 }
@@ -257,14 +239,18 @@ export interface LeaseAndClaimStatements {
 const leaseAndClaimByQueue = new Map<string, LeaseAndClaimStatements>();
 
 /**
- * `leaseAndClaimText` for one step queue, the lease taken by the UPDATE that `pgmq.read` runs (the next visible
- * message in msg_id order) and `tasker.pgmq_read_specific_message` (one by id): visible messages only, `vt` =
- * now + vt, `read_ct` + 1, and `last_read_at` = now where the queue table has it (`lastReadAt`: pgmq ≥ 1.10.0,
- * as `pgmq.read` there); a row another transaction is leasing at that moment is skipped (`SKIP LOCKED`, as
- * `pgmq.read`), not waited for. Written out for the queue's table (pgmq's layout, `pgmq.format_table_name`) so
- * that it is planned once with the statement: both functions plan dynamic SQL on every call, and the tasker one
- * looks the table up in `information_schema` first, together half the statement's server time. Prepared
- * statements of their own per queue and pgmq layout.
+ * Tasker and pgmq in one database: the lease (§3.3/§3.4, the visibility timeout) and `HYDRATE_AND_CLAIM` in one
+ * statement, one round trip fewer per batch. The lease is the UPDATE `pgmq.read` runs: visible messages only,
+ * `vt` = now + vt, `read_ct` + 1, `last_read_at` = now where the queue table has it (`lastReadAt`: pgmq ≥ 1.10.0,
+ * as `pgmq.read` there), rows another transaction is leasing at that moment skipped (`SKIP LOCKED`), not waited
+ * for. Written out for the queue's table (pgmq's layout, `pgmq.format_table_name`) so that it is planned once
+ * with the statement: `pgmq.read` and `tasker.pgmq_read_specific_message` plan dynamic SQL on every call, and the
+ * tasker one looks the table up in `information_schema` first. The task and step ids come from each leased
+ * message's body, checked in SQL with the schema's own rule for a UUID (`ids_valid`), so a body the worker would
+ * reject claims nothing. No row: nothing was leased (invisible, archived or missing messages, an empty queue).
+ * The statement is one transaction: if it fails (a concurrent claim's unique violation, a lost connection) no
+ * lease is taken either, and the messages stay visible. Prepared statements of their own per queue and pgmq
+ * layout.
  */
 export function leaseAndClaimStatements(
   queue: string,
@@ -277,35 +263,52 @@ export function leaseAndClaimStatements(
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(queue)) throw new Error(`not a queue name: ${JSON.stringify(queue)}`);
   const table = `pgmq."q_${queue.toLowerCase()}"`;
   const lastReadAt = pgmq.lastReadAt ? ', last_read_at = clock_timestamp()' : '';
-  const lease = (vt: string, which: string) =>
-    `UPDATE ${table} q
-        SET vt = clock_timestamp() + make_interval(secs => ${vt}), read_ct = q.read_ct + 1${lastReadAt}
-      WHERE q.msg_id = (SELECT s.msg_id FROM ${table} s
-                         WHERE ${which} s.vt <= clock_timestamp() ORDER BY s.msg_id LIMIT 1
-                           FOR UPDATE SKIP LOCKED)
-     RETURNING q.msg_id, q.message`;
+  const uuid = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+  const text = (pick: string, limit: string) =>
+    hydrateAndClaimText({
+      ids: `leased AS (
+     UPDATE ${table} q
+        SET vt = clock_timestamp() + make_interval(secs => $2::integer), read_ct = q.read_ct + 1${lastReadAt}
+      WHERE q.msg_id = ANY (ARRAY(
+        SELECT s.msg_id FROM ${table} s
+         WHERE ${pick} s.vt <= clock_timestamp() ORDER BY s.msg_id ${limit}FOR UPDATE SKIP LOCKED))
+     RETURNING q.msg_id, q.message
+   ),
+   ids AS (
+     SELECT row_number() OVER (ORDER BY leased.msg_id) AS ord, leased.msg_id::text AS msg_id, leased.message,
+            v.ids_valid,
+            CASE WHEN v.ids_valid THEN (leased.message->>'task_uuid')::uuid END AS task_uuid,
+            CASE WHEN v.ids_valid THEN (leased.message->>'step_uuid')::uuid END AS step_uuid
+       FROM leased
+       CROSS JOIN LATERAL (SELECT COALESCE(
+         leased.message->>'task_uuid' ~ ${uuid} AND leased.message->>'step_uuid' ~ ${uuid}
+           AND leased.message->>'correlation_id' ~ ${uuid}, false) AS ids_valid) v
+   )`,
+      queue: `'${queue}'::text`,
+      metadata: '$3::jsonb',
+      attemptedAt: '$4::timestamp',
+      namespaces: '$5::text[]',
+      columns: `
+     ids.message, ids.ids_valid,`,
+    });
   const n = leaseAndClaimByQueue.size + 1;
   statements = {
-    message: statement(
-      `lease_and_claim_message_${n}`,
-      leaseAndClaimText(lease('$2::integer', 's.msg_id = $1::bigint AND'), `'${queue}'::text`, 3),
-    ),
-    next: statement(
-      `lease_and_claim_next_${n}`,
-      leaseAndClaimText(lease('$1::integer', ''), `'${queue}'::text`, 2),
-    ),
+    byIds: statement(`lease_and_claim_by_ids_${n}`, text('s.msg_id = ANY($1::bigint[]) AND', '')),
+    next: statement(`lease_and_claim_next_${n}`, text('', 'LIMIT $1::integer ')),
   };
   leaseAndClaimByQueue.set(key, statements);
   return statements;
 }
 
 /**
- * The text of `HYDRATE_AND_CLAIM` (see there) after its `ids` CTE, which yields the `task_uuid` and `step_uuid`
- * to hydrate (no row: nothing is hydrated). `metadata`, `attemptedAt` and `namespaces` are SQL expressions for
- * the claim metadata, `last_attempted_at` and the served namespaces; `columns` are selected first.
+ * The text of a hydrate-and-claim statement (see `HYDRATE_AND_CLAIM`) after its `ids` CTE, which yields one row
+ * per message: `ord` (the result's order), `msg_id` (text), `task_uuid` and `step_uuid` (null: nothing to
+ * hydrate). `queue`, `metadata`, `attemptedAt` and `namespaces` are SQL expressions for the messages' queue, the
+ * claim metadata without its lease, `last_attempted_at` and the served namespaces; `columns` are selected first.
  */
 function hydrateAndClaimText(p: {
   ids: string;
+  queue: string;
   metadata: string;
   attemptedAt: string;
   namespaces: string;
@@ -313,16 +316,21 @@ function hydrateAndClaimText(p: {
 }): string {
   return `WITH ${p.ids},
    eligible AS (
-     SELECT ws.workflow_step_uuid
+     SELECT DISTINCT ON (ws.workflow_step_uuid) ws.workflow_step_uuid, ids.msg_id
        FROM ids
        JOIN tasker.workflow_steps ws ON ws.workflow_step_uuid = ids.step_uuid AND ws.task_uuid = ids.task_uuid
        JOIN tasker.tasks t ON t.task_uuid = ws.task_uuid
        JOIN tasker.named_tasks nt ON nt.named_task_uuid = t.named_task_uuid
        JOIN tasker.task_namespaces tn ON tn.task_namespace_uuid = nt.task_namespace_uuid
       WHERE tn.name = ANY(${p.namespaces})
+      ORDER BY ws.workflow_step_uuid, ids.ord
    ),
-   ${claimCtes('(SELECT workflow_step_uuid FROM eligible)', p.metadata, p.attemptedAt)}
+   ${claimCtes(
+     `${p.metadata} || jsonb_build_object('lease', jsonb_build_object('queue', ${p.queue}, 'msg_id', prior.msg_id))`,
+     p.attemptedAt,
+   )}
    SELECT${p.columns}
+     ids.msg_id,
      t.task_uuid IS NOT NULL AS task_found,
      ws.workflow_step_uuid IS NOT NULL AS step_found,
      CASE WHEN t.task_uuid IS NULL THEN NULL ELSE jsonb_build_object(
@@ -376,14 +384,11 @@ function hydrateAndClaimText(p: {
         AND cur.to_state IN ('in_progress', 'enqueued_for_orchestration', 'enqueued_as_error_for_orchestration')
       ORDER BY tr.sort_key DESC LIMIT 1
    ) cl ON true
-   LEFT JOIN claimed ON true
-   LEFT JOIN marked ON true`;
+   LEFT JOIN eligible el ON el.workflow_step_uuid = ids.step_uuid AND el.msg_id = ids.msg_id
+   LEFT JOIN claimed ON claimed.workflow_step_uuid = el.workflow_step_uuid
+   LEFT JOIN marked ON marked.workflow_step_uuid = el.workflow_step_uuid
+   ORDER BY ids.ord`;
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Claim (§4.3) — one statement instead of upstream's state SELECT ×2, guard SELECT, BEGIN/sort_key/UPDATE/
-// INSERT/COMMIT, in_process UPDATE and attempts UPDATE.
-// ---------------------------------------------------------------------------------------------------------
 
 /**
  * `enqueued → in_progress` with upstream's metadata, then `in_process = true`, `attempts + 1`,
@@ -393,33 +398,37 @@ function hydrateAndClaimText(p: {
  * The double-claim guard is the same as upstream's: the partial unique index
  * `idx_workflow_step_transitions_uuid_most_recent`. A concurrent claimer blocks on the row lock of the
  * `most_recent` row; after the winner commits, READ COMMITTED re-checks `most_recent = true AND
- * to_state = 'enqueued'`, finds nothing and inserts nothing (zero rows = not claimed). A unique violation, if
- * it ever surfaces, also means "not claimed". The INSERT reads the UPDATE's output, so the old row is always
- * demoted before the new one is inserted.
+ * to_state = 'enqueued'`, finds nothing and inserts nothing (no claim). A unique violation, if it ever
+ * surfaces, also means "not claimed". The INSERT reads the UPDATE's output, so the old row is always demoted
+ * before the new one is inserted.
  * The metadata is upstream's `{event, timestamp}` plus two keys of ours (extra keys are ignored by every reader):
  * `worker_uuid` and `lease` = `{queue, msg_id}`, the step message whose visibility timeout is the claim's lease
  * (README "Leases").
- * The worker claims inside `HYDRATE_AND_CLAIM`; this claim alone is what test/bench's PostgreSQL floor issues.
- * $1 step_uuid, $2 transition metadata, $3 last_attempted_at (client clock, naive UTC, as Rust).
+ * The worker claims inside its hydrate-and-claim statements; this claim alone is what test/bench's PostgreSQL
+ * floor issues. $1 step_uuid, $2 transition metadata, $3 last_attempted_at (client clock, naive UTC, as Rust).
  */
 export const CLAIM_STEP = statement<{ workflow_step_transition_uuid: string; attempts: number }>(
   'claim_step',
-  `WITH ${claimCtes('$1::uuid', '$2::jsonb', '$3::timestamp')}
+  `WITH eligible AS (SELECT $1::uuid AS workflow_step_uuid, NULL::text AS msg_id),
+   ${claimCtes('$2::jsonb', '$3::timestamp')}
    SELECT claimed.workflow_step_transition_uuid::text, marked.attempts
-     FROM claimed CROSS JOIN marked`,
+     FROM claimed JOIN marked ON marked.workflow_step_uuid = claimed.workflow_step_uuid`,
 );
 
 /**
- * The claim's three data-modifying CTEs (`prior`, `claimed`, `marked`), shared by `CLAIM_STEP` and
- * `HYDRATE_AND_CLAIM` so the claim is written in one place. `step` is an SQL expression for the step uuid
- * (NULL claims nothing); `metadata` and `attemptedAt` are parameter references.
+ * The claim's three data-modifying CTEs (`prior`, `claimed`, `marked`) over the CTE `eligible`
+ * (`workflow_step_uuid`, `msg_id`: one row per step to claim), shared by `CLAIM_STEP` and the hydrate-and-claim
+ * statements so the claim is written in one place. `metadata` is an SQL expression for a claim's metadata (it
+ * may use `prior.msg_id`), `attemptedAt` one for `last_attempted_at`.
  */
-function claimCtes(step: string, metadata: string, attemptedAt: string): string {
+function claimCtes(metadata: string, attemptedAt: string): string {
   return `prior AS (
-     UPDATE tasker.workflow_step_transitions
+     UPDATE tasker.workflow_step_transitions tr
         SET most_recent = false, updated_at = NOW()
-      WHERE workflow_step_uuid = ${step} AND most_recent = true AND to_state = 'enqueued'
-     RETURNING workflow_step_uuid
+       FROM eligible
+      WHERE tr.workflow_step_uuid = eligible.workflow_step_uuid AND tr.most_recent = true
+        AND tr.to_state = 'enqueued'
+     RETURNING tr.workflow_step_uuid, eligible.msg_id
    ), claimed AS (
      INSERT INTO tasker.workflow_step_transitions
        (workflow_step_uuid, to_state, from_state, metadata, sort_key, most_recent, created_at, updated_at)
@@ -435,7 +444,7 @@ function claimCtes(step: string, metadata: string, attemptedAt: string): string 
             updated_at = NOW()
        FROM claimed
       WHERE ws.workflow_step_uuid = claimed.workflow_step_uuid
-     RETURNING ws.attempts
+     RETURNING ws.workflow_step_uuid, ws.attempts
    )`;
 }
 
@@ -466,46 +475,54 @@ export const PERSIST_CHECKPOINT = statement<{ checkpoint: unknown }>(
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * The completion of one claim: `in_progress → enqueued_for_orchestration | enqueued_as_error_for_orchestration`
- * with metadata `{event, timestamp, worker_uuid, correlation_id}` (fires the audit trigger exactly like upstream),
- * and in the same transaction `in_process = false, results = $4` (upstream's post-transition action, run right
- * after the commit). The demoted `in_progress` row must be the claim this worker made ($5 = its
- * `workflow_step_transition_uuid`), a fencing token: a worker that lost its lease (README "Leases") cannot
- * complete the NEXT attempt's claim with a stale result. The same statement writes a lease recovery (`in_progress
- * → enqueued_as_error_for_orchestration` with a `worker_lost` failure) fenced to the abandoned claim the recovering
- * worker observed, so two recoverers, or a recoverer and a late owner, cannot both write: the second finds no
- * `most_recent` claim row. Zero rows = nothing written (upstream: `InvalidTransition`).
- * $1 step_uuid, $2 to_state, $3 metadata, $4 StepExecutionResult JSON, $5 claim transition uuid.
+ * The completion of a batch of claims, each fenced to its own claim: `in_progress → enqueued_for_orchestration |
+ * enqueued_as_error_for_orchestration` with metadata `{event, timestamp, worker_uuid, correlation_id}` (fires the
+ * audit trigger exactly like upstream), and in the same transaction `in_process = false, results = …`
+ * (upstream's post-transition action, run right after the commit). The demoted `in_progress` row must be the
+ * claim this worker made (`claim_uuid`, its `workflow_step_transition_uuid`), a fencing token: a worker that lost
+ * its lease (README "Leases") cannot complete the NEXT attempt's claim with a stale result. The same statement
+ * writes a lease recovery (`in_progress → enqueued_as_error_for_orchestration` with a `worker_lost` failure)
+ * fenced to the abandoned claim the recovering worker observed, so two recoverers, or a recoverer and a late
+ * owner, cannot both write: the second finds no `most_recent` claim row. A completion whose claim does not match
+ * writes nothing and returns no row (upstream: `InvalidTransition`); the others are written all the same.
+ * $1 a JSON array of `{step_uuid, to_state, claim_uuid, metadata, results}` (results: the StepExecutionResult),
+ * one per step: one parameter whatever the batch size, and no array-literal escaping of the documents.
  */
-export const COMPLETE_CLAIM = statement<{ workflow_step_transition_uuid: string }>(
-  'complete_claim',
-  `WITH prior AS (
-     UPDATE tasker.workflow_step_transitions
+export const COMPLETE_CLAIMS = statement<{ step_uuid: string; workflow_step_transition_uuid: string }>(
+  'complete_claims',
+  `WITH input AS (
+     SELECT (e->>'step_uuid')::uuid AS step_uuid, e->>'to_state' AS to_state, (e->>'claim_uuid')::uuid AS claim_uuid,
+            e->'metadata' AS metadata, e->'results' AS results
+       FROM jsonb_array_elements($1::jsonb) AS e
+   ), prior AS (
+     UPDATE tasker.workflow_step_transitions tr
         SET most_recent = false, updated_at = NOW()
-      WHERE workflow_step_uuid = $1::uuid AND most_recent = true AND to_state = 'in_progress'
-        AND workflow_step_transition_uuid = $5::uuid
-     RETURNING workflow_step_uuid
+       FROM input
+      WHERE tr.workflow_step_uuid = input.step_uuid AND tr.most_recent = true AND tr.to_state = 'in_progress'
+        AND tr.workflow_step_transition_uuid = input.claim_uuid
+     RETURNING tr.workflow_step_uuid
    ), completed AS (
      INSERT INTO tasker.workflow_step_transitions
        (workflow_step_uuid, to_state, from_state, metadata, sort_key, most_recent, created_at, updated_at)
-     SELECT prior.workflow_step_uuid, $2::text, 'in_progress', $3::jsonb,
+     SELECT prior.workflow_step_uuid, input.to_state, 'in_progress', input.metadata,
             (SELECT COALESCE(MAX(sort_key), 0) + 1 FROM tasker.workflow_step_transitions
-              WHERE workflow_step_uuid = $1::uuid),
+              WHERE workflow_step_uuid = prior.workflow_step_uuid),
             true, NOW(), NOW()
-       FROM prior
+       FROM prior JOIN input ON input.step_uuid = prior.workflow_step_uuid
      RETURNING workflow_step_transition_uuid, workflow_step_uuid
    ), written AS (
      UPDATE tasker.workflow_steps ws
-        SET in_process = false, results = $4::jsonb, updated_at = NOW()
-       FROM completed
+        SET in_process = false, results = input.results, updated_at = NOW()
+       FROM completed JOIN input ON input.step_uuid = completed.workflow_step_uuid
       WHERE ws.workflow_step_uuid = completed.workflow_step_uuid
      RETURNING ws.workflow_step_uuid
    )
-   SELECT completed.workflow_step_transition_uuid::text FROM completed CROSS JOIN written`,
+   SELECT completed.workflow_step_uuid::text AS step_uuid, completed.workflow_step_transition_uuid::text
+     FROM completed JOIN written ON written.workflow_step_uuid = completed.workflow_step_uuid`,
 );
 
 /**
- * What became of a claim, used only when `COMPLETE_CLAIM` wrote nothing: the transition right after the claim
+ * What became of a claim, used only when `COMPLETE_CLAIMS` wrote nothing for it: the transition right after the claim
  * (sort_key + 1) — our own completion whose COMMIT reply was lost, or another worker's lease recovery — and the
  * step's current state. $1 step_uuid, $2 claim transition uuid.
  */
@@ -541,18 +558,29 @@ export const SEND_WITH_NOTIFY = statement<{ msg_id: string }>(
 );
 
 /**
- * The result message and the ack of the step message in ONE statement (one transaction on the pgmq database):
- * `pgmq_send_with_notify('orchestration_step_results', StepMessage, 0)` + `pgmq.archive(step queue, msg_id)`.
- * The step message is the claim's lease (README "Leases"): it is archived only once orchestration has been told,
- * so a worker that dies anywhere before this statement leaves a message that resurfaces when its lease lapses,
- * and the next reader finishes the job (recover the claim, or re-send the result). Both queues live on the
- * pgmq database, so "sent" and "archived" commit together. $1 results queue, $2 StepMessage, $3 step queue,
- * $4 step msg_id.
+ * The result messages and the acks of their step messages in ONE statement (one transaction on the pgmq
+ * database): `pgmq_send_with_notify(results queue, StepMessage, 0)` per message — so orchestration gets the same
+ * `message_with_payload` notification per result as from any worker — and `pgmq.archive(step queue, msg_ids[])`
+ * per step queue. A step message is its claim's lease (README "Leases"): it is archived only once orchestration
+ * has been told, so a worker that dies anywhere before this statement leaves a message that resurfaces when its
+ * lease lapses, and the next reader finishes the job (recover the claim, or re-send the result). Both queues
+ * live on the pgmq database, so "sent" and "archived" commit together.
+ * $1 results queue, $2 JSON array of StepMessages, $3 their step queues, $4 their step msg_ids (same order).
+ * One row: the result messages' msg_ids in the order of $2.
  */
-export const SEND_RESULT_AND_ARCHIVE = statement<{ msg_id: string; archived: boolean }>(
-  'send_result_and_archive',
-  `SELECT tasker.pgmq_send_with_notify($1::text, $2::jsonb, 0)::text AS msg_id,
-          pgmq.archive($3::text, $4::bigint) AS archived`,
+export const SEND_RESULTS_AND_ARCHIVE = statement<{ msg_ids: string[] }>(
+  'send_results_and_archive',
+  `WITH sent AS (
+     SELECT m.ord, tasker.pgmq_send_with_notify($1::text, m.body, 0) AS msg_id
+       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS m(body, ord)
+   ), archived AS (
+     SELECT a.msg_id
+       FROM (SELECT u.queue, array_agg(u.msg_id) AS msg_ids
+               FROM unnest($3::text[], $4::bigint[]) AS u(queue, msg_id) GROUP BY u.queue) g
+       CROSS JOIN LATERAL pgmq.archive(g.queue, g.msg_ids) AS a(msg_id)
+   )
+   SELECT (SELECT array_agg(msg_id::text ORDER BY ord) FROM sent) AS msg_ids,
+          (SELECT count(*) FROM archived) AS archived`,
 );
 
 /**
