@@ -3,6 +3,8 @@
 export const CONTENDERS = [
   'ours',
   'base',
+  'ours-2p',
+  'ours-4p',
   'rust',
   'tasker-py',
   'floor',
@@ -27,6 +29,8 @@ export const DEFAULT_CONTENDERS: readonly ContenderName[] = [
 
 const LABELS: Record<Exclude<ContenderName, 'ours'>, string> = {
   base: 'base',
+  'ours-2p': 'ours ×2 processes',
+  'ours-4p': 'ours ×4 processes',
   rust: 'rust (native worker)',
   'tasker-py': 'tasker-py (Python dispatch)',
   floor: 'floor',
@@ -41,6 +45,14 @@ export function contenderLabel(name: ContenderName, oursLabel: string): string {
 
 export function isContender(name: string): name is ContenderName {
   return (CONTENDERS as readonly string[]).includes(name);
+}
+
+/**
+ * How many worker processes a contender runs, competing for the same queue: the scale-out curve (`ours-2p`,
+ * `ours-4p`: that many copies of ours, each with the run's concurrency); 1 for every other contender.
+ */
+export function processesOf(name: ContenderName): number {
+  return name === 'ours-2p' ? 2 : name === 'ours-4p' ? 4 : 1;
 }
 
 export function isJobContender(name: ContenderName): name is JobContender {

@@ -15,6 +15,7 @@ import {
   contenderLabel,
   isJobContender,
   type JobContender,
+  processesOf,
   roundOrder,
   type StepContender,
 } from './contenders.js';
@@ -75,43 +76,76 @@ async function startContender(
   url: string,
   concurrency: number,
   programs: Programs,
-): Promise<{ proc: LoggedProcess; go?: () => void }> {
+): Promise<{ procs: LoggedProcess[]; go?: () => void }> {
   const upstream = { databaseUrl: url, concurrency, logDir: LOG_DIR };
   if (name === 'rust') {
-    return { proc: await startNativeRustWorker({ ...upstream, binary: programs.rustBinary as string }) };
+    return { procs: [await startNativeRustWorker({ ...upstream, binary: programs.rustBinary as string })] };
   }
   if (name === 'tasker-py') {
-    return { proc: await startTaskerPy({ ...upstream, python: programs.python as string }) };
+    return { procs: [await startTaskerPy({ ...upstream, python: programs.python as string })] };
   }
   const floor = name === 'floor' || name === 'floor-hydrate';
+  if (floor) {
+    const proc = await startNodeChild(name, 'floor-child.mjs', url, concurrency, '');
+    return { procs: [proc], go: () => proc.child.kill('SIGUSR1') };
+  }
+  const procs: LoggedProcess[] = [];
+  for (let i = 1; i <= processesOf(name); i++) {
+    procs.push(await startNodeChild(name, 'ts-worker-child.mjs', url, concurrency, i === 1 ? '' : `-${i}`));
+  }
+  return { procs };
+}
+
+/** A Node child of the bench (our worker or the floor loop), started and ready (`BENCH_READY`). */
+async function startNodeChild(
+  name: StepContender,
+  script: string,
+  url: string,
+  concurrency: number,
+  suffix: string,
+): Promise<LoggedProcess> {
   let ready = false;
-  const script = join(BUILD_DIR, floor ? 'floor-child.mjs' : 'ts-worker-child.mjs');
   const nodeArgs = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(LOG_DIR, 'cpu-prof')}`] : [];
-  const proc = await spawnLogged(name, process.execPath, [...nodeArgs, script], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      BENCH_DB_URL: url,
-      BENCH_CONCURRENCY: String(concurrency),
-      BENCH_STEPS: String(stepsFor(options, name)),
-      BENCH_HYDRATE: name === 'floor-hydrate' ? '1' : '0',
-      BENCH_WORKER_OPTIONS: JSON.stringify({
-        concurrency,
-        ...(name === 'base' ? options.baseOptions : options.oursOptions),
-      }),
-      BENCH_WORKER_MODULE: name === 'base' ? options.baseModule : options.oursModule,
+  const proc = await spawnLogged(
+    `${name}${suffix}`,
+    process.execPath,
+    [...nodeArgs, join(BUILD_DIR, script)],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        BENCH_DB_URL: url,
+        BENCH_CONCURRENCY: String(concurrency),
+        BENCH_STEPS: String(stepsFor(options, name)),
+        BENCH_HYDRATE: name === 'floor-hydrate' ? '1' : '0',
+        BENCH_WORKER_OPTIONS: JSON.stringify({
+          concurrency,
+          ...(name === 'base' ? options.baseOptions : options.oursOptions),
+        }),
+        BENCH_WORKER_MODULE: name === 'base' ? options.baseModule : options.oursModule,
+      },
+      logFile: join(LOG_DIR, `${name}-c${concurrency}${suffix}.log`),
+      onStdoutLine: (line) => {
+        if (line.startsWith('BENCH_READY')) ready = true;
+      },
     },
-    logFile: join(LOG_DIR, `${name}-c${concurrency}.log`),
-    onStdoutLine: (line) => {
-      if (line.startsWith('BENCH_READY')) ready = true;
-    },
-  });
+  );
   await waitUntil(`${name} to start`, async () => (ready ? true : undefined), {
     timeoutMs: 60_000,
     process: proc,
     intervalMs: 20,
   });
-  return { proc, ...(floor ? { go: () => proc.child.kill('SIGUSR1') } : {}) };
+  return proc;
+}
+
+/** CPU summed over a contender's processes; peak RSS of the largest one. */
+async function procsStats(procs: readonly LoggedProcess[]) {
+  const stats = await Promise.all(procs.map((p) => procStats(p.child.pid as number)));
+  return {
+    cpuMs: stats.reduce((sum, s) => sum + s.cpuMs, 0),
+    sysCpuMs: stats.reduce((sum, s) => sum + s.sysCpuMs, 0),
+    peakRssMb: Math.max(...stats.map((s) => s.peakRssMb)),
+  };
 }
 
 async function latencyPhase(
@@ -156,18 +190,18 @@ async function stepRun(
   const clone = await db.clone();
   const pool = taskerPool(clone.url);
   const watcher = await ResultWatcher.open(clone.url);
-  let proc: LoggedProcess | undefined;
+  let procs: LoggedProcess[] = [];
   try {
     let measured: Omit<Measurement, 'contender' | 'concurrency' | 'round'>;
     try {
       await ensureRegistration(pool);
       const started = await startContender(name, clone.url, concurrency, programs);
-      proc = started.proc;
+      procs = started.procs;
       const latency = withLatency ? await latencyPhase(pool, watcher) : undefined;
       await seedSteps(pool, n, 'tp');
       await sleep(500);
       const base = watcher.count;
-      const cpu0 = await procStats(proc.child.pid as number);
+      const cpu0 = await procsStats(procs);
       const m0 = await machineCpu();
       const fed = options.feed === 'notify' ? await feedNotify(pool, 'tp') : await feedBatch(pool, 'tp');
       const t0 = nowMs();
@@ -176,7 +210,7 @@ async function stepRun(
       await watcher.waitFor(base + n, STALL_MS);
       const t1 = watcher.lastAt;
       const m1 = await machineCpu();
-      const cpu1 = await procStats(proc.child.pid as number);
+      const cpu1 = await procsStats(procs);
       const seconds = (t1 - t0) / 1000;
       measured = {
         steps: n,
@@ -189,7 +223,7 @@ async function stepRun(
         ...(latency ? { latency } : {}),
       };
       // Stopped before the checks, so a late duplicate result or a message it never archived is counted.
-      await proc.stop(15_000);
+      await Promise.all(procs.map((p) => p.stop(15_000)));
     } catch (error) {
       throw new BenchRunFailed(context, [], error);
     }
@@ -200,7 +234,7 @@ async function stepRun(
     if (failures.length > 0) throw new BenchRunFailed(context, failures);
     return { contender: name, concurrency, round, ...measured };
   } finally {
-    await proc?.stop(15_000);
+    await Promise.all(procs.map((p) => p.stop(15_000)));
     await watcher.close();
     await pool.end();
     await clone.drop().catch(() => {});
