@@ -126,8 +126,12 @@ export interface IntakeOptions {
    * nothing could be read.
    */
   take: (request: LeaseRequest) => Promise<TakenMessage[]>;
-  /** Processes one taken message; the slot reserved for it is released when the returned promise settles. */
-  process: (taken: TakenMessage) => Promise<void>;
+  /**
+   * Processes one taken message. The slot reserved for it is released when the returned promise settles, or
+   * earlier, when processing calls `handlerDone` (its handler has returned; the completion statements that follow
+   * need no handler slot) — as long as no more steps than the worker has slots are completing at once.
+   */
+  process: (taken: TakenMessage, handlerDone: () => void) => Promise<void>;
   /**
    * Wakes the poller: a notification was turned away for lack of capacity, and a slot has been released since,
    * so the queue is looked at now rather than at the next poll interval.
@@ -147,6 +151,8 @@ export class StepIntake {
   #accepting = false;
   /** A notification was turned away while every slot was reserved: wake the poller at the next release. */
   #deferred = false;
+  /** Steps whose handler returned and whose slot was released before their completion was sent. */
+  #completing = 0;
 
   constructor(options: IntakeOptions) {
     this.#options = options;
@@ -273,8 +279,21 @@ export class StepIntake {
       return;
     }
     if (ours) this.#inFlight.add(key);
+    // The slot is the handler's: once the handler has returned, the next step may be taken while this one's
+    // completion is written (as upstream's dispatcher frees its permit and hands the result to its completion
+    // channel). At most `capacity` steps complete that way at once; beyond that a step keeps its slot until sent,
+    // so a slow database slows the intake down instead of piling up completions.
+    let slotHeld = true;
+    let completing = false;
+    const handlerDone = () => {
+      if (!slotHeld || this.#completing >= this.#options.slots.capacity) return;
+      slotHeld = false;
+      completing = true;
+      this.#completing += 1;
+      this.#release(1);
+    };
     try {
-      await this.#options.process(taken);
+      await this.#options.process(taken, handlerDone);
     } catch (error) {
       this.#options.logger.error(
         { queue: message.queue, msg_id: message.msgId, error: (error as Error)?.message },
@@ -282,7 +301,8 @@ export class StepIntake {
       );
     } finally {
       if (ours) this.#inFlight.delete(key);
-      this.#release(1);
+      if (completing) this.#completing -= 1;
+      if (slotHeld) this.#release(1);
     }
   }
 

@@ -82,13 +82,14 @@ export class StepProcessor {
 
   /**
    * The whole processing of one leased message whose step was hydrated and claimed (or not): see the top of this
-   * file. Never throws; the outcome is recorded before it is returned.
+   * file. `handlerDone` is called once a claimed step's handler has returned, before its completion (the intake
+   * may then free its handler slot). Never throws; the outcome is recorded before it is returned.
    */
-  async process(taken: TakenMessage): Promise<StepOutcome> {
+  async process(taken: TakenMessage, handlerDone: () => void = () => {}): Promise<StepOutcome> {
     const verdict = judge(taken, this.#o.visibilityTimeoutSeconds);
     const { outcome, stepLogger } =
       verdict.kind === 'run'
-        ? await this.#run(taken as Extract<TakenMessage, { kind: 'hydrated' }>, verdict.ready)
+        ? await this.#run(taken as Extract<TakenMessage, { kind: 'hydrated' }>, verdict.ready, handlerDone)
         : { outcome: await this.#withoutRunning(taken, verdict), stepLogger: undefined };
     recordOutcome(outcome, this.#o.metrics, this.#o.logger, stepLogger);
     return outcome;
@@ -174,6 +175,7 @@ export class StepProcessor {
   async #run(
     taken: Extract<TakenMessage, { kind: 'hydrated' }>,
     ready: Extract<Hydration, { kind: 'ready' }>,
+    handlerDone: () => void,
   ): Promise<{ outcome: StepOutcome; stepLogger: Logger }> {
     const { message, stepMessage } = taken;
     const { metrics, logger } = this.#o;
@@ -192,11 +194,15 @@ export class StepProcessor {
     const stepLogger = logger.child(stepLogFields(ready.step));
     this.#o.onStepStarted?.(stepMessage.step_uuid);
     metrics.activeExecutions.add(1, { namespace: message.namespace });
+    let executing = true;
     if (this.#o.cancelSignal.aborted) stop.abort(this.#o.cancelSignal.reason);
     else this.#stops.add(stop);
     try {
       stepLogger.debug({ attempts: ready.claim.attempts }, 'step claimed; running handler');
       const execution = await executeStep(this.#o, ready.step, stop.signal, stepLogger);
+      executing = false;
+      metrics.activeExecutions.add(-1, { namespace: message.namespace });
+      handlerDone();
       lease.finishing();
       const { step } = execution;
       const { completion, result } = await completeStep(
@@ -235,7 +241,7 @@ export class StepProcessor {
     } finally {
       this.#stops.delete(stop);
       lease.release();
-      metrics.activeExecutions.add(-1, { namespace: message.namespace });
+      if (executing) metrics.activeExecutions.add(-1, { namespace: message.namespace });
       this.#o.onStepFinished?.(stepMessage.step_uuid);
     }
   }

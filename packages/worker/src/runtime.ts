@@ -94,8 +94,8 @@ export function createRuntime(input: RuntimeInput): Runtime {
     slots,
     queues,
     take: (request) => taker.take(request),
-    process: async (taken) => {
-      await processor.process(taken);
+    process: async (taken, handlerDone) => {
+      await processor.process(taken, handlerDone);
     },
     wakePoller: () => poller.wake(),
     logger,

@@ -71,6 +71,16 @@ afterAll(async () => {
 const linesFor = (key: string, value: string, level?: LogRecord['level']) =>
   logger.records.filter((r) => r.fields[key] === value && (level === undefined || r.level === level));
 
+/**
+ * The lines about a message once there are any: a message's outcome line is written when its processing ends,
+ * which can be just after the database shows its effect (the archive, the completion).
+ */
+const loggedFor = (key: string, value: string, level: LogRecord['level']) =>
+  eventually(async () => {
+    const lines = linesFor(key, value, level);
+    return lines.length > 0 ? lines : null;
+  });
+
 async function archived(msgId: string) {
   return eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived, {
     what: `message ${msgId} archived`,
@@ -97,12 +107,14 @@ describe('messages that can never be claimed are archived with one log line', ()
     );
     for (const id of [notJsonObject, missingField]) {
       await archived(id);
-      const lines = linesFor('msg_id', id, 'warn');
+      const lines = await loggedFor('msg_id', id, 'warn');
       expect(lines).toHaveLength(1);
       expect(lines[0]!.msg).toMatch(/malformed step message archived/);
       expect(lines[0]!.fields).toMatchObject({ queue: QUEUE, namespace: NS });
     }
-    expect(worker.metrics.messagesSkipped.get({ namespace: NS, reason: 'malformed_message' })).toBe(2);
+    await eventually(
+      async () => worker.metrics.messagesSkipped.get({ namespace: NS, reason: 'malformed_message' }) === 2,
+    );
     await stillWorks();
   });
 
@@ -110,7 +122,7 @@ describe('messages that can never be claimed are archived with one log line', ()
     const ids = { task_uuid: randomUUID(), step_uuid: randomUUID(), correlation_id: randomUUID() };
     const msgId = await rows.sendStepMessage(NS, ids);
     await archived(msgId);
-    const lines = linesFor('msg_id', msgId, 'warn');
+    const lines = await loggedFor('msg_id', msgId, 'warn');
     expect(lines).toHaveLength(1);
     expect(lines[0]!.fields).toMatchObject({
       task_uuid: ids.task_uuid,
@@ -133,7 +145,7 @@ describe('messages that can never be claimed are archived with one log line', ()
       correlation_id: t.correlation_id,
     });
     await archived(msgId);
-    expect(linesFor('msg_id', msgId, 'warn')).toMatchObject([
+    expect(await loggedFor('msg_id', msgId, 'warn')).toMatchObject([
       { fields: { step_uuid: stepUuid, reason: 'step_not_found' } },
     ]);
   });
@@ -158,7 +170,7 @@ describe('messages that can never be claimed are archived with one log line', ()
         correlation_id: t.correlation_id,
       });
       await archived(msgId);
-      const lines = linesFor('msg_id', msgId, 'warn');
+      const lines = await loggedFor('msg_id', msgId, 'warn');
       expect(lines).toHaveLength(1);
       expect(lines[0]!.fields).toMatchObject({ reason: 'not_claimable', state, step_uuid: stepUuid });
       const after = await rows.step(stepUuid);
@@ -201,7 +213,7 @@ describe('claimed steps whose handler is missing or misbehaves are reported, nev
       metadata: { retryable: false, error_type: 'step_definition_not_found' },
     });
     expect(JSON.stringify(step.results)).toMatch(/has no step 'not_in_template'/);
-    expect(linesFor('msg_id', msgId, 'warn')).toMatchObject([
+    expect(await loggedFor('msg_id', msgId, 'warn')).toMatchObject([
       { fields: { reason: 'step_definition_not_found' } },
     ]);
   });
@@ -220,7 +232,7 @@ describe('claimed steps whose handler is missing or misbehaves are reported, nev
       success: false,
       metadata: { retryable: false, error_type: 'undecodable' },
     });
-    const [line] = linesFor('msg_id', msgId, 'warn');
+    const [line] = await loggedFor('msg_id', msgId, 'warn');
     expect(line?.fields.reason).toBe('undecodable');
     expect(line?.msg).toMatch(/dependency_results\/ok/);
   });

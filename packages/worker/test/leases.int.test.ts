@@ -180,7 +180,11 @@ describe('a claim whose lease lapsed is recovered with a worker-owned transition
     });
     await eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived);
     expect(await resultMessagesFor(stepUuid)).toHaveLength(1);
-    const lines = logger.records.filter((r) => r.fields.step_uuid === stepUuid && r.level !== 'debug');
+    // The outcome line and metrics are written once the recovery's processing ended (just after its archive).
+    const lines = await eventually(async () => {
+      const found = logger.records.filter((r) => r.fields.step_uuid === stepUuid && r.level !== 'debug');
+      return found.length > 0 ? found : null;
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'warn', fields: { lost_worker_uuid: deadWorker } });
     expect(lines[0]!.msg).toMatch(/abandoned claim recovered/);
@@ -194,6 +198,9 @@ describe('a claim whose lease lapsed is recovered with a worker-owned transition
     await eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived);
     expect(await resultMessagesFor(stepUuid)).toHaveLength(1);
     expect((await rows.step(stepUuid)).state).toBe('enqueued_for_orchestration'); // nothing rewritten
+    await eventually(
+      async () => worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'result_resent' }) === 1,
+    );
     expect(logger.records.filter((r) => r.fields.step_uuid === stepUuid && r.level === 'warn')).toMatchObject(
       [{ msg: expect.stringMatching(/result message re-sent/) }],
     );

@@ -209,7 +209,10 @@ describe('claim → execute → complete', () => {
       step_uuid: stepUuid,
       correlation_id: task.correlation_id,
     });
-    expect(worker.metrics.stepsClaimed.get({ namespace: 'happy', claim_method: 'event' })).toBe(1);
+    // Its metrics are recorded once its processing ended (result sent): one claim, through the notification.
+    await eventually(
+      async () => worker.metrics.stepsClaimed.get({ namespace: 'happy', claim_method: 'event' }) === 1,
+    );
   });
 
   it('reports failures through enqueued_as_error_for_orchestration with retryable metadata', async () => {
@@ -287,7 +290,9 @@ describe('claim → execute → complete', () => {
     release();
     await eventually(async () => (await rows.step(t2.steps.two!)).state === 'enqueued_for_orchestration');
     await eventually(async () => (await rows.queueMessage('worker_poll_queue', m1)).archived);
-    expect(worker.metrics.stepsClaimed.get({ namespace: 'poll', claim_method: 'poll' })).toBe(2);
+    await eventually(
+      async () => worker.metrics.stepsClaimed.get({ namespace: 'poll', claim_method: 'poll' }) === 2,
+    );
   });
 
   it('drains a backlog larger than its handler slots without waiting for the poll interval', async () => {

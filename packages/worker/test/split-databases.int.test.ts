@@ -177,7 +177,9 @@ describe('a workflow through our worker and the dev orchestrator, tasker and pgm
     expect(await rows.messages(`worker_${NS}_queue`)).toEqual([]);
     expect(await rows.messages('orchestration_step_results')).toEqual([]);
     // Every step was claimed through a notification: LISTEN works on the pgmq database.
-    expect(worker.metrics.stepsClaimed.get({ namespace: NS, claim_method: 'event' })).toBeGreaterThan(0);
+    await eventually(
+      async () => worker.metrics.stepsClaimed.get({ namespace: NS, claim_method: 'event' }) > 0,
+    );
 
     // The tasker database has no pgmq at all, the pgmq database no tasker tables.
     expect(await names(rows.pool, "SELECT nspname AS name FROM pg_namespace WHERE nspname = 'pgmq'")).toEqual(
@@ -286,7 +288,9 @@ describe('intake, leases and recovery on the pgmq database', () => {
     const msgId = await rows.sendStepMessage(NS, stepMessage(t, stepUuid));
     await eventually(async () => (await rows.step(stepUuid)).state === 'enqueued_for_orchestration');
     await eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived);
-    expect(worker.metrics.stepsClaimed.get({ namespace: NS, claim_method: 'event' })).toBe(1);
+    await eventually(
+      async () => worker.metrics.stepsClaimed.get({ namespace: NS, claim_method: 'event' }) === 1,
+    );
     expect(worker.metrics.stepsClaimed.get({ namespace: NS, claim_method: 'poll' })).toBe(0);
     expect(await resultMessagesFor(stepUuid)).toHaveLength(1);
   });
@@ -408,7 +412,9 @@ describe('intake, leases and recovery on the pgmq database', () => {
     await eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived);
     const results = await resultMessagesFor(stepUuid);
     expect(results.map((m) => m.message)).toEqual([stepMessage(t, stepUuid)]);
-    expect(worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'worker_lost' })).toBe(1);
+    await eventually(
+      async () => worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'worker_lost' }) === 1,
+    );
   });
 
   it('a completed claim whose result was never sent: the result message is re-sent on the pgmq side, once', async () => {
@@ -421,7 +427,9 @@ describe('intake, leases and recovery on the pgmq database', () => {
     await eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived);
     expect((await resultMessagesFor(stepUuid)).map((m) => m.message)).toEqual([stepMessage(t, stepUuid)]);
     expect((await rows.step(stepUuid)).state).toBe('enqueued_for_orchestration');
-    expect(worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'result_resent' })).toBe(1);
+    await eventually(
+      async () => worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'result_resent' }) === 1,
+    );
   });
 
   it('readiness needs both databases: the pgmq database going away makes the worker not ready until it is back', async () => {
