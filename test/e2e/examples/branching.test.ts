@@ -165,9 +165,11 @@ describe('error scenarios end to end', () => {
   it('retryable_error_only: retried until max_attempts (3) are spent, then ERROR', async () => {
     const started = Date.now();
     const run = await fleet.run('test_scenarios_ts', 'retryable_error_only_ts', {});
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThan(100);
-    expect(elapsed).toBeLessThan(10_000);
+    // No lower bound on the time: how soon the retries run is orchestration's backoff and the worker's speed,
+    // and speed targets live in `npm run bench`, not in timed tests; a faster worker made
+    // a lower bound fail. The two `waiting_for_retry` transitions below show each retry took orchestration's
+    // retry path.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(run.states.retryable_error_step_ts).toBe('error');
     expect(run.attempts.retryable_error_step_ts).toBe(3);
     expect(run.history('retryable_error_step_ts').filter((s) => s === 'waiting_for_retry')).toHaveLength(2);
@@ -185,9 +187,16 @@ describe('error scenarios end to end', () => {
     expect(run.states.permanent_error_step).toBe('error');
     expect(run.attempts.permanent_error_step).toBe(1);
     // The retryable step runs beside the others; it has failed retryably at least once or is still running.
-    expect(['in_progress', 'enqueued_as_error_for_orchestration', 'waiting_for_retry', 'error']).toContain(
-      run.states.retryable_error_step,
-    );
+    // When it fails before the permanent error blocks the task, its retry may already be on its way back
+    // (`pending`, `enqueued`) at that moment.
+    expect([
+      'in_progress',
+      'enqueued_as_error_for_orchestration',
+      'waiting_for_retry',
+      'pending',
+      'enqueued',
+      'error',
+    ]).toContain(run.states.retryable_error_step);
     expect(run.results('permanent_error_step')).toMatchObject({
       error: { error_type: 'permanent_error', retryable: false },
     });
