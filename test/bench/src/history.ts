@@ -49,9 +49,16 @@ export function entryId(startedAt: Date, machine: Machine): string {
   return `${time}-${machine.gitCommit.slice(0, 7)}${machine.gitDirty ? '-dirty' : ''}`;
 }
 
-/** Figures to 3 decimals: an entry stays one readable line, and no figure is quoted finer than it was measured. */
-const rounded = (_key: string, value: unknown) =>
-  typeof value === 'number' && Number.isFinite(value) ? Math.round(value * 1000) / 1000 : value;
+/**
+ * Figures to 3 decimals: an entry stays one readable line, and no figure is quoted finer than it was measured.
+ * Paths into the repository (`--ours-module`, `--base-module`) are written relative to it: the file is committed,
+ * and a machine path means nothing elsewhere (scripts/check-references.mjs refuses it).
+ */
+const rounded = (_key: string, value: unknown) => {
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.round(value * 1000) / 1000;
+  if (typeof value === 'string' && value.includes(`${REPO_ROOT}/`)) return value.replaceAll(`${REPO_ROOT}/`, '');
+  return value;
+};
 
 export async function appendHistory(
   entry: { id: string } & Record<string, unknown>,
