@@ -123,6 +123,10 @@ describe('scenario 6: TS and native Rust workers competing for one namespace', (
       templatePath: templates,
       handlers: [...exampleHandlers, extremesStep, deriveStep, verifyStep],
       concurrency: 2,
+      // Our worker claims a notified step in a millisecond or two, the Rust worker in several: on notifications
+      // ours would take nearly every step, and a Rust step would rarely read a TS result. Polling every 10 ms
+      // makes each step a fair race.
+      pollOnlyEveryMs: 10,
     });
     tsWorkerUuid = tsWorker.workerUuid;
     rust = await startRustWorker(fleet, { templateDir: templates });

@@ -162,11 +162,6 @@ export class StepIntake {
     return this.#accepting;
   }
 
-  /** Messages currently being processed (claimed steps plus messages still being looked at). */
-  get inFlightCount(): number {
-    return this.#inFlight.size;
-  }
-
   open(): void {
     this.#accepting = true;
   }

@@ -39,6 +39,11 @@ export interface TsWorkerOptions {
   templates?: readonly unknown[];
   name?: string;
   concurrency?: number;
+  /**
+   * No LISTEN: take steps only by polling, this often (ms). A race for every step that our worker would win on
+   * notifications (it claims a notified step in a millisecond or two) becomes a fair one against a slower peer.
+   */
+  pollOnlyEveryMs?: number;
 }
 
 /** Starts a TaskerWorker on the fleet's database; the fleet stops it at teardown. */
@@ -52,7 +57,8 @@ export async function startTsWorker(fleet: Fleet, options: TsWorkerOptions): Pro
     ...(options.templatePath ? { templatePath: options.templatePath } : {}),
     ...(options.templates ? { templates: options.templates } : {}),
     concurrency: options.concurrency ?? 4,
-    pollIntervalMs: 500,
+    pollIntervalMs: options.pollOnlyEveryMs ?? 500,
+    ...(options.pollOnlyEveryMs === undefined ? {} : { deploymentMode: 'polling_only' as const }),
     healthAddress: null,
     shutdownGraceMs: 5_000,
     logger: fileLogger(join(fleet.logDir, `${name}.log`)),
