@@ -53,7 +53,10 @@ export interface TaskerWorkerOptions {
   handlerTimeoutMs?: number;
   /** `hybrid` (default) or `polling_only`. Env `TASKER_DEPLOYMENT_MODE`. */
   deploymentMode?: DeploymentMode;
-  /** `host:port` for `/health*` and `/metrics`; `null` or `''` disables. Env `TASKER_WEB_BIND_ADDRESS`. Default disabled. */
+  /**
+   * `host:port` for `/health*` and `/metrics`; `:PORT` binds to 127.0.0.1 (use `0.0.0.0:PORT` in a container);
+   * `null` or `''` disables. Env `TASKER_WEB_BIND_ADDRESS`. Default disabled.
+   */
   healthAddress?: string | null;
   /** How long `stop()` lets in-flight steps finish before aborting them. Env `TASKER_SHUTDOWN_GRACE_MS`. Default 25000. */
   shutdownGraceMs?: number;
@@ -190,7 +193,9 @@ function healthAddress(option: unknown, env: Env): WorkerConfig['health'] {
       `must be host:port (e.g. 0.0.0.0:8081), got ${JSON.stringify(value)}`,
     );
   }
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+  // No host means loopback: health and metrics are not published to the network unless asked for
+  // (`0.0.0.0:PORT` in a container, where the orchestrator's probes come from outside).
+  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
 }
 
 /** A queue name setting, validated like upstream's `validate_queue_name`. */

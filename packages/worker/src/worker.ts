@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@tasker-bridge/core';
 import { formatUtcTimestamp } from '@tasker-bridge/schemas';
-import type pg from 'pg';
+import pg from 'pg';
 import { sleep } from './backoff.js';
 import {
   ConfigError,
@@ -10,13 +10,14 @@ import {
   type TaskerWorkerOptions,
   type WorkerConfig,
 } from './config.js';
+import { DatabaseProbe, Throttled } from './database-probe.js';
 import { onDatabase, PGMQ_OBJECTS, TASKER_TABLES } from './database-roles.js';
 import { type HealthCheck, HealthServer, type ReadinessReport } from './health-server.js';
 import { HandlerSlots, StepIntake } from './intake.js';
 import { LeaseKeeper } from './lease.js';
 import { NotificationListener } from './listener.js';
 import { createDefaultLogger } from './logger.js';
-import { WorkerMetrics } from './metrics.js';
+import { type QueueDepth, WorkerMetrics } from './metrics.js';
 import { detectPgmq, type PgmqInfo } from './pgmq-version.js';
 import { FallbackPoller } from './poller.js';
 import { StepProcessor } from './process-step.js';
@@ -30,7 +31,7 @@ import {
 } from './queues.js';
 import { installSignalHandlers } from './shutdown.js';
 import { createClient, createPool, redactUrl, run } from './sql/connections.js';
-import { PING, READ_MESSAGES, READ_SPECIFIC_MESSAGE } from './sql/statements.js';
+import { QUEUE_DEPTHS, READ_MESSAGES, READ_SPECIFIC_MESSAGE } from './sql/statements.js';
 import { loadTemplateSources, registerTemplates, type TemplateSource } from './templates.js';
 import { uuidv7 } from './uuid.js';
 
@@ -38,6 +39,9 @@ export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stoppe
 
 /** How long completions may still take after running handlers were cancelled at shutdown. */
 const COMPLETION_DEADLINE_MS = 15_000;
+
+/** Time limit of one health probe statement (connecting included). */
+const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * A tasker-core worker in TypeScript: registers its task templates, creates its queues, listens and polls for
@@ -68,6 +72,8 @@ export class TaskerWorker {
   #listener: NotificationListener | null = null;
   #leases: LeaseKeeper | null = null;
   #health: HealthServer | null = null;
+  /** The health connections: one per database (`database-probe.ts`). */
+  #probes: DatabaseProbe[] = [];
   #healthAddress: AddressInfo | null = null;
   #removeSignalHandlers: (() => void) | null = null;
   #cancel = new AbortController();
@@ -138,6 +144,7 @@ export class TaskerWorker {
         this.#logger = this.#options.logger.child({ worker_id: this.workerId });
       }
       this.#createPools(config);
+      this.#createProbes(config);
       const taskerSetting = 'databaseUrl (DATABASE_URL)';
       const pgmqSetting =
         config.pgmqDatabaseUrl !== undefined || this.#options.pgmqPool !== undefined
@@ -151,6 +158,7 @@ export class TaskerWorker {
         await this.#createQueues(config);
       });
       this.#wire(config, this.#pgmq as PgmqInfo);
+      this.#sampleMetrics(config);
       this.#intake?.open();
       this.#leases?.start();
       if (this.#listener) await this.#listener.start();
@@ -224,6 +232,69 @@ export class TaskerWorker {
     } else {
       this.#pgmqPool = this.#taskerPool;
     }
+  }
+
+  /**
+   * Health reads (readiness, queue depths) get connections of their own, never the step pool's
+   * (`database-probe.ts`); opened on first use. An injected pool lends its settings, not its connections.
+   */
+  #createProbes(config: WorkerConfig): void {
+    const timeoutMs = Math.min(config.connectTimeoutMs, PROBE_TIMEOUT_MS);
+    const applicationName = `${config.applicationName}-health`;
+    const clientFor = (url: string | undefined, pool: pg.Pool) => () =>
+      url !== undefined
+        ? createClient(url, applicationName, timeoutMs)
+        : new pg.Client({
+            ...pool.options,
+            // pg-pool keeps the password out of enumeration, so a spread would drop it.
+            password: pool.options.password,
+            application_name: applicationName,
+            connectionTimeoutMillis: timeoutMs,
+          });
+    const split = this.#pgmqPool !== this.#taskerPool;
+    const taskerUrl = this.#options.pool === undefined ? config.databaseUrl : undefined;
+    this.#probes = [
+      new DatabaseProbe({
+        label: split ? 'tasker database' : 'database',
+        createClient: clientFor(taskerUrl, this.#taskerPool as pg.Pool),
+        timeoutMs,
+        logger: this.#logger,
+      }),
+    ];
+    if (split) {
+      const pgmqUrl = this.#options.pgmqPool === undefined ? config.pgmqDatabaseUrl : undefined;
+      this.#probes.push(
+        new DatabaseProbe({
+          label: 'pgmq database',
+          createClient: clientFor(pgmqUrl, this.#pgmqPool as pg.Pool),
+          timeoutMs,
+          logger: this.#logger,
+        }),
+      );
+    }
+  }
+
+  /** Scrape-time figures: leases held, and the step queues' depths read on the pgmq probe at most once per second. */
+  #sampleMetrics(config: WorkerConfig): void {
+    const pgmqProbe = this.#probes.at(-1) as DatabaseProbe;
+    const queues = new Map(
+      this.#namespaces.map((ns) => [stepQueueName(ns, config.queues.workerNamespace), ns]),
+    );
+    const depths = new Throttled<QueueDepth[]>(1_000, async () => {
+      const rows = await pgmqProbe.query(QUEUE_DEPTHS, [[...queues.keys()]]);
+      return rows.map((r) => ({
+        namespace: queues.get(r.queue_name) ?? '',
+        queue: r.queue_name,
+        length: Number(r.queue_length),
+        visible: Number(r.queue_visible_length),
+        oldestAgeSeconds: r.oldest_msg_age_sec,
+      }));
+    });
+    const leases = this.#leases;
+    this.metrics.sampleFrom({
+      leasesHeld: () => leases?.heldCount ?? 0,
+      queueDepths: () => depths.get(),
+    });
   }
 
   async #registerTemplates(config: WorkerConfig): Promise<void> {
@@ -311,6 +382,7 @@ export class TaskerWorker {
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       setVtArray: pgmq.setVtArray,
       logger: this.#logger,
+      metrics: this.metrics,
     });
     this.#leases = leases;
     const processor = new StepProcessor({
@@ -400,34 +472,36 @@ export class TaskerWorker {
     }
   }
 
-  /** `/health/ready`: database answers, the worker is running, and the intake loop progressed recently. */
+  /**
+   * `/health/ready`: the database answers (the probe's check, at most one per second, on its own connection), the
+   * worker is running, and the intake loop progressed recently.
+   */
   async readiness(): Promise<ReadinessReport> {
     const config = this.#config;
     const now = new Date();
-    const check = (ok: boolean, message: string, durationMs = 0): HealthCheck => ({
+    const check = (ok: boolean, message: string, durationMs = 0, checkedAt = now): HealthCheck => ({
       status: ok ? 'healthy' : 'unhealthy',
       message,
-      duration_ms: durationMs,
-      last_checked: formatUtcTimestamp(now),
+      duration_ms: Math.round(durationMs),
+      last_checked: formatUtcTimestamp(checkedAt),
     });
+    // Split databases (PGMQ_DATABASE_URL): intake, leases and result messages need the pgmq one as much as
+    // claims and completions need the tasker one, so both must answer.
+    const probes = await Promise.all(this.#probes.map((p) => p.check()));
     let database: HealthCheck;
-    const pingStarted = Date.now();
-    const split = this.#pgmqPool !== null && this.#pgmqPool !== this.#taskerPool;
-    try {
-      if (!this.#taskerPool || !this.#pgmqPool) throw new Error('not started');
-      // Split databases (PGMQ_DATABASE_URL): intake, leases and result messages need the pgmq one as much as
-      // claims and completions need the tasker one, so both must answer.
-      await Promise.all([
-        ping(this.#taskerPool, split ? 'tasker database' : 'database'),
-        ...(split ? [ping(this.#pgmqPool, 'pgmq database')] : []),
-      ]);
+    if (probes.length === 0) database = check(false, 'not started');
+    else {
+      const failed = probes.filter((p) => !p.ok).map((p) => p.problem);
       database = check(
-        true,
-        split ? 'tasker and pgmq databases answer' : 'database answers',
-        Date.now() - pingStarted,
+        failed.length === 0,
+        failed.length > 0
+          ? failed.join('; ')
+          : probes.length > 1
+            ? 'tasker and pgmq databases answer'
+            : 'database answers',
+        Math.max(...probes.map((p) => p.durationMs)),
+        new Date(Math.min(...probes.map((p) => p.checkedAt))),
       );
-    } catch (error) {
-      database = check(false, (error as Error).message, Date.now() - pingStarted);
     }
     const running = this.#state === 'running' && this.#intake?.accepting === true;
     const commandProcessor = check(running, `worker is ${this.#state}`);
@@ -536,24 +610,12 @@ export class TaskerWorker {
     await this.#leases?.stop().catch(() => {});
     await this.#health?.close().catch(() => {});
     this.#health = null;
+    this.metrics.sampleFrom(null);
+    await Promise.all(this.#probes.map((p) => p.close()));
     this.#removeSignalHandlers?.();
     this.#removeSignalHandlers = null;
     const pools = this.#ownedPools;
     this.#ownedPools = [];
     await Promise.all(pools.map((p) => p.end().catch(() => {})));
-  }
-}
-
-/** `SELECT 1` with a 2 s limit; the error names the database. */
-async function ping(pool: pg.Pool, which: string): Promise<void> {
-  try {
-    await Promise.race([
-      run(pool, PING, []),
-      sleep(2_000).then(() => {
-        throw new Error('ping timed out after 2000 ms');
-      }),
-    ]);
-  } catch (error) {
-    throw new Error(`${which}: ${(error as Error).message}`);
   }
 }

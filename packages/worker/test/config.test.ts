@@ -41,6 +41,14 @@ describe('configuration', () => {
     });
   });
 
+  it('binds a health address without a host to loopback; 0.0.0.0 only when asked for', () => {
+    const health = (healthAddress: string) =>
+      resolveConfig({ ...base, healthAddress, env: { DATABASE_URL: 'postgres://h/d' } }).health;
+    expect(health(':8081')).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(health('0.0.0.0:8081')).toEqual({ host: '0.0.0.0', port: 8081 });
+    expect(health('[::]:9000')).toEqual({ host: '::', port: 9000 });
+  });
+
   it.each([
     [{ TASKER_TEMPLATE_PATH: '/t' }, 'DATABASE_URL'],
     [{ DATABASE_URL: 'mysql://h/d', TASKER_TEMPLATE_PATH: '/t' }, 'DATABASE_URL'],

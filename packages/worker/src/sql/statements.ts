@@ -455,3 +455,20 @@ export const EXTEND_LEASES_EACH = statement<{ msg_id: string }>(
 
 /** Health: the database answers. */
 export const PING = statement<{ ok: number }>('ping', 'SELECT 1 AS ok');
+
+/**
+ * Metrics: the depth of each served step queue, from pgmq's own `pgmq.metrics(queue)` (1.5.0 and later report
+ * `queue_visible_length` too): a count over the queue table, so it runs at most once per second, on the health
+ * connection (`database-probe.ts`), never on the step pool. $1 queue names.
+ */
+export const QUEUE_DEPTHS = statement<{
+  queue_name: string;
+  queue_length: string;
+  queue_visible_length: string;
+  oldest_msg_age_sec: number | null;
+}>(
+  'queue_depths',
+  `SELECT m.queue_name, m.queue_length, m.queue_visible_length, m.oldest_msg_age_sec
+     FROM unnest($1::text[]) AS served(queue_name)
+     CROSS JOIN LATERAL pgmq.metrics(served.queue_name) AS m`,
+);
