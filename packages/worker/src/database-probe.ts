@@ -120,7 +120,8 @@ export class DatabaseProbe {
     const started = performance.now();
     try {
       await this.query(PING, []);
-      if (!this.#lastOk) this.#o.logger.info({ database: this.#o.label }, 'health probe: database answers again');
+      if (!this.#lastOk)
+        this.#o.logger.info({ database: this.#o.label }, 'health probe: database answers again');
       this.#lastOk = true;
       return { ok: true, checkedAt, durationMs: performance.now() - started, problem: null };
     } catch (error) {

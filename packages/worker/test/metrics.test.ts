@@ -105,7 +105,9 @@ describe('WorkerMetrics (prom-client)', () => {
     expect(s.value('tasker_bridge_queue_visible_messages', p)).toBe(5);
     expect(s.value('tasker_bridge_queue_oldest_message_age_seconds', p)).toBe(12);
     expect(s.value('tasker_health_queue_depth_current', { namespace: 'q', queue: 'worker_q_queue' })).toBe(0);
-    expect(s.sample('tasker_bridge_queue_oldest_message_age_seconds', { namespace: 'q', queue: 'worker_q_queue' })).toBeUndefined();
+    expect(
+      s.sample('tasker_bridge_queue_oldest_message_age_seconds', { namespace: 'q', queue: 'worker_q_queue' }),
+    ).toBeUndefined();
     expect(s.value('tasker_bridge_leases_held')).toBe(3);
 
     fail = true;
