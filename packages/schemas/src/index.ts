@@ -16,4 +16,15 @@ export { type JsonObject, type JsonValue, setMember } from './json-value.js';
 export { decodeMsgpack, encodeMsgpack } from './msgpack.js';
 export { isWireTypeName, WIRE_TYPE_NAMES, type WireTypeName } from './names.js';
 export { formatNaiveTimestamp, formatRfc3339Offset, formatUtcTimestamp } from './timestamps.js';
+export {
+  formatTraceparent,
+  hasTraceContextTag,
+  parseTraceparent,
+  type TaskTraceContext,
+  TRACEPARENT_TAG_PREFIX,
+  TRACESTATE_TAG_PREFIX,
+  type Traceparent,
+  traceContextFromTags,
+  traceContextTags,
+} from './trace-context.js';
 export { assertValid, type ValidationResult, validate } from './validate.js';

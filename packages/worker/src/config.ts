@@ -1,6 +1,7 @@
 import type { HandlerRegistry, Logger, ResultSchemaMode } from '@tasker-bridge/core';
 import type { DomainEvent } from '@tasker-bridge/schemas';
 import type pg from 'pg';
+import type { StepInterceptor } from './interceptors.js';
 import { DEFAULT_QUEUE_NAMES, type QueueNames, queueNameProblem } from './queues.js';
 
 /** How steps reach the worker (upstream `worker.event_systems.worker.deployment_mode`, docs/protocol.md §3.3). */
@@ -78,6 +79,16 @@ export interface TaskerWorkerOptions {
   resultSchemaMode?: ResultSchemaMode;
   /** Receives `fast`/`broadcast` domain events in-process (docs/protocol.md §6.4). */
   onDomainEvent?: (event: DomainEvent) => void;
+  /**
+   * Wrap every step, first = outermost (README "Interceptors"): `(ctx, next) => …`, inside the worker's own span
+   * and metrics interceptors.
+   */
+  interceptors?: readonly StepInterceptor[];
+  /**
+   * One OpenTelemetry span per step when `@opentelemetry/api` is installed (README "Tracing"). Default true; the
+   * spans are no-ops until an OpenTelemetry SDK is registered.
+   */
+  tracing?: boolean;
   /** Environment to read (default `process.env`); tests pass their own. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -275,6 +286,12 @@ export function resolveConfig(options: TaskerWorkerOptions): WorkerConfig {
     options.readinessStaleMs ?? Math.max(5 * pollIntervalMs, 5_000 /* a few missed polls, not one */);
   if (!Number.isInteger(readinessStaleMs) || readinessStaleMs <= 0) {
     throw new ConfigError('readinessStaleMs', `must be a positive integer, got ${readinessStaleMs}`);
+  }
+  if (
+    options.interceptors !== undefined &&
+    (!Array.isArray(options.interceptors) || options.interceptors.some((i) => typeof i !== 'function'))
+  ) {
+    throw new ConfigError('interceptors', 'must be an array of functions (ctx, next) => Promise<result>');
   }
   const templatePath = text(options.templatePath, env, {
     option: 'templatePath',

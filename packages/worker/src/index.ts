@@ -8,7 +8,22 @@ export {
   type WorkerConfig,
 } from './config.js';
 export type { HealthCheck, ReadinessReport } from './health-server.js';
-export { Counter, Gauge, Histogram, WorkerMetrics } from './metrics.js';
+export type {
+  StepAttributeValue,
+  StepInterceptor,
+  StepInterceptorContext,
+  StepReport,
+} from './interceptors.js';
+export { OVERFLOW_LABEL_VALUE } from './label-bounds.js';
+export {
+  Counter,
+  ERROR_TYPE_LABEL_LIMIT,
+  Gauge,
+  Histogram,
+  type MetricSources,
+  type QueueDepth,
+  WorkerMetrics,
+} from './metrics.js';
 export {
   MIN_PGMQ_VERSION,
   type PgmqInfo,

@@ -1,10 +1,4 @@
-import {
-  type HandlerRegistry,
-  type Logger,
-  type ResultSchemaMode,
-  runStep,
-  stepLogFields,
-} from '@tasker-bridge/core';
+import { type HandlerRegistry, type Logger, type ResultSchemaMode, runStep } from '@tasker-bridge/core';
 import {
   type DomainEvent,
   decodeParsed,
@@ -20,9 +14,11 @@ import { publishDomainEvents } from './domain-events.js';
 import { workerFailureResult } from './failure-result.js';
 import { type Claimed, type Hydration, hydrateAndClaim } from './hydrate.js';
 import type { QueuedMessage } from './intake.js';
+import type { InterceptorChain, StepReport } from './interceptors.js';
 import type { LeaseKeeper } from './lease.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type Queryable, sqlState } from './sql/connections.js';
+import { StepInvocation } from './step-invocation.js';
 import { TemplateCache } from './template-cache.js';
 import { leaseOf } from './transition-metadata.js';
 
@@ -69,6 +65,8 @@ export interface ProcessorOptions {
   resultSchemaMode?: ResultSchemaMode | undefined;
   logger: Logger;
   metrics: WorkerMetrics;
+  /** Wrap every claimed step's run: the worker's span and metrics, then the user's (`interceptors.ts`). */
+  interceptors: InterceptorChain;
   /** Aborted when the shutdown grace period ends: running handlers are cancelled (retryable failure). */
   cancelSignal: AbortSignal;
   /** Aborted when even completion retries must give up (second signal / final deadline). */
@@ -183,22 +181,26 @@ export class StepProcessor {
       await this.#o.leases.extendNow(message.queue, message.msgId);
     }
 
-    // 5–7. Run, complete, publish.
-    // One child per step, shared with runStep (`loggerBound`), so every line names the step once.
-    const stepLogger = logger.child(stepLogFields(step));
+    // 5–7. Run (inside the interceptors), complete, publish.
+    const invocation = new StepInvocation({
+      step,
+      queue: message.queue,
+      messageId: message.msgId,
+      claimMethod: message.method,
+      attempt: claim.attempts,
+      claimStartedAt: performance.timeOrigin + claimStarted,
+      workerId: this.#o.workerId,
+      signal: stop.signal,
+      logger,
+    });
     this.#o.onStepStarted?.(body.step_uuid);
-    metrics.activeExecutions.add(1, { namespace: message.namespace });
     if (this.#o.cancelSignal.aborted) stop.abort(this.#o.cancelSignal.reason);
     else this.#stops.add(stop);
     try {
-      return await this.#runClaimed(step, claim, message, stepLogger, {
-        signal: stop.signal,
-        finishing: () => lease.finishing(),
-      });
+      return await this.#runClaimed(invocation, claim, message, () => lease.finishing());
     } finally {
       this.#stops.delete(stop);
       lease.release();
-      metrics.activeExecutions.add(-1, { namespace: message.namespace });
       this.#o.onStepFinished?.(body.step_uuid);
     }
   }
@@ -361,44 +363,88 @@ export class StepProcessor {
     return written;
   }
 
+  /**
+   * The one place a claimed step's handler runs and its outcome is known: the interceptors wrap the handler
+   * (`#runHandler`), then the result they settle on is completed, and the invocation learns how its report ended.
+   */
   async #runClaimed(
-    hydrated: TaskSequenceStep,
+    invocation: StepInvocation,
     claim: { transitionUuid: string; attempts: number },
     message: QueuedMessage,
-    logger: Logger,
-    lease: { signal: AbortSignal; finishing: () => void },
+    finishing: () => void,
   ): Promise<MessageOutcome> {
-    const attempts = claim.attempts;
-    const { metrics } = this.#o;
     const started = performance.now();
-    const startedAt = new Date();
-    metrics.stepsExecutions.inc({ namespace: message.namespace });
-    logger.debug({ attempts }, 'step claimed; running handler');
+    invocation.logger.debug({ attempts: claim.attempts }, 'step claimed; running handler');
+    let step = invocation.step;
+    const result = await this.#o.interceptors.run(invocation, async () => {
+      const ran = await this.#runHandler(invocation);
+      step = ran.step;
+      return ran.result;
+    });
+    const logger = invocation.logger; // with the interceptors' bindings
+    const durationMs = Math.round(performance.now() - started);
 
-    let step = hydrated;
-    let result: StepExecutionResult;
+    finishing();
+    const report: StepReport = { outcome: 'error', result };
+    try {
+      const outcome = await this.#complete(
+        step,
+        result,
+        claim.transitionUuid,
+        message,
+        logger,
+        durationMs,
+        report,
+      );
+      if (outcome === 'completed' || outcome === 'not_in_progress' || outcome === 'completion_abandoned') {
+        report.outcome = outcome;
+      }
+      if (outcome === 'completed') {
+        const published = await publishDomainEvents(this.#o.pgmqDb, {
+          step,
+          result,
+          logger,
+          onEvent: this.#o.onDomainEvent,
+        });
+        if (published.published.length > 0) {
+          this.#o.metrics.domainEventsPublished.inc(
+            { namespace: message.namespace },
+            published.published.length,
+          );
+        }
+      }
+      return outcome;
+    } finally {
+      invocation.settle(report);
+    }
+  }
+
+  /** runStep under the worker's timeout and the step's signal; checkpoint yields persisted and re-run (§6.3). */
+  async #runHandler(
+    invocation: StepInvocation,
+  ): Promise<{ step: TaskSequenceStep; result: StepExecutionResult }> {
+    const logger = invocation.logger;
+    const startedAt = new Date();
+    let step = invocation.step;
     for (;;) {
       const outcome = await runStep({
         registry: this.#o.registry,
         step,
-        signal: lease.signal,
+        signal: invocation.signal,
         logger,
         loggerBound: true,
         workerId: this.#o.workerId,
         timeoutMs: this.#o.handlerTimeoutMs,
         ...(this.#o.resultSchemaMode === undefined ? {} : { resultSchemaMode: this.#o.resultSchemaMode }),
       });
-      if (outcome.type === 'result') {
-        result = outcome.result;
-        break;
-      }
+      if (outcome.type === 'result') return { step, result: outcome.result };
       // Checkpoint yield (§6.3): persist, then re-invoke with workflow_step.checkpoint = the yielded data.
       try {
         await persistCheckpoint(this.#o.taskerDb, outcome.checkpoint);
         logger.debug({ items_processed: Number(outcome.checkpoint.items_processed) }, 'checkpoint persisted');
         step = { ...step, workflow_step: { ...step.workflow_step, checkpoint: outcome.checkpoint } };
       } catch (error) {
-        result = workerFailureResult({
+        const result = workerFailureResult({
           stepUuid: step.workflow_step.workflow_step_uuid,
           message: `Checkpoint yield failed: ${(error as Error).message}`,
           errorType: 'checkpoint_error',
@@ -406,36 +452,9 @@ export class StepProcessor {
           workerId: this.#o.workerId,
           startedAt,
         });
-        break;
+        return { step, result };
       }
     }
-
-    const durationMs = Math.round(performance.now() - started);
-    metrics.executionDuration.observe(durationMs, {
-      namespace: message.namespace,
-      result: result.success ? 'success' : 'error',
-    });
-    if (result.success) metrics.stepsSuccesses.inc({ namespace: message.namespace });
-    else
-      metrics.stepsFailures.inc({
-        namespace: message.namespace,
-        error_type: result.metadata?.error_type ?? 'unknown',
-      });
-
-    lease.finishing();
-    const outcome = await this.#complete(step, result, claim.transitionUuid, message, logger, durationMs);
-    if (outcome === 'completed') {
-      const report = await publishDomainEvents(this.#o.pgmqDb, {
-        step,
-        result,
-        logger,
-        onEvent: this.#o.onDomainEvent,
-      });
-      if (report.published.length > 0) {
-        metrics.domainEventsPublished.inc({ namespace: message.namespace }, report.published.length);
-      }
-    }
-    return outcome;
   }
 
   /** Completion write, then the message, each retried on transient errors until done or hard stop. */
@@ -446,6 +465,7 @@ export class StepProcessor {
     message: QueuedMessage,
     logger: Logger,
     durationMs: number,
+    report: StepReport,
   ): Promise<MessageOutcome> {
     let result = handlerResult;
     const stepUuid = step.workflow_step.workflow_step_uuid;
@@ -478,6 +498,7 @@ export class StepProcessor {
         retryable: false,
         workerId: this.#o.workerId,
       });
+      report.result = result;
       written = await write(result);
     }
     if (written === undefined) return 'completion_abandoned';

@@ -14,6 +14,7 @@ import { DatabaseProbe, Throttled } from './database-probe.js';
 import { onDatabase, PGMQ_OBJECTS, TASKER_TABLES } from './database-roles.js';
 import { type HealthCheck, HealthServer, type ReadinessReport } from './health-server.js';
 import { HandlerSlots, StepIntake } from './intake.js';
+import { InterceptorChain } from './interceptors.js';
 import { LeaseKeeper } from './lease.js';
 import { NotificationListener } from './listener.js';
 import { createDefaultLogger } from './logger.js';
@@ -32,6 +33,8 @@ import {
 import { installSignalHandlers } from './shutdown.js';
 import { createClient, createPool, redactUrl, run } from './sql/connections.js';
 import { QUEUE_DEPTHS, READ_MESSAGES, READ_SPECIFIC_MESSAGE } from './sql/statements.js';
+import { metricsInterceptor } from './step-metrics.js';
+import { loadOpenTelemetryApi, tracingInterceptor } from './step-tracing.js';
 import { loadTemplateSources, registerTemplates, type TemplateSource } from './templates.js';
 import { uuidv7 } from './uuid.js';
 
@@ -157,7 +160,7 @@ export class TaskerWorker {
         this.#pgmq = await this.#detectPgmq(pgmqSetting);
         await this.#createQueues(config);
       });
-      this.#wire(config, this.#pgmq as PgmqInfo);
+      this.#wire(config, this.#pgmq as PgmqInfo, await this.#interceptors());
       this.#sampleMetrics(config);
       this.#intake?.open();
       this.#leases?.start();
@@ -369,7 +372,20 @@ export class TaskerWorker {
     await createQueues(this.#pgmqPool as pg.Pool, queues, this.#logger);
   }
 
-  #wire(config: WorkerConfig, pgmq: PgmqInfo): void {
+  /**
+   * Every step runs inside the worker's span (when `@opentelemetry/api` is installed and `tracing` is not false),
+   * then its metrics, then the user's interceptors in the order given (`interceptors.ts`).
+   */
+  async #interceptors(): Promise<InterceptorChain> {
+    const api = this.#options.tracing === false ? null : await loadOpenTelemetryApi();
+    return new InterceptorChain([
+      ...(api === null ? [] : [tracingInterceptor(api)]),
+      metricsInterceptor(this.metrics),
+      ...(this.#options.interceptors ?? []),
+    ]);
+  }
+
+  #wire(config: WorkerConfig, pgmq: PgmqInfo, interceptors: InterceptorChain): void {
     const taskerPool = this.#taskerPool as pg.Pool;
     const pgmqPool = this.#pgmqPool as pg.Pool;
     const queues = new Map(
@@ -399,6 +415,7 @@ export class TaskerWorker {
       resultSchemaMode: this.#options.resultSchemaMode,
       logger: this.#logger,
       metrics: this.metrics,
+      interceptors,
       cancelSignal: this.#cancel.signal,
       hardStopSignal: this.#hardStop.signal,
       onDomainEvent: this.#options.onDomainEvent,
