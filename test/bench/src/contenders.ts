@@ -2,6 +2,7 @@
 
 export const CONTENDERS = [
   'ours',
+  'ours-flood',
   'rust',
   'tasker-py',
   'floor',
@@ -25,6 +26,7 @@ export const DEFAULT_CONTENDERS: readonly ContenderName[] = [
 ];
 
 const LABELS: Record<Exclude<ContenderName, 'ours'>, string> = {
+  'ours-flood': 'ours + /health/ready flood',
   rust: 'rust (native worker)',
   'tasker-py': 'tasker-py (Python dispatch)',
   floor: 'floor',

@@ -70,12 +70,15 @@ function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
+/** `ours-flood`: this many `/health/ready` requests, all at once, right after the feed (README "Performance"). */
+const HEALTH_FLOOD_REQUESTS = 1_000;
+
 async function startContender(
   name: StepContender,
   url: string,
   concurrency: number,
   programs: Programs,
-): Promise<{ proc: LoggedProcess; go?: () => void }> {
+): Promise<{ proc: LoggedProcess; go?: () => void; healthPort?: number }> {
   const upstream = { databaseUrl: url, concurrency, logDir: LOG_DIR };
   if (name === 'rust') {
     return { proc: await startNativeRustWorker({ ...upstream, binary: programs.rustBinary as string }) };
@@ -85,6 +88,14 @@ async function startContender(
   }
   const floor = name === 'floor' || name === 'floor-hydrate';
   let ready = false;
+  let healthPort: number | undefined;
+  // The flood's worker serves health; `--ours-options '{"healthAddress":"127.0.0.1:0"}'` gives plain `ours` the
+  // same idle health server, so that the two differ by the flood alone.
+  const workerOptions = {
+    concurrency,
+    ...options.oursOptions,
+    ...(name === 'ours-flood' ? { healthAddress: '127.0.0.1:0' } : {}),
+  };
   const script = join(BUILD_DIR, floor ? 'floor-child.mjs' : 'ts-worker-child.mjs');
   const nodeArgs = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(LOG_DIR, 'cpu-prof')}`] : [];
   const proc = await spawnLogged(name, process.execPath, [...nodeArgs, script], {
@@ -95,11 +106,12 @@ async function startContender(
       BENCH_CONCURRENCY: String(concurrency),
       BENCH_STEPS: String(stepsFor(options, name)),
       BENCH_HYDRATE: name === 'floor-hydrate' ? '1' : '0',
-      BENCH_WORKER_OPTIONS: JSON.stringify({ concurrency, ...options.oursOptions }),
+      BENCH_WORKER_OPTIONS: JSON.stringify(workerOptions),
       BENCH_WORKER_MODULE: options.oursModule,
     },
     logFile: join(LOG_DIR, `${name}-c${concurrency}.log`),
     onStdoutLine: (line) => {
+      if (line.startsWith('BENCH_HEALTH_PORT ')) healthPort = Number(line.split(' ')[1]);
       if (line.startsWith('BENCH_READY')) ready = true;
     },
   });
@@ -108,7 +120,28 @@ async function startContender(
     process: proc,
     intervalMs: 20,
   });
-  return { proc, ...(floor ? { go: () => proc.child.kill('SIGUSR1') } : {}) };
+  return {
+    proc,
+    ...(floor ? { go: () => proc.child.kill('SIGUSR1') } : {}),
+    ...(healthPort === undefined ? {} : { healthPort }),
+  };
+}
+
+/** `requests` concurrent `GET /health/ready`; how many answered 200, and how long they took. */
+async function healthFlood(port: number, requests: number): Promise<NonNullable<Measurement['healthFlood']>> {
+  const started = nowMs();
+  const statuses = await Promise.all(
+    Array.from({ length: requests }, async () => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+        await res.arrayBuffer();
+        return res.status;
+      } catch {
+        return 0;
+      }
+    }),
+  );
+  return { requests, ok: statuses.filter((s) => s === 200).length, seconds: (nowMs() - started) / 1000 };
 }
 
 async function latencyPhase(
@@ -169,9 +202,12 @@ async function stepRun(
       const fed = options.feed === 'notify' ? await feedNotify(pool, 'tp') : await feedBatch(pool, 'tp');
       const t0 = nowMs();
       started.go?.();
+      const flood =
+        name === 'ours-flood' ? healthFlood(started.healthPort as number, HEALTH_FLOOD_REQUESTS) : undefined;
       if (fed !== n) throw new Error(`fed ${fed} of ${n} step messages`);
       await watcher.waitFor(base + n, STALL_MS);
       const t1 = watcher.lastAt;
+      const floodResult = await flood;
       const m1 = await machineCpu();
       const cpu1 = await procStats(proc.child.pid as number);
       const seconds = (t1 - t0) / 1000;
@@ -183,6 +219,7 @@ async function stepRun(
         clientCpuMsPerStep: (cpu1.cpuMs - cpu0.cpuMs) / n,
         machineBusyPct: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total),
         ...(latency ? { latency } : {}),
+        ...(floodResult ? { healthFlood: floodResult } : {}),
       };
       // Stopped before the checks, so a late duplicate result or a message it never archived is counted.
       await proc.stop(15_000);
@@ -192,6 +229,10 @@ async function stepRun(
     const failures = failedChecks(await checkRun(pool), n + (withLatency ? options.latencySamples : 0));
     if (measured.latency && measured.latency.samples !== options.latencySamples) {
       failures.push(`${measured.latency.samples} of ${options.latencySamples} latency samples recorded`);
+    }
+    const flooded = measured.healthFlood;
+    if (flooded && flooded.ok !== flooded.requests) {
+      failures.push(`${flooded.ok} of ${flooded.requests} /health/ready requests answered 200`);
     }
     if (failures.length > 0) throw new BenchRunFailed(context, failures);
     return { contender: name, concurrency, round, ...measured };
@@ -256,6 +297,9 @@ function describe(m: Measurement): string {
     (m.clientCpuMsPerStep === undefined ? '' : `, client cpu ${m.clientCpuMsPerStep.toFixed(3)} ms/step`) +
     (m.machineBusyPct === undefined ? '' : `, box ${m.machineBusyPct.toFixed(0)}%`) +
     (m.latency ? `, latency p50 ${m.latency.p50.toFixed(2)} p99 ${m.latency.p99.toFixed(2)} ms` : '') +
+    (m.healthFlood
+      ? `, health flood ${m.healthFlood.ok}/${m.healthFlood.requests} ok in ${m.healthFlood.seconds.toFixed(2)} s`
+      : '') +
     ', checks passed'
   );
 }

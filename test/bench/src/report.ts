@@ -20,6 +20,8 @@ export interface Measurement {
   clientCpuMsPerStep?: number;
   machineBusyPct?: number;
   latency?: { p50: number; p99: number; samples: number };
+  /** `ours-flood`: the `/health/ready` requests sent during the measured run, and how long they took. */
+  healthFlood?: { requests: number; ok: number; seconds: number };
 }
 
 export interface ContenderFigures {

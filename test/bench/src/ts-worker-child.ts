@@ -1,6 +1,7 @@
 // Child process: our TaskerWorker (built package, `dist/`) with one no-op handler, on the bench database.
 // Env: BENCH_DB_URL, BENCH_WORKER_MODULE (optional), BENCH_WORKER_OPTIONS (JSON TaskerWorkerOptions subset: concurrency, pollIntervalMs, ...).
-// Prints `BENCH_READY` once started; SIGTERM stops it gracefully. Logs (pino, info) go to stdout → a log file.
+// Prints `BENCH_HEALTH_PORT <port>` when it serves health (`healthAddress` in BENCH_WORKER_OPTIONS), then
+// `BENCH_READY` once started; SIGTERM stops it gracefully. Logs (pino, info) go to stdout → a log file.
 
 import { defineHandler, HandlerRegistry } from '@tasker-bridge/core';
 import type { TaskerWorker as TaskerWorkerClass } from '@tasker-bridge/worker';
@@ -23,6 +24,7 @@ const worker = new TaskerWorker({
   ...options,
 });
 await worker.start();
+if (worker.healthAddress) process.stdout.write(`BENCH_HEALTH_PORT ${worker.healthAddress.port}\n`);
 process.stdout.write('BENCH_READY\n');
 const stop = () => {
   void worker.stop({ graceMs: 5_000 }).then(() => process.exit(0));
