@@ -75,15 +75,8 @@ async function startWorker(options: Partial<TaskerWorkerOptions> = {}) {
   return worker;
 }
 
-async function enqueue(name: 'ok' | 'hold') {
-  const t = await rows.createTask({ namespace: NS, name: 'flow', steps: [{ name }] });
-  const stepUuid = t.steps[name]!;
-  await rows.sendStepMessage(NS, {
-    task_uuid: t.task_uuid,
-    step_uuid: stepUuid,
-    correlation_id: t.correlation_id,
-  });
-  return stepUuid;
+async function enqueue(step: 'ok' | 'hold') {
+  return (await rows.enqueueStep({ namespace: NS, name: 'flow', step })).stepUuid;
 }
 
 const baseUrl = (worker: TaskerWorker) => `http://127.0.0.1:${worker.healthAddress!.port}`;
@@ -153,7 +146,11 @@ describe('/metrics', () => {
 
     const okStep = await enqueue('ok');
     await eventually(async () => (await rows.step(okStep)).state === 'enqueued_for_orchestration');
-    const done = await scrape();
+    // The result message follows the completion's commit; its counter with it.
+    const done = await eventually(async () => {
+      const s = await scrape();
+      return s.value('tasker_steps_results_submitted_total', { result_type: 'completion' }) === 1 ? s : null;
+    });
     expect(done.value('tasker_steps_claimed_total', { namespace: NS, claim_method: 'event' })).toBe(1);
     expect(done.value('tasker_steps_successes_total', { namespace: NS })).toBe(1);
     expect(done.value('tasker_steps_results_submitted_total', { result_type: 'completion' })).toBe(1);

@@ -84,13 +84,7 @@ async function startWorker(
 
 /** Runs one step through the worker and returns its final row. */
 async function runStep(name: 'ok' | 'fails' | 'declines') {
-  const t = await rows.createTask({ namespace: NS, name: 'flow', steps: [{ name }] });
-  const stepUuid = t.steps[name]!;
-  await rows.sendStepMessage(NS, {
-    task_uuid: t.task_uuid,
-    step_uuid: stepUuid,
-    correlation_id: t.correlation_id,
-  });
+  const { stepUuid } = await rows.enqueueStep({ namespace: NS, name: 'flow', step: name });
   return eventually(
     async () => {
       const step = await rows.step(stepUuid);
