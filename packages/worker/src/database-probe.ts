@@ -90,7 +90,7 @@ export class DatabaseProbe {
 
   /** Runs a statement on the probe's connection, within the time limit. Rejects with a `ProbeError`. */
   async query<Row>(stmt: Statement<Row>, params: readonly unknown[]): Promise<Row[]> {
-    if (this.#closed) throw new ProbeError(`${this.#o.label}: probe closed`, undefined);
+    if (this.#closed) throw new ProbeError('was not checked: the worker stopped', undefined);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -376,17 +376,18 @@ export class StepProcessor {
     const started = performance.now();
     invocation.logger.debug({ attempts: claim.attempts }, 'step claimed; running handler');
     let step = invocation.step;
-    const result = await this.#o.interceptors.run(invocation, async () => {
-      const ran = await this.#runHandler(invocation);
-      step = ran.step;
-      return ran.result;
-    });
-    const logger = invocation.logger; // with the interceptors' bindings
-    const durationMs = Math.round(performance.now() - started);
-
-    finishing();
-    const report: StepReport = { outcome: 'error', result };
+    const report: Partial<StepReport> = { outcome: 'error' };
     try {
+      const result = await this.#o.interceptors.run(invocation, async () => {
+        const ran = await this.#runHandler(invocation);
+        step = ran.step;
+        return ran.result;
+      });
+      report.result = result;
+      const logger = invocation.logger; // with the interceptors' bindings
+      const durationMs = Math.round(performance.now() - started);
+
+      finishing();
       const outcome = await this.#complete(
         step,
         result,
@@ -415,7 +416,11 @@ export class StepProcessor {
       }
       return outcome;
     } finally {
-      invocation.settle(report);
+      // Always settled, so an interceptor waiting on the report (the step's span) never waits forever.
+      invocation.settle({
+        outcome: report.outcome ?? 'error',
+        result: report.result ?? invocation.failure(new Error('the step ended without a result')),
+      });
     }
   }
 
@@ -465,7 +470,7 @@ export class StepProcessor {
     message: QueuedMessage,
     logger: Logger,
     durationMs: number,
-    report: StepReport,
+    report: Partial<StepReport>,
   ): Promise<MessageOutcome> {
     let result = handlerResult;
     const stepUuid = step.workflow_step.workflow_step_uuid;
