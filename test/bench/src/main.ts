@@ -128,37 +128,30 @@ async function startContender(
   };
 }
 
-/**
- * `requests` × `GET /health/ready`, `FLOOD_IN_FLIGHT` at a time on keep-alive connections (as a load balancer or a
- * scraper gone wild would send them; a thousand fresh connections at once would mostly measure the kernel's listen
- * backlog); how many answered 200, what the others got, and how long it took.
- */
-async function healthFlood(port: number, requests: number): Promise<NonNullable<Measurement['healthFlood']>> {
-  const started = nowMs();
-  const answers: string[] = [];
-  let next = 0;
-  const probe = async () => {
-    while (next < requests) {
-      next += 1;
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
-        const body = await res.text();
-        answers.push(res.status === 200 ? 'ok' : `${res.status} ${body.slice(0, 300)}`);
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause;
-        answers.push(`no answer: ${cause?.code ?? (error as Error).message}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: FLOOD_IN_FLIGHT }, probe));
-  const others = new Map<string, number>();
-  for (const a of answers) if (a !== 'ok') others.set(a, (others.get(a) ?? 0) + 1);
-  return {
-    requests,
-    ok: answers.filter((a) => a === 'ok').length,
-    seconds: (nowMs() - started) / 1000,
-    ...(others.size > 0 ? { others: Object.fromEntries(others) } : {}),
-  };
+/** `ours-flood`: the flood child (`health-flood-child.ts`) against the worker's health port; its figures. */
+async function healthFlood(port: number): Promise<NonNullable<Measurement['healthFlood']>> {
+  let result: Measurement['healthFlood'];
+  const proc = await spawnLogged(
+    'health-flood',
+    process.execPath,
+    [join(BUILD_DIR, 'health-flood-child.mjs')],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        BENCH_FLOOD_PORT: String(port),
+        BENCH_FLOOD_REQUESTS: String(HEALTH_FLOOD_REQUESTS),
+        BENCH_FLOOD_IN_FLIGHT: String(FLOOD_IN_FLIGHT),
+      },
+      logFile: join(LOG_DIR, 'health-flood.log'),
+      onStdoutLine: (line) => {
+        if (line.startsWith('BENCH_FLOOD ')) result = JSON.parse(line.slice('BENCH_FLOOD '.length));
+      },
+    },
+  );
+  const exit = await proc.exited;
+  if (result === undefined) throw new Error(`the health flood exited ${exit.code} without its figures`);
+  return result;
 }
 
 async function latencyPhase(
@@ -219,8 +212,7 @@ async function stepRun(
       const fed = options.feed === 'notify' ? await feedNotify(pool, 'tp') : await feedBatch(pool, 'tp');
       const t0 = nowMs();
       started.go?.();
-      const flood =
-        name === 'ours-flood' ? healthFlood(started.healthPort as number, HEALTH_FLOOD_REQUESTS) : undefined;
+      const flood = name === 'ours-flood' ? healthFlood(started.healthPort as number) : undefined;
       if (fed !== n) throw new Error(`fed ${fed} of ${n} step messages`);
       await watcher.waitFor(base + n, STALL_MS);
       const t1 = watcher.lastAt;
