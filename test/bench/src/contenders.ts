@@ -3,6 +3,7 @@
 export const CONTENDERS = [
   'ours',
   'ours-flood',
+  'ours-flood-control',
   'rust',
   'tasker-py',
   'floor',
@@ -27,6 +28,7 @@ export const DEFAULT_CONTENDERS: readonly ContenderName[] = [
 
 const LABELS: Record<Exclude<ContenderName, 'ours'>, string> = {
   'ours-flood': 'ours + /health/ready flood',
+  'ours-flood-control': 'ours + the same flood at another server',
   rust: 'rust (native worker)',
   'tasker-py': 'tasker-py (Python dispatch)',
   floor: 'floor',

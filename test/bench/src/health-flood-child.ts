@@ -3,8 +3,23 @@
 // would; a thousand fresh connections at once would mostly measure the kernel's listen backlog). A process of its
 // own, so that the bench's result watcher, which timestamps the run's end, shares no event loop with the flood.
 // Prints `BENCH_FLOOD {json}`: how many answered 200, what the others got, how long it took.
+//
+// BENCH_FLOOD_PORT=0 (the `ours-flood-control` contender): the same flood against a trivial server in this process
+// answering a readiness-sized JSON body, so the box carries the same HTTP traffic while the worker serves none of it.
 
-const port = Number(process.env.BENCH_FLOOD_PORT);
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const CONTROL_BODY = JSON.stringify({ status: 'healthy', padding: 'x'.repeat(600) });
+const control =
+  process.env.BENCH_FLOOD_PORT === '0'
+    ? createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(CONTROL_BODY);
+      })
+    : undefined;
+if (control) await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+const port = control ? (control.address() as AddressInfo).port : Number(process.env.BENCH_FLOOD_PORT);
 const requests = Number(process.env.BENCH_FLOOD_REQUESTS);
 const inFlight = Number(process.env.BENCH_FLOOD_IN_FLIGHT);
 
@@ -36,3 +51,4 @@ const result = {
   ...(others.size > 0 ? { others: Object.fromEntries(others) } : {}),
 };
 process.stdout.write(`BENCH_FLOOD ${JSON.stringify(result)}\n`);
+control?.close();

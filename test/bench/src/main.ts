@@ -128,7 +128,7 @@ async function startContender(
   };
 }
 
-/** `ours-flood`: the flood child (`health-flood-child.ts`) against the worker's health port; its figures. */
+/** The flood child (`health-flood-child.ts`) against `port` (0: its own control server); its figures. */
 async function healthFlood(port: number): Promise<NonNullable<Measurement['healthFlood']>> {
   let result: Measurement['healthFlood'];
   const proc = await spawnLogged(
@@ -212,7 +212,13 @@ async function stepRun(
       const fed = options.feed === 'notify' ? await feedNotify(pool, 'tp') : await feedBatch(pool, 'tp');
       const t0 = nowMs();
       started.go?.();
-      const flood = name === 'ours-flood' ? healthFlood(started.healthPort as number) : undefined;
+      // The control sends the same flood to a server of the flood process's own: the box's load without the worker.
+      const flood =
+        name === 'ours-flood'
+          ? healthFlood(started.healthPort as number)
+          : name === 'ours-flood-control'
+            ? healthFlood(0)
+            : undefined;
       if (fed !== n) throw new Error(`fed ${fed} of ${n} step messages`);
       await watcher.waitFor(base + n, STALL_MS);
       const t1 = watcher.lastAt;
