@@ -88,8 +88,22 @@ export class DatabaseProbe {
     return this.#check.get();
   }
 
-  /** Runs a statement on the probe's connection, within the time limit. Rejects with a `ProbeError`. */
+  /**
+   * Runs a statement on the probe's connection, within the time limit. Rejects with a `ProbeError`. A connection
+   * that died while idle (a server restart) fails its next statement: that one is tried once more on a new
+   * connection, so a database that is back is not reported down.
+   */
   async query<Row>(stmt: Statement<Row>, params: readonly unknown[]): Promise<Row[]> {
+    const reused = this.#client !== null;
+    try {
+      return await this.#queryOnce(stmt, params);
+    } catch (error) {
+      if (!reused || (error as ProbeError).code === 'timeout') throw error;
+      return this.#queryOnce(stmt, params);
+    }
+  }
+
+  async #queryOnce<Row>(stmt: Statement<Row>, params: readonly unknown[]): Promise<Row[]> {
     if (this.#closed) throw new ProbeError('was not checked: the worker stopped', undefined);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {

@@ -223,6 +223,31 @@ describe('health that cannot hurt', () => {
     expect(await backends('tasker-bridge-worker-health')).toBe(1); // the probe's own, made from the pool's settings
   });
 
+  it('stays ready when its own idle connection is killed (a server restart): the check reconnects', async () => {
+    const worker = await startWorker({ readinessStaleMs: 60_000 });
+    await eventually(async () => (await worker.readiness()).ready, { what: 'ready' });
+    const probePid = async () =>
+      (
+        await admin.query<{ pid: number }>(
+          'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2',
+          [db.name, 'tasker-bridge-worker-health'],
+        )
+      ).rows[0]?.pid;
+    const killed = await probePid();
+    await admin.query('SELECT pg_terminate_backend($1)', [killed]);
+    // Until the check has run on a new connection, every answer must still be "healthy".
+    const statuses: string[] = [];
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      statuses.push((await worker.readiness()).checks.database.status);
+      const now = await probePid();
+      if (now !== undefined && now !== killed) break;
+      if (Date.now() > deadline) throw new Error('the probe did not reconnect within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(new Set(statuses)).toEqual(new Set(['healthy']));
+  });
+
   it('reports a database that refuses connections without its error text, and recovers', async () => {
     const worker = await startWorker({ healthAddress: '127.0.0.1:0', readinessStaleMs: 60_000 });
     const base = baseUrl(worker);
