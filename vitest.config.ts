@@ -59,10 +59,11 @@ export default defineConfig({
         test: {
           // Process kills, connection kills, PostgreSQL restarts and bad input under load (test/chaos). Worker
           // processes run the built packages, hence the build step; files that restart PostgreSQL use a cluster
-          // of their own. `CHAOS_SCALE=soak` (npm run test:chaos:soak) for the long run.
+          // of their own. `CHAOS_SCALE=soak` (npm run test:chaos:soak) for the long run. Scenarios also run under
+          // upstream's real `tasker-server`, hence the fleet tier's programs (built once per machine).
           name: 'chaos',
           include: ['test/chaos/**/*.test.ts'],
-          globalSetup: [dbSetup, './test/chaos/support/build.ts'],
+          globalSetup: [dbSetup, './test/fleet/support/fleet-global.ts', './test/chaos/support/build.ts'],
           testTimeout: 180_000, // soak scenarios set their own (support/harness.ts TEST_TIMEOUT)
           hookTimeout: 300_000,
         },
