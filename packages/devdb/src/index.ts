@@ -10,7 +10,7 @@ export {
   startDevCluster,
   stopDevCluster,
 } from './cluster.js';
-export { databaseUrl, TASKER_CONNECTION_OPTIONS } from './connection.js';
+export { databaseUrl } from './connection.js';
 export { DevDbError, DevDbErrorCode } from './errors.js';
 export { PGMQ_SQL_DIR_ENV, type PgmqSource } from './pgmq-sql.js';
 export {
