@@ -22,9 +22,13 @@ if (
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
+// `npm run lint`, step by step: biome, references inside the repository, knip (no unused file, export or
+// dependency), then publint and are-the-types-wrong on every publishable package (turbo's `lint:package`).
 if (
   run('lint', npx, ['biome', 'check', '.']) !== 0 ||
-  run('references', process.execPath, ['scripts/check-references.mjs']) !== 0
+  run('references', process.execPath, ['scripts/check-references.mjs']) !== 0 ||
+  run('unused code and dependencies', npx, ['knip']) !== 0 ||
+  run('published packages', npx, ['turbo', 'run', 'lint:package', '--output-logs=errors-only']) !== 0
 ) {
   console.log('0 passed, 1 failed');
   process.exit(1);
