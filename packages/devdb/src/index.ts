@@ -1,8 +1,6 @@
 export { devDbCacheDir, isRoot } from './cache-dir.js';
 export { type ClonedDatabase, createDatabaseFromTemplate } from './clone-database.js';
 export {
-  adminUrlFor,
-  DEV_DB_PASSWORD,
   DEV_DB_USER,
   type DevCluster,
   type DevClusterOptions,
