@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, stat as stat_ } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { DevDbError, DevDbErrorCode } from './errors.js';
@@ -31,14 +31,16 @@ function unsafe(path: string, why: string): DevDbError {
 }
 
 /**
- * Checks a path devdb is about to use (the cache directory, a cluster's directory): a real directory, not a
- * symbolic link, owned by one of `owners`, writable by no one else. In a world-writable place such as /var/tmp
- * another local user could otherwise create it first, or swap a file in it for a link, and have root write, start
- * or hand over to `postgres` whatever they point it at.
+ * Checks a path devdb is about to use (the cache directory, a cluster's directory): a directory owned by one of
+ * `owners` and writable by no one else, reached through no link of anyone else's. In a world-writable place such
+ * as /var/tmp another local user could otherwise create it first, or plant a link there, and have root write,
+ * start or hand over to `postgres` whatever they point it at.
  */
 export async function checkOwnedDirectory(path: string, owners: readonly number[]): Promise<void> {
-  const stat = await lstat(path);
-  if (stat.isSymbolicLink()) throw unsafe(path, 'it is a symbolic link');
+  const link = await lstat(path);
+  if (link.isSymbolicLink() && !owners.includes(link.uid))
+    throw unsafe(path, `it is a symbolic link owned by uid ${link.uid}`);
+  const stat = link.isSymbolicLink() ? await stat_(path) : link;
   if (!stat.isDirectory()) throw unsafe(path, 'it is not a directory');
   if (!owners.includes(stat.uid)) throw unsafe(path, `it is owned by uid ${stat.uid}`);
   if ((stat.mode & 0o022) !== 0) throw unsafe(path, 'others can write to it');

@@ -35,6 +35,11 @@ async function readIfThere(path: string): Promise<string | undefined> {
   }
 }
 
+/** Where the password is kept: inside the data directory, so only the cluster's owner (and root) can read it. */
+export function clusterPasswordFile(dataDir: string): string {
+  return join(dataDir, PASSWORD_FILE);
+}
+
 /** The cluster's password, or undefined for a cluster from before passwords were per cluster. */
 export function readClusterPassword(dataDir: string): Promise<string | undefined> {
   return readIfThere(join(dataDir, PASSWORD_FILE));

@@ -3,7 +3,12 @@ import { copyFile, lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { checkOwnedDirectory, devDbCacheDir, ensureCacheDir, isRoot } from './cache-dir.js';
-import { clusterPassword, newClusterPassword, writeClusterPassword } from './cluster-password.js';
+import {
+  clusterPassword,
+  clusterPasswordFile,
+  newClusterPassword,
+  writeClusterPassword,
+} from './cluster-password.js';
 import { DevDbError, DevDbErrorCode } from './errors.js';
 import { processAlive, withFileLock } from './file-lock.js';
 import { pgmqInstallKey } from './pgmq-sql.js';
@@ -265,6 +270,9 @@ export async function startDevCluster(options: DevClusterOptions = {}): Promise<
     await writeFile(join(paths.leaseDir, String(process.pid)), '');
     if (owner) await lchown(paths.leaseDir, owner.uid, owner.gid);
     const password = await clusterPassword(paths.dataDir, port, DEV_DB_USER, startedHere);
+    // A password written just now by a migration: the server's user owns every file of its data directory.
+    const passwordFile = clusterPasswordFile(paths.dataDir);
+    if (owner && existsSync(passwordFile)) await lchown(passwordFile, owner.uid, owner.gid);
 
     return {
       adminUrl: adminUrlFor(port, password),

@@ -1,5 +1,5 @@
 import { lstatSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type DevCluster,
@@ -108,7 +108,7 @@ describe('the development cluster on a shared host', () => {
     await release(restarted);
   }, 180_000);
 
-  it('refuses a cache directory that is a link, writable by others or (as root) owned by someone else', async () => {
+  it('refuses a cache directory writable by others, or (as root) owned by someone else or behind their link', async () => {
     const writable = join(scratch, 'writable');
     await mkdir(writable);
     await chmod(writable, 0o777);
@@ -117,11 +117,11 @@ describe('the development cluster on a shared host', () => {
       message: expect.stringContaining('others can write to it'),
     });
 
-    const link = join(scratch, 'link');
-    await symlink(cacheDir, link);
-    await expect(startDevCluster({ cacheDir: link })).rejects.toMatchObject({
+    const toWritable = join(scratch, 'to-writable');
+    await symlink(writable, toWritable);
+    await expect(startDevCluster({ cacheDir: toWritable })).rejects.toMatchObject({
       code: 'cache_path_unsafe',
-      message: expect.stringContaining('symbolic link'),
+      message: expect.stringContaining('others can write to it'),
     });
 
     if (isRoot()) {
@@ -131,6 +131,14 @@ describe('the development cluster on a shared host', () => {
       await expect(startDevCluster({ cacheDir: foreign })).rejects.toMatchObject({
         code: 'cache_path_unsafe',
         message: expect.stringContaining('owned by uid 65534'),
+      });
+      // A link someone else planted where the cache would be, even to a directory of root's own.
+      const planted = join(scratch, 'planted');
+      await symlink(cacheDir, planted);
+      await lchown(planted, 65534, 65534);
+      await expect(startDevCluster({ cacheDir: planted })).rejects.toMatchObject({
+        code: 'cache_path_unsafe',
+        message: expect.stringContaining('symbolic link owned by uid 65534'),
       });
     }
   });
