@@ -1,6 +1,6 @@
 import { defineHandler, HandlerRegistry, noopLogger } from '@tasker-bridge/core';
-import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
 import { TaskerWorker } from '@tasker-bridge/worker';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChaosCluster, startChaosCluster } from './support/cluster.js';
@@ -44,7 +44,7 @@ describe.each(ORCHESTRATORS)('under %s', (kind) => {
     chaos = await startChaosCluster();
     admin = new pg.Pool({ connectionString: chaos.cluster.adminUrl, max: 2 });
     admin.on('error', () => {});
-    pool = new pg.Pool({ connectionString: chaos.db.url, options: TASKER_CONNECTION_OPTIONS, max: 4 });
+    pool = new pg.Pool({ connectionString: chaos.db.url, options: TASKER_SESSION_OPTIONS, max: 4 });
     pool.on('error', () => {});
   });
   afterAll(async () => {

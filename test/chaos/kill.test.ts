@@ -1,4 +1,4 @@
-import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/db.js';
@@ -35,7 +35,7 @@ describe.each(ORCHESTRATORS)('under %s', (kind) => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    pool = new pg.Pool({ connectionString: db.url, options: TASKER_CONNECTION_OPTIONS, max: 4 });
+    pool = new pg.Pool({ connectionString: db.url, options: TASKER_SESSION_OPTIONS, max: 4 });
     pool.on('error', () => {});
     orch = await startOrchestration(kind, db.url, `kill-${kind}`);
   });

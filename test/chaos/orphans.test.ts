@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/db.js';
@@ -25,7 +25,7 @@ let workerPid: number | undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, options: TASKER_CONNECTION_OPTIONS, max: 1 });
+  pool = new pg.Pool({ connectionString: db.url, options: TASKER_SESSION_OPTIONS, max: 1 });
   pool.on('error', () => {});
 });
 afterAll(async () => {
