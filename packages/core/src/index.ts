@@ -68,8 +68,6 @@ export type { FailureOptions, StepFailure } from './results.js';
 export { failure, StepHandlerResult, success } from './results.js';
 export type { RunStepInput, StepOutcome } from './run-step.js';
 export { runStep, stepLogFields } from './run-step.js';
-export type { GenerateHandlerTypesOptions } from './typed/codegen.js';
-export { generateHandlerTypes } from './typed/codegen.js';
 export type { ResultSchemaCheck, SchemaIssue } from './typed/result-schema.js';
 export { checkResultSchema, ResultSchemaMode } from './typed/result-schema.js';
 export type { JsonObject, JsonValue } from './wire.js';

@@ -1,12 +1,7 @@
 // @tasker-bridge/worker — a pure-TypeScript tasker-core worker (queue protocol: docs/protocol.md).
+// The user API only; the repository's own tools reach the internals through `@tasker-bridge/worker/internal`.
 
-export {
-  ConfigError,
-  DeploymentMode,
-  resolveConfig,
-  type TaskerWorkerOptions,
-  type WorkerConfig,
-} from './config.js';
+export { ConfigError, DeploymentMode, type TaskerWorkerOptions } from './config.js';
 export type { HealthCheck, ReadinessReport } from './health-server.js';
 export type {
   StepAttributeValue,
@@ -14,44 +9,8 @@ export type {
   StepInterceptorContext,
   StepReport,
 } from './interceptors.js';
-export { OVERFLOW_LABEL_VALUE } from './label-bounds.js';
-export {
-  Counter,
-  ERROR_TYPE_LABEL_LIMIT,
-  Gauge,
-  Histogram,
-  type MetricSources,
-  type QueueDepth,
-  WorkerMetrics,
-} from './metrics.js';
-export {
-  MIN_PGMQ_VERSION,
-  type PgmqInfo,
-  PgmqVersionError,
-  PgmqVersionErrorCode,
-} from './pgmq-version.js';
-export {
-  DEFAULT_QUEUE_NAMES,
-  domainEventQueueName,
-  notificationChannel,
-  ORCHESTRATION_QUEUES,
-  type QueueNames,
-  queueNotificationChannel,
-  STEP_RESULTS_QUEUE,
-  stepQueueName,
-  WORKER_QUEUE_NAMESPACE,
-} from './queues.js';
+export type { WorkerMetrics } from './metrics.js';
+export { MIN_PGMQ_VERSION, PgmqVersionError, PgmqVersionErrorCode } from './pgmq-version.js';
 export { installSignalHandlers, type SignalHandlerOptions, type Stoppable } from './shutdown.js';
-export { TASKER_SESSION_OPTIONS } from './sql/connections.js';
-export * as statements from './sql/statements.js';
-export {
-  decodeTemplate,
-  findTemplateFiles,
-  loadTemplateSources,
-  type RegistrationResult,
-  registerTemplate,
-  registerTemplates,
-  type TemplateSource,
-} from './templates.js';
-export { uuidv7 } from './uuid.js';
+export { decodeTemplate } from './templates.js';
 export { TaskerWorker, type WorkerState } from './worker.js';

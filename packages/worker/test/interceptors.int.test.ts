@@ -225,7 +225,7 @@ describe('interceptors', () => {
   });
 
   it('may replace the outcome, and the worker metrics count the outcome the interceptors settled on', async () => {
-    const forgiveDeclines: StepInterceptor = async (ctx, next) => {
+    const forgiveDeclines: StepInterceptor = async (_ctx, next) => {
       const result = await next();
       if (result.error?.error_type !== 'card_declined') return result;
       return { ...result, success: true, status: 'completed', error: null, result: { declined: true } };

@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { generateHandlerTypes } from '@tasker-bridge/core';
 import { decodeTemplate } from '@tasker-bridge/worker';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { loadCodegen } from '../dev-packages.js';
 import { UsageError } from '../errors.js';
 
 export function registerCodegenCommand(program: Command): void {
@@ -26,6 +26,7 @@ Exit status: 0 on success, 1 when the template is invalid, 2 for bad arguments.`
         throw new UsageError(`cannot read ${file}: ${(cause as Error).message}`, { cause });
       }
       const template = decodeTemplate(parseYaml(text));
+      const { generateHandlerTypes } = await loadCodegen('tasker-bridge codegen');
       const source = await generateHandlerTypes(template);
       if (options.out === undefined) process.stdout.write(source);
       else {
