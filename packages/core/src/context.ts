@@ -18,6 +18,8 @@ export interface StepContextInit {
   signal?: AbortSignal;
   /** Already bound to the step's fields by `runStep`. */
   logger?: Logger;
+  /** The task context as a handler's `input` schema produced it; defaults to the step's `task.context`. */
+  inputData?: unknown;
 }
 
 /**
@@ -66,8 +68,10 @@ export class StepContext<TInput = JsonObject> {
   readonly checkpoint: CheckpointRecord | null;
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  readonly #init: StepContextInit;
 
   constructor(init: StepContextInit) {
+    this.#init = init;
     const { step } = init;
     const task = step.task.task;
     const workflowStep = step.workflow_step;
@@ -81,7 +85,7 @@ export class StepContext<TInput = JsonObject> {
     this.taskVersion = step.task.task_version;
     this.stepName = workflowStep.name;
     this.templateStepName = workflowStep.template_step_name;
-    this.inputData = (asRecord(task.context) ?? {}) as TInput;
+    this.inputData = ('inputData' in init ? init.inputData : (asRecord(task.context) ?? {})) as TInput;
     this.stepInputs = asRecord(workflowStep.inputs) ?? {};
     this.stepConfig = asRecord(step.step_definition.handler.initialization) ?? {};
     this.dependencyResults = step.dependency_results;
@@ -92,6 +96,11 @@ export class StepContext<TInput = JsonObject> {
     this.checkpoint = (workflowStep.checkpoint ?? null) as CheckpointRecord | null;
     this.signal = init.signal ?? new AbortController().signal;
     this.logger = init.logger ?? noopLogger;
+  }
+
+  /** The same step with `inputData` replaced, e.g. by what an input schema produced from it. */
+  withInputData<T>(inputData: T): StepContext<T> {
+    return new StepContext<T>({ ...this.#init, inputData });
   }
 
   /** 1-based number of this execution (`retryCount + 1`). */

@@ -8,9 +8,13 @@ export type {
   HandlerArgs,
   HandlerFn,
   HandlerOutput,
+  HandlerResultOf,
+  HandlerReturn,
+  HandlerSchemas,
   StepHandlerClass,
+  WithNames,
 } from './handler.js';
-export { defineHandler, StepHandler } from './handler.js';
+export { defineHandler, markHandlerBase, StepHandler } from './handler.js';
 export type { ApiClientOptions, RequestOptions } from './handlers/api.js';
 export {
   ApiClient,
@@ -72,4 +76,14 @@ export type { GenerateHandlerTypesOptions } from './typed/codegen.js';
 export { generateHandlerTypes } from './typed/codegen.js';
 export type { ResultSchemaCheck, SchemaIssue } from './typed/result-schema.js';
 export { checkResultSchema, ResultSchemaMode } from './typed/result-schema.js';
+export type {
+  InferSchemaInput,
+  InferSchemaOutput,
+  StandardIssue,
+  StandardResult,
+  StandardSchemaProps,
+  StandardSchemaV1,
+} from './typed/standard-schema.js';
+export { isStandardSchema } from './typed/standard-schema.js';
+export type { JsonOf, WireValue } from './typed/wire-value.js';
 export type { JsonObject, JsonValue } from './wire.js';

@@ -3,14 +3,16 @@ import { TimeoutError } from '../errors/classes.js';
 import { coerceError } from '../errors/coerce.js';
 import { ErrorType } from '../errors/error-types.js';
 import {
+  type BaseHandlerOptions,
   type DefinedHandler,
-  type DefineHandlerOptions,
   defineHandler,
-  type HandlerArgs,
+  type HandlerFn,
+  markHandlerBase,
   StepHandler,
+  type WithNames,
 } from '../handler.js';
 import { failure, type StepHandlerResult, success } from '../results.js';
-import { type BackoffHint, stringifyJson } from '../wire.js';
+import { type BackoffHint, type JsonObject, stringifyJson } from '../wire.js';
 
 /** `error_type` of a rate-limited response (Rust's `APICapable` classification uses the same word). */
 export const RATE_LIMITED = 'rate_limited';
@@ -225,6 +227,10 @@ export function apiResult(response: ApiResponse, result?: unknown): StepHandlerR
 
 /** Base class for HTTP-calling handlers; configure with the statics, call `this.api(context)` per step. */
 export abstract class ApiHandler extends StepHandler {
+  static {
+    markHandlerBase(ApiHandler);
+  }
+
   static baseUrl = '';
   static timeoutMs = 30_000;
   static defaultHeaders: Record<string, string> = {};
@@ -247,11 +253,17 @@ export abstract class ApiHandler extends StepHandler {
 }
 
 /** A functional API handler; the function gets an `api` client bound to the step's signal. */
-export function defineApiHandler<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+export function defineApiHandler<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TResult = unknown,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+>(
   name: string,
-  options: Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> & ApiClientOptions,
-  fn: (args: HandlerArgs<TInput, TDeps> & { api: ApiClient }) => unknown,
-): DefinedHandler {
+  options: BaseHandlerOptions<TInput, TDeps, TResult, TConfig, TNames> & ApiClientOptions,
+  fn: HandlerFn<TInput, WithNames<TDeps, TNames>, TResult, TConfig, { api: ApiClient }>,
+): DefinedHandler<TInput, TResult> {
   const { baseUrl, timeoutMs, headers, fetch: fetchImpl, ...handlerOptions } = options;
   const clientOptions: ApiClientOptions = {
     baseUrl,
@@ -259,7 +271,7 @@ export function defineApiHandler<TInput = Record<string, unknown>, TDeps = Recor
     ...(headers === undefined ? {} : { headers }),
     ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
   };
-  return defineHandler<TInput, TDeps, unknown>(name, handlerOptions, (args) =>
+  return defineHandler<TInput, TDeps, TResult, TConfig, never, TNames>(name, handlerOptions, (args) =>
     fn({ ...args, api: new ApiClient(clientOptions, args.signal) }),
   );
 }

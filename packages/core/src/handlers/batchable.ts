@@ -1,13 +1,21 @@
 import type { StepContext } from '../context.js';
 import { PermanentError } from '../errors/classes.js';
 import {
+  type BaseHandlerOptions,
   type DefinedHandler,
-  type DefineHandlerOptions,
   defineHandler,
   type HandlerArgs,
+  type HandlerFn,
+  type WithNames,
 } from '../handler.js';
 import { type StepHandlerResult, success } from '../results.js';
-import { type BatchWorkerInputs, type CursorConfig, type StepExecutionResult, validate } from '../wire.js';
+import {
+  type BatchWorkerInputs,
+  type CursorConfig,
+  type JsonObject,
+  type StepExecutionResult,
+  validate,
+} from '../wire.js';
 import { type CheckpointYield, checkpointYield } from './checkpoint.js';
 
 /** Batch ids are three-digit strings, 0-indexed cursors, end exclusive, as every upstream language writes them. */
@@ -273,15 +281,19 @@ export function summarizeBatchWorkers(scenario: BatchAggregationScenario): {
   return totals;
 }
 
-export interface DefineBatchAnalyzerOptions<TInput, TDeps>
-  extends Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> {
+export type DefineBatchAnalyzerOptions<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+> = BaseHandlerOptions<TInput, TDeps, unknown, TConfig, TNames> & {
   /** The `type: batch_worker` template step to create workers from. */
   workerTemplate: string;
   /** Items per worker; defaults to the step config's `batch_size`, else 100. */
   batchSize?: number;
   /** Upper bound on workers; defaults to the step config's `max_workers`, else unbounded. */
   maxWorkers?: number;
-}
+};
 
 export interface BatchAnalysis {
   totalItems: number;
@@ -294,21 +306,27 @@ export interface BatchAnalysis {
  * `maxWorkers`), and zero items become an explicit `no_batches` (upstream's DSL made zero workers instead,
  * docs/upstream-workers.md §2.9). The function may also return its own `createBatches`/`noBatches` result.
  */
-export function defineBatchAnalyzer<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+export function defineBatchAnalyzer<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+>(
   name: string,
-  options: DefineBatchAnalyzerOptions<TInput, TDeps>,
+  options: DefineBatchAnalyzerOptions<TInput, TDeps, TConfig, TNames>,
   fn: (
-    args: HandlerArgs<TInput, TDeps>,
+    args: HandlerArgs<TInput, WithNames<TDeps, TNames>, TConfig>,
   ) => BatchAnalysis | StepHandlerResult | Promise<BatchAnalysis | StepHandlerResult>,
-): DefinedHandler {
+): DefinedHandler<TInput, unknown> {
   const { workerTemplate, batchSize, maxWorkers, ...handlerOptions } = options;
-  return defineHandler<TInput, TDeps, StepHandlerResult>(name, handlerOptions, async (args) => {
+  return defineHandler<TInput, TDeps, unknown, TConfig, never, TNames>(name, handlerOptions, async (args) => {
     const analysis = await fn(args);
     if (!('totalItems' in analysis)) return analysis;
     const extra = analysis.extra === undefined ? {} : { extra: analysis.extra };
     if (analysis.totalItems <= 0) return noBatches('empty_dataset', extra);
-    const size = batchSize ?? numberOr(args.config.batch_size, 100);
-    const cap = maxWorkers ?? numberOr(args.config.max_workers, Number.POSITIVE_INFINITY);
+    const stepConfig = args.context.stepConfig;
+    const size = batchSize ?? numberOr(stepConfig.batch_size, 100);
+    const cap = maxWorkers ?? numberOr(stepConfig.max_workers, Number.POSITIVE_INFINITY);
     const cursorConfigs =
       Math.ceil(analysis.totalItems / size) > cap
         ? createCursorConfigs(analysis.totalItems, cap)
@@ -328,32 +346,50 @@ function numberOr(value: unknown, fallback: number): number {
  * A functional batch worker: no-op placeholders succeed without calling the function, and the function gets
  * the batch context (cursor range, checkpoint, `checkpoint()` to yield).
  */
-export function defineBatchWorker<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+export function defineBatchWorker<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TResult = unknown,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+>(
   name: string,
-  options: Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'>,
-  fn: (args: HandlerArgs<TInput, TDeps> & { batch: BatchWorkerContext }) => unknown,
-): DefinedHandler {
-  return defineHandler<TInput, TDeps, unknown>(name, options, (args) => {
+  options: BaseHandlerOptions<TInput, TDeps, TResult, TConfig, TNames>,
+  fn: HandlerFn<TInput, WithNames<TDeps, TNames>, TResult, TConfig, { batch: BatchWorkerContext }>,
+): DefinedHandler<TInput, TResult> {
+  return defineHandler<TInput, TDeps, TResult, TConfig, never, TNames>(name, options, (args) => {
     const noOp = handleNoOpWorker(args.context);
-    if (noOp !== null) return noOp;
+    // A placeholder's fixed no-op value is not the worker's result type, and no schema describes it.
+    if (noOp !== null) return noOp as StepHandlerResult<never>;
     return fn({ ...args, batch: getBatchContext(args.context) });
   });
 }
 
-export interface DefineBatchAggregatorOptions<TInput, TDeps>
-  extends Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> {
+export type DefineBatchAggregatorOptions<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TResult = unknown,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+> = BaseHandlerOptions<TInput, TDeps, TResult, TConfig, TNames> & {
   batchableStep: string;
   workerPrefix: string;
-}
+};
 
 /** A functional aggregator: the function gets the detected scenario. */
-export function defineBatchAggregator<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+export function defineBatchAggregator<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TResult = unknown,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+>(
   name: string,
-  options: DefineBatchAggregatorOptions<TInput, TDeps>,
-  fn: (args: HandlerArgs<TInput, TDeps> & { scenario: BatchAggregationScenario }) => unknown,
-): DefinedHandler {
+  options: DefineBatchAggregatorOptions<TInput, TDeps, TResult, TConfig, TNames>,
+  fn: HandlerFn<TInput, WithNames<TDeps, TNames>, TResult, TConfig, { scenario: BatchAggregationScenario }>,
+): DefinedHandler<TInput, TResult> {
   const { batchableStep, workerPrefix, ...handlerOptions } = options;
-  return defineHandler<TInput, TDeps, unknown>(name, handlerOptions, (args) =>
+  return defineHandler<TInput, TDeps, TResult, TConfig, never, TNames>(name, handlerOptions, (args) =>
     fn({ ...args, scenario: detectAggregationScenario(args.context, batchableStep, workerPrefix) }),
   );
 }
