@@ -75,7 +75,7 @@ export { runStep, stepLogFields } from './run-step.js';
 export type { GenerateHandlerTypesOptions } from './typed/codegen.js';
 export { generateHandlerTypes } from './typed/codegen.js';
 export type { ResultSchemaCheck, SchemaIssue } from './typed/result-schema.js';
-export { checkResultSchema, ResultSchemaMode } from './typed/result-schema.js';
+export { checkResultSchema, ResultSchemaMode, SchemaMode } from './typed/result-schema.js';
 export type {
   InferSchemaInput,
   InferSchemaOutput,

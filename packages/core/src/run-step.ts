@@ -1,13 +1,13 @@
 import { StepContext } from './context.js';
 import { coerceError } from './errors/coerce.js';
-import { SystemErrorType } from './errors/error-types.js';
+import { ErrorType, SystemErrorType } from './errors/error-types.js';
 import type { ExecutableHandler } from './handler.js';
 import { CheckpointYield } from './handlers/checkpoint.js';
 import type { Logger } from './logger.js';
 import { outcomeProblem } from './outcomes.js';
 import type { HandlerRegistry } from './registry.js';
 import { failure, StepHandlerResult, success } from './results.js';
-import { checkResultSchema, ResultSchemaMode } from './typed/result-schema.js';
+import { checkResultSchema, ResultSchemaMode, SchemaMode } from './typed/result-schema.js';
 import type { CheckpointYieldData, StepExecutionResult, TaskSequenceStep } from './wire.js';
 import { canonicalize, WireValidationError } from './wire.js';
 import { toJsonValue, toStepExecutionResult } from './wire-result.js';
@@ -34,6 +34,14 @@ export interface RunStepInput {
   timeoutMs?: number;
   /** How to treat `step_definition.result_schema`; a handler's own `resultSchemaMode` wins. Default `off`. */
   resultSchemaMode?: ResultSchemaMode;
+  /** The task template's `input_schema` (the step does not carry it), for `inputSchemaMode`. */
+  inputSchema?: unknown;
+  /**
+   * How to treat `inputSchema`: `enforce` fails a step whose task context violates it with a permanent
+   * `validation_error` before the handler runs, `warn` logs and runs. Default `off`: orchestration already checks
+   * the context against it when the task is created.
+   */
+  inputSchemaMode?: SchemaMode;
 }
 
 export type StepOutcome =
@@ -124,12 +132,14 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
       });
     } else {
       const context = new StepContext({ step, signal: controller.signal, logger });
-      outcome = normalizeOutput(
-        await raceAbort(
-          Promise.resolve().then(() => handler?.call(context)),
-          controller,
-        ),
-      );
+      outcome =
+        inputProblem(input, context, logger) ??
+        normalizeOutput(
+          await raceAbort(
+            Promise.resolve().then(() => handler?.call(context)),
+            controller,
+          ),
+        );
     }
   } catch (thrown) {
     outcome = abortFailure ?? StepHandlerResult.fromError(coerceError(thrown));
@@ -228,6 +238,34 @@ function yieldOutcome(
     });
     return { type: 'result', result };
   }
+}
+
+/** The failure for a task context that violates the template's `input_schema` in `enforce` mode, else null. */
+function inputProblem(input: RunStepInput, context: StepContext, logger: Logger): StepHandlerResult | null {
+  const mode = input.inputSchemaMode ?? SchemaMode.OFF;
+  const schema = input.inputSchema;
+  if (mode === SchemaMode.OFF || schema === undefined || schema === null) return null;
+  let check: ReturnType<typeof checkResultSchema>;
+  try {
+    check = checkResultSchema(schema, context.inputData);
+  } catch (thrown) {
+    logger.warn(
+      { err: coerceError(thrown).message },
+      'input_schema does not compile; task context not checked',
+    );
+    return null;
+  }
+  if (check.ok) return null;
+  const summary = check.issues.map((i) => `input${i.path}: ${i.message}`).join('; ');
+  if (mode === SchemaMode.WARN) {
+    logger.warn({ issues: check.issues }, `task context does not match input_schema: ${summary}`);
+    return null;
+  }
+  return failure(`Task context does not match the template's input_schema: ${summary}`, {
+    errorType: ErrorType.VALIDATION_ERROR,
+    retryable: false,
+    context: { schema: 'input_schema', issues: check.issues },
+  });
 }
 
 /** Outcome shapes of decision/batchable steps, then the step's `result_schema`. */

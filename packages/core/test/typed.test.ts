@@ -105,3 +105,38 @@ describe('result_schema checking', () => {
     expect((await runHandler(lenient, { ...options, resultSchemaMode: 'enforce' })).success).toBe(true);
   });
 });
+
+describe('input_schema checking (inputSchemaMode)', () => {
+  const echo = defineHandler('Square', ({ input }) => ({ seen: input }));
+  const bad = { template, input: { even_number: 'six' } };
+
+  it('off (default) runs the handler whatever the context', async () => {
+    expect((await runHandler(echo, bad)).success).toBe(true);
+  });
+
+  it('warn logs the violation and runs the handler', async () => {
+    const logger = recordingLogger();
+    const run = await runHandler(echo, { ...bad, inputSchemaMode: 'warn', logger });
+    expect(run.success).toBe(true);
+    expect(logger.entries.some((e) => e.level === 'warn' && e.msg?.includes('input/even_number'))).toBe(true);
+  });
+
+  it('enforce fails the step permanently with validation_error before the handler runs', async () => {
+    let ran = false;
+    const spy = defineHandler('Square', () => {
+      ran = true;
+      return {};
+    });
+    const run = await runHandler(spy, { ...bad, inputSchemaMode: 'enforce' });
+    expect(ran).toBe(false);
+    expect(expectWireValid(run.result)).toMatchObject({
+      success: false,
+      metadata: { retryable: false, error_type: 'validation_error' },
+      error: { context: { schema: 'input_schema', issues: [{ path: '/even_number' }] } },
+    });
+    expect(run.result?.error?.message).toMatch(/input\/even_number: must be integer/);
+    expect(
+      (await runHandler(spy, { template, input: { even_number: 6 }, inputSchemaMode: 'enforce' })).success,
+    ).toBe(true);
+  });
+});

@@ -3,12 +3,14 @@
 export {
   ConfigError,
   DeploymentMode,
+  MissingHandlersPolicy,
   resolveConfig,
   type TaskerWorkerOptions,
   type WorkerConfig,
 } from './config.js';
 export type { HealthCheck, ReadinessReport } from './health-server.js';
 export { Counter, Gauge, Histogram, WorkerMetrics } from './metrics.js';
+export { MissingHandlersError, type TemplateMissingHandlers } from './missing-handlers.js';
 export {
   MIN_PGMQ_VERSION,
   type PgmqInfo,

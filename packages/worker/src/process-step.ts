@@ -3,6 +3,7 @@ import {
   type Logger,
   type ResultSchemaMode,
   runStep,
+  type SchemaMode,
   stepLogFields,
 } from '@tasker-bridge/core';
 import {
@@ -67,6 +68,8 @@ export interface ProcessorOptions {
   visibilityTimeoutSeconds: number;
   leases: LeaseKeeper;
   resultSchemaMode?: ResultSchemaMode | undefined;
+  /** How `runStep` treats the template's `input_schema` (`TaskerWorkerOptions.inputSchemaMode`). */
+  inputSchemaMode?: SchemaMode | undefined;
   logger: Logger;
   metrics: WorkerMetrics;
   /** Aborted when the shutdown grace period ends: running handlers are cancelled (retryable failure). */
@@ -169,7 +172,7 @@ export class StepProcessor {
       claim_method: message.method,
     });
     if (hydration.kind === 'unrunnable') return this.#reportUnrunnable(message, body, hydration, stepIds);
-    const { step, claim } = hydration;
+    const { step, claim, template } = hydration;
 
     // 4. Keep the lease (the message stays invisible) until the result is sent; the archive comes with it. The
     // handler is stopped when the lease is lost or when shutdown cancels running steps (`#stops`).
@@ -191,10 +194,14 @@ export class StepProcessor {
     if (this.#o.cancelSignal.aborted) stop.abort(this.#o.cancelSignal.reason);
     else this.#stops.add(stop);
     try {
-      return await this.#runClaimed(step, claim, message, stepLogger, {
-        signal: stop.signal,
-        finishing: () => lease.finishing(),
-      });
+      return await this.#runClaimed(
+        step,
+        claim,
+        message,
+        stepLogger,
+        { signal: stop.signal, finishing: () => lease.finishing() },
+        template.input_schema,
+      );
     } finally {
       this.#stops.delete(stop);
       lease.release();
@@ -367,6 +374,7 @@ export class StepProcessor {
     message: QueuedMessage,
     logger: Logger,
     lease: { signal: AbortSignal; finishing: () => void },
+    inputSchema: unknown,
   ): Promise<MessageOutcome> {
     const attempts = claim.attempts;
     const { metrics } = this.#o;
@@ -387,16 +395,20 @@ export class StepProcessor {
         workerId: this.#o.workerId,
         timeoutMs: this.#o.handlerTimeoutMs,
         ...(this.#o.resultSchemaMode === undefined ? {} : { resultSchemaMode: this.#o.resultSchemaMode }),
+        ...(this.#o.inputSchemaMode === undefined
+          ? {}
+          : { inputSchemaMode: this.#o.inputSchemaMode, inputSchema }),
       });
       if (outcome.type === 'result') {
         result = outcome.result;
         break;
       }
-      // Checkpoint yield (§6.3): persist, then re-invoke with workflow_step.checkpoint = the yielded data.
+      // Checkpoint yield (§6.3): persist, then re-invoke with workflow_step.checkpoint = the stored record (a
+      // `CheckpointRecord`, with timestamp and history, as a fresh hydration would read it).
       try {
-        await persistCheckpoint(this.#o.taskerDb, outcome.checkpoint);
+        const checkpoint = await persistCheckpoint(this.#o.taskerDb, outcome.checkpoint);
         logger.debug({ items_processed: Number(outcome.checkpoint.items_processed) }, 'checkpoint persisted');
-        step = { ...step, workflow_step: { ...step.workflow_step, checkpoint: outcome.checkpoint } };
+        step = { ...step, workflow_step: { ...step.workflow_step, checkpoint } };
       } catch (error) {
         result = workerFailureResult({
           stepUuid: step.workflow_step.workflow_step_uuid,

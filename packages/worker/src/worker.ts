@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@tasker-bridge/core';
-import { formatUtcTimestamp } from '@tasker-bridge/schemas';
+import { formatUtcTimestamp, type TaskTemplate } from '@tasker-bridge/schemas';
 import type pg from 'pg';
 import { sleep } from './backoff.js';
 import {
@@ -17,6 +17,7 @@ import { LeaseKeeper } from './lease.js';
 import { NotificationListener } from './listener.js';
 import { createDefaultLogger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
+import { checkHandlers } from './missing-handlers.js';
 import { detectPgmq, type PgmqInfo } from './pgmq-version.js';
 import { FallbackPoller } from './poller.js';
 import { StepProcessor } from './process-step.js';
@@ -143,13 +144,15 @@ export class TaskerWorker {
         config.pgmqDatabaseUrl !== undefined || this.#options.pgmqPool !== undefined
           ? 'pgmqDatabaseUrl (PGMQ_DATABASE_URL)'
           : taskerSetting;
-      await onDatabase({ setting: taskerSetting, needs: TASKER_TABLES }, () =>
+      const templates = await onDatabase({ setting: taskerSetting, needs: TASKER_TABLES }, () =>
         this.#registerTemplates(config),
       );
       await onDatabase({ setting: pgmqSetting, needs: PGMQ_OBJECTS }, async () => {
         this.#pgmq = await this.#detectPgmq(pgmqSetting);
         await this.#createQueues(config);
       });
+      // After the database checks, so that a wrong URL is reported as such first.
+      await checkHandlers(this.#options.registry, templates, config.onMissingHandlers, this.#logger);
       this.#wire(config, this.#pgmq as PgmqInfo);
       this.#intake?.open();
       this.#leases?.start();
@@ -226,7 +229,8 @@ export class TaskerWorker {
     }
   }
 
-  async #registerTemplates(config: WorkerConfig): Promise<void> {
+  /** Registers the templates (§7.1) and returns them, decoded. */
+  async #registerTemplates(config: WorkerConfig): Promise<TaskTemplate[]> {
     const sources: TemplateSource[] = [];
     if (config.templatePath !== undefined) {
       try {
@@ -253,16 +257,7 @@ export class TaskerWorker {
       );
     }
     this.#namespaces = result.namespaces;
-    for (const { template } of result.registered) {
-      const missing = await this.#options.registry.missingHandlers(template);
-      if (missing.length > 0) {
-        // Upstream: such steps fail permanently with handler_not_found when they run (§7.1).
-        this.#logger.warn(
-          { namespace: template.namespace_name, name: template.name, callables: missing },
-          'template steps have no handler in this worker; they will fail with handler_not_found',
-        );
-      }
-    }
+    return result.registered.map((r) => r.template);
   }
 
   /** Once per start, on the pgmq database (§8.1): which pgmq runs there; refuses one too old or missing. */
@@ -325,6 +320,7 @@ export class TaskerWorker {
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       leases,
       resultSchemaMode: this.#options.resultSchemaMode,
+      inputSchemaMode: config.inputSchemaMode,
       logger: this.#logger,
       metrics: this.metrics,
       cancelSignal: this.#cancel.signal,

@@ -4,7 +4,7 @@ import { type Logger, noopLogger } from '../logger.js';
 import { HandlerRegistry } from '../registry.js';
 import type { HandlerSource } from '../resolvers.js';
 import { runStep, type StepOutcome } from '../run-step.js';
-import type { ResultSchemaMode } from '../typed/result-schema.js';
+import type { ResultSchemaMode, SchemaMode } from '../typed/result-schema.js';
 import type { WireValue } from '../typed/wire-value.js';
 import {
   type CheckpointYieldData,
@@ -33,6 +33,8 @@ export function createStepContext<TInput = JsonObject>(
 export interface RunHandlerOptions extends TestContextOptions {
   timeoutMs?: number;
   resultSchemaMode?: ResultSchemaMode;
+  /** Checks the task context against the `template`'s `input_schema`, as the worker option of that name. */
+  inputSchemaMode?: SchemaMode;
   workerId?: string;
 }
 
@@ -92,6 +94,12 @@ export async function runHandler(
     logger: options.logger ?? noopLogger,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.resultSchemaMode === undefined ? {} : { resultSchemaMode: options.resultSchemaMode }),
+    ...(options.inputSchemaMode === undefined || options.template === undefined
+      ? {}
+      : {
+          inputSchemaMode: options.inputSchemaMode,
+          inputSchema: decodeParsed('TaskTemplate', options.template).input_schema,
+        }),
     ...(options.workerId === undefined ? {} : { workerId: options.workerId }),
   });
   const result = outcome.type === 'result' ? outcome.result : undefined;

@@ -3,12 +3,17 @@ import ajvFormats from 'ajv-formats';
 import { stringifyJson } from '../wire.js';
 
 /**
- * How `runStep` treats a step definition's `result_schema` (no tasker worker checks it today,
- * docs/upstream-workers.md §6.5): `off` ignores it, `warn` logs violations and keeps the result, `enforce` turns a
- * violating success into a permanent `result_schema_violation` failure.
+ * How `runStep` treats a template's JSON Schemas (no tasker worker checks them today, docs/upstream-workers.md
+ * §6.5): `off` ignores them, `warn` logs violations and goes on, `enforce` fails the step permanently — a task
+ * context violating the template's `input_schema` with `validation_error` before the handler runs, a success
+ * violating the step's `result_schema` with `result_schema_violation`.
  */
-export const ResultSchemaMode = { OFF: 'off', WARN: 'warn', ENFORCE: 'enforce' } as const;
-export type ResultSchemaMode = (typeof ResultSchemaMode)[keyof typeof ResultSchemaMode];
+export const SchemaMode = { OFF: 'off', WARN: 'warn', ENFORCE: 'enforce' } as const;
+export type SchemaMode = (typeof SchemaMode)[keyof typeof SchemaMode];
+
+/** `SchemaMode`, under the name the `resultSchemaMode` options were introduced with. */
+export const ResultSchemaMode = SchemaMode;
+export type ResultSchemaMode = SchemaMode;
 
 export interface SchemaIssue {
   /** JSON Pointer into the value, `''` for the root. */
