@@ -103,6 +103,16 @@ export class StepContext<TInput = JsonObject> {
     return new StepContext<T>({ ...this.#init, inputData });
   }
 
+  /** Upstream TypeScript's name for `maxAttempts` (the same number: it counts every attempt, the first included). */
+  get maxRetries(): number {
+    return this.maxAttempts;
+  }
+
+  /** The template's `handler.callable` (upstream TypeScript's `handlerName`). */
+  get handlerName(): string {
+    return this.step.step_definition.handler.callable;
+  }
+
   /** 1-based number of this execution (`retryCount + 1`). */
   get attempt(): number {
     return this.retryCount + 1;

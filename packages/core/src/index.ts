@@ -20,6 +20,7 @@ export {
   ApiClient,
   ApiHandler,
   ApiResponse,
+  apiClientOptions,
   apiFailure,
   apiResult,
   apiSuccess,
@@ -52,6 +53,7 @@ export {
   noBatches,
   summarizeBatchWorkers,
 } from './handlers/batchable.js';
+export { BatchableHandler } from './handlers/batchable-handler.js';
 export type { CheckpointYieldInput } from './handlers/checkpoint.js';
 export { CheckpointYield, checkpointYield } from './handlers/checkpoint.js';
 export type { DecisionOptions, DefineDecisionHandlerOptions } from './handlers/decision.js';

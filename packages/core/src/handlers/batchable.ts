@@ -18,38 +18,72 @@ import {
 } from '../wire.js';
 import { type CheckpointYield, checkpointYield } from './checkpoint.js';
 
-/** Batch ids are three-digit strings, 0-indexed cursors, end exclusive, as every upstream language writes them. */
+/**
+ * Batch ids are three-digit strings from `001`, as the Ruby, Python and TS SDKs write them (orchestration names
+ * each worker `{worker_template_name}_{batch_id}`, and its own no-batches placeholder is `_000`). Rust's helpers
+ * write `batch_001` instead; only the id differs, the split is Rust's (docs/upstream-workers.md §2.9).
+ */
 function batchId(index: number): string {
   return String(index + 1).padStart(3, '0');
 }
+
+/** `CursorConfig.batch_size` is a u32 on the wire. */
+const MAX_BATCH_SIZE = 4_294_967_295;
 
 function requirePositiveInteger(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value <= 0)
     throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }
 
+function requireItemCount(totalItems: number): void {
+  if (!Number.isSafeInteger(totalItems) || totalItems < 0)
+    throw new RangeError(`totalItems must be a non-negative integer, got ${totalItems}`);
+}
+
+function cursorConfig(index: number, start: number, end: number): CursorConfig {
+  if (end - start > MAX_BATCH_SIZE) {
+    throw new RangeError(`a batch of ${end - start} items is more than batch_size (a u32) can carry`);
+  }
+  return {
+    batch_id: batchId(index),
+    start_cursor: start,
+    end_cursor: end,
+    batch_size: end - start,
+  } as CursorConfig;
+}
+
 /**
- * Splits `totalItems` among `workerCount` workers with ceiling division (worker i gets
- * `[i·k, min((i+1)·k, total))` with `k = ceil(total / workers)`), skipping empty tails.
+ * Splits `totalItems` among `workerCount` workers exactly as Rust's `BatchableCapable::create_cursor_configs`:
+ * every worker gets `floor(total / workers)` items and the first `total % workers` one more, so 5 items over 4
+ * workers are 2, 1, 1, 1 (the Ruby/Python/TS SDKs' ceiling split gives 2, 2, 1 and only 3 workers). There are
+ * always `workerCount` configs, empty ones (start = end) when there are fewer items than workers; no items give
+ * none. `test/conformance/cursor-splits.test.ts` compares it with vectors from upstream's own function.
  */
 export function createCursorConfigs(totalItems: number, workerCount: number): CursorConfig[] {
   requirePositiveInteger('workerCount', workerCount);
-  const perWorker = Math.ceil(totalItems / workerCount);
-  return totalItems <= 0 ? [] : createCursorConfigsBySize(totalItems, perWorker);
+  requireItemCount(totalItems);
+  if (totalItems === 0) return [];
+  const base = Math.floor(totalItems / workerCount);
+  const remainder = totalItems % workerCount;
+  const configs: CursorConfig[] = [];
+  for (let i = 0, start = 0; i < workerCount; i++) {
+    const end = start + base + (i < remainder ? 1 : 0);
+    configs.push(cursorConfig(i, start, end));
+    start = end;
+  }
+  return configs;
 }
 
-/** Cuts `totalItems` into batches of `batchSize` (the last one shorter). */
+/**
+ * Cuts `totalItems` into batches of `batchSize`, the last one shorter: Rust's `create_cursor_ranges(total, size,
+ * None)`.
+ */
 export function createCursorConfigsBySize(totalItems: number, batchSize: number): CursorConfig[] {
   requirePositiveInteger('batchSize', batchSize);
+  requireItemCount(totalItems);
   const configs: CursorConfig[] = [];
   for (let start = 0, i = 0; start < totalItems; start += batchSize, i++) {
-    const end = Math.min(start + batchSize, totalItems);
-    configs.push({
-      batch_id: batchId(i),
-      start_cursor: start,
-      end_cursor: end,
-      batch_size: end - start,
-    } as CursorConfig);
+    configs.push(cursorConfig(i, start, Math.min(start + batchSize, totalItems)));
   }
   return configs;
 }
