@@ -92,7 +92,12 @@ export abstract class StepHandler implements ExecutableHandler {
     return (this.constructor as typeof StepHandler).handlerMethods;
   }
 
-  abstract call(context: StepContext): HandlerOutput | Promise<HandlerOutput>;
+  /**
+   * Runs the step. A subclass declares the task input it reads, `call(context: StepContext<OrderInput>)`; `never`
+   * here lets any input type override it (a generated input type carries an index signature of `unknown` that
+   * `JsonObject` would refuse).
+   */
+  abstract call(context: StepContext<never>): HandlerOutput | Promise<HandlerOutput>;
 
   protected success<T = Record<string, never>>(
     result?: T,

@@ -38,14 +38,30 @@ describe('generateHandlerTypes', () => {
     expect(source).toMatch(/export interface MathematicalSequenceInput \{[\s\S]*even_number: number;/);
     expect(source).toMatch(/export interface LinearStep1Result \{\s*squared_value: number;\s*\}/);
     expect(source).toMatch(
-      /export interface MathematicalSequenceStepResults \{\s*"linear_step_1": LinearStep1Result;\s*\}/,
+      /export interface MathematicalSequenceStepResults \{\s*"linear_step_1": LinearStep1Result;\s*"linear_step_2": unknown;\s*\}/,
     );
+    expect(source).toContain('export function defineMathematicalSequenceHandler<');
+    expect(source).not.toContain('jsonSchema');
   });
 
-  it('falls back to an open record without an input_schema', async () => {
+  it('types the input as any JSON object without an input_schema', async () => {
     const { input_schema: _ignored, ...bare } = template;
-    expect(await generateHandlerTypes(bare)).toContain(
-      'export type MathematicalSequenceInput = Record<string, unknown>;',
+    expect(await generateHandlerTypes(bare)).toContain('export type MathematicalSequenceInput = JsonObject;');
+  });
+
+  it("wires each step's deps to its depends_on, with the schemas in the step table when asked", async () => {
+    const chained = {
+      ...template,
+      steps: [template.steps[0]!, { ...template.steps[1]!, depends_on: ['linear_step_1'] }],
+    };
+    const typesOnly = await generateHandlerTypes(chained);
+    expect(typesOnly).toContain(
+      '"linear_step_2": { "linear_step_1": MathematicalSequenceStepResults["linear_step_1"] };',
+    );
+    expect(typesOnly).toContain('"linear_step_2": { depends: ["linear_step_1"] },');
+    const withSchemas = await generateHandlerTypes(chained, { schemas: true });
+    expect(withSchemas).toContain(
+      '"linear_step_2": { input: mathematicalSequenceSchemas.input, deps: { "linear_step_1": mathematicalSequenceSchemas.results["linear_step_1"] }, depends: [] },',
     );
   });
 });

@@ -30,7 +30,8 @@ ajvFormats.default(ajv);
 const compiled = new Map<string, ValidateFunction>();
 const MAX_COMPILED = 500;
 
-function validatorFor(schema: unknown): ValidateFunction {
+/** The compiled validator of a JSON Schema (cached by its text); throws when the schema does not compile. */
+export function validatorFor(schema: unknown): ValidateFunction {
   const key = stringifyJson(schema);
   let validate = compiled.get(key);
   if (validate === undefined) {
@@ -58,7 +59,7 @@ export function checkResultSchema(schema: unknown, value: unknown): ResultSchema
  * ajv knows no bigint (an exact integer beyond 2^53, see `JsonValue`): it is checked as the nearest number,
  * which is still an integer, so `type: integer` holds and bounds compare to within f64 precision.
  */
-function withoutBigints(value: unknown): unknown {
+export function withoutBigints(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
   if (Array.isArray(value)) return value.map(withoutBigints);
   if (typeof value !== 'object' || value === null) return value;
