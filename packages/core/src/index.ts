@@ -1,6 +1,18 @@
-export type { StepContextInit } from './context.js';
+export type { PublishOptions, StepContextInit } from './context.js';
 export { StepContext } from './context.js';
 export * from './errors/index.js';
+export type {
+  DomainEventPublisher,
+  PublishContext,
+  PublishedEvent,
+  StepOutcomeFacts,
+} from './events/domain-events.js';
+export {
+  conditionMatches,
+  definePublisher,
+  PublicationCondition,
+  willRetry,
+} from './events/domain-events.js';
 export type {
   DefinedHandler,
   DefineHandlerOptions,
@@ -82,11 +94,12 @@ export { checkResultSchema, ResultSchemaMode, SchemaMode } from './typed/result-
 export type {
   InferSchemaInput,
   InferSchemaOutput,
+  SchemaCheck,
   StandardIssue,
   StandardResult,
   StandardSchemaProps,
   StandardSchemaV1,
 } from './typed/standard-schema.js';
-export { isStandardSchema } from './typed/standard-schema.js';
+export { checkWithSchema, isStandardSchema } from './typed/standard-schema.js';
 export type { JsonOf, WireValue } from './typed/wire-value.js';
 export type { JsonObject, JsonValue } from './wire.js';

@@ -1,6 +1,7 @@
 import { StepContext } from './context.js';
 import { coerceError } from './errors/coerce.js';
 import { ErrorType, SystemErrorType } from './errors/error-types.js';
+import type { PublishedEvent } from './events/domain-events.js';
 import type { ExecutableHandler } from './handler.js';
 import { CheckpointYield } from './handlers/checkpoint.js';
 import type { Logger } from './logger.js';
@@ -46,9 +47,12 @@ export interface RunStepInput {
 
 export type StepOutcome =
   /** Success or failure, always a valid wire `StepExecutionResult`. */
-  | { type: 'result'; result: StepExecutionResult }
-  /** The worker persists the checkpoint, then calls `runStep` again with `workflow_step.checkpoint` updated. */
-  | { type: 'checkpoint_yield'; checkpoint: CheckpointYieldData };
+  | { type: 'result'; result: StepExecutionResult; events: readonly PublishedEvent[] }
+  /**
+   * The worker persists the checkpoint, then calls `runStep` again with `workflow_step.checkpoint` updated; the
+   * events published so far are kept for the final result.
+   */
+  | { type: 'checkpoint_yield'; checkpoint: CheckpointYieldData; events: readonly PublishedEvent[] };
 
 /**
  * Runs one claimed step: resolves its handler from the step definition (callable, method, resolver,
@@ -67,6 +71,7 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
     input.logger.error({ step_uuid: stepUuid, err: failed.error?.message }, 'step could not be run');
     return {
       type: 'result',
+      events: [],
       result: toWire(failed, {
         stepUuid,
         startedAt: now,
@@ -121,6 +126,7 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
 
   let handler: ExecutableHandler | null = null;
   let outcome: StepHandlerResult | CheckpointYield;
+  const events: PublishedEvent[] = [];
   try {
     handler = await input.registry.resolve(step.step_definition.handler);
     if (handler === null) {
@@ -131,7 +137,7 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
         context: { callable, registered: input.registry.listHandlers() },
       });
     } else {
-      const context = new StepContext({ step, signal: controller.signal, logger });
+      const context = new StepContext({ step, signal: controller.signal, logger, published: events });
       outcome =
         inputProblem(input, context, logger) ??
         normalizeOutput(
@@ -149,7 +155,7 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
   }
 
   const executionTimeMs = Math.max(0, Math.round(performance.now() - start));
-  if (outcome instanceof CheckpointYield) return yieldOutcome(step, outcome, logger, executionTimeMs);
+  if (outcome instanceof CheckpointYield) return yieldOutcome(step, outcome, logger, executionTimeMs, events);
 
   const checked = outcome.success ? checkSuccess(outcome, step, handler, input, logger) : outcome;
   const result = toWire(checked, {
@@ -168,7 +174,7 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
       `step failed: ${result.error?.message}`,
     );
   }
-  return { type: 'result', result };
+  return { type: 'result', result, events };
 }
 
 /** The fields every line about a step carries (upstream's structured-log names). */
@@ -214,6 +220,7 @@ function yieldOutcome(
   yielded: CheckpointYield,
   logger: Logger,
   executionTimeMs: number,
+  events: readonly PublishedEvent[],
 ): StepOutcome {
   try {
     const checkpoint = {
@@ -226,7 +233,7 @@ function yieldOutcome(
       { duration_ms: executionTimeMs, items_processed: yielded.itemsProcessed },
       'step yielded a checkpoint',
     );
-    return { type: 'checkpoint_yield', checkpoint };
+    return { type: 'checkpoint_yield', checkpoint, events };
   } catch (thrown) {
     const result = toWire(StepHandlerResult.fromError(coerceError(thrown)), {
       stepUuid: step.workflow_step.workflow_step_uuid,
@@ -236,7 +243,7 @@ function yieldOutcome(
       workerId: null,
       handlerVersion: null,
     });
-    return { type: 'result', result };
+    return { type: 'result', result, events };
   }
 }
 

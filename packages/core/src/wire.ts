@@ -9,6 +9,8 @@ export type {
   CheckpointRecord,
   CheckpointYieldData,
   CursorConfig,
+  DomainEvent,
+  EventDeclaration,
   HandlerDefinition,
   HandlerDefinitionInput,
   JsonObject,

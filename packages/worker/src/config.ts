@@ -1,4 +1,10 @@
-import { type HandlerRegistry, type Logger, type ResultSchemaMode, SchemaMode } from '@tasker-bridge/core';
+import {
+  type DomainEventPublisher,
+  type HandlerRegistry,
+  type Logger,
+  type ResultSchemaMode,
+  SchemaMode,
+} from '@tasker-bridge/core';
 import type { DomainEvent, TaskTemplateInput } from '@tasker-bridge/schemas';
 import type pg from 'pg';
 import { DEFAULT_QUEUE_NAMES, type QueueNames, queueNameProblem } from './queues.js';
@@ -92,6 +98,12 @@ export interface TaskerWorkerOptions {
   inputSchemaMode?: SchemaMode;
   /** Receives `fast`/`broadcast` domain events in-process (docs/protocol.md §6.4). */
   onDomainEvent?: (event: DomainEvent) => void;
+  /**
+   * Named domain-event publishers: a template's `publishes_events[].publisher` selects one by name (`definePublisher`
+   * from core), which shapes each event's payload. An unregistered name falls back to the default publisher (the
+   * handler's result as payload) with a warning.
+   */
+  publishers?: readonly DomainEventPublisher[];
   /** Environment to read (default `process.env`); tests pass their own. */
   env?: Readonly<Record<string, string | undefined>>;
 }

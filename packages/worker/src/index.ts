@@ -8,6 +8,16 @@ export {
   type TaskerWorkerOptions,
   type WorkerConfig,
 } from './config.js';
+export {
+  type DeadLetter,
+  type DomainEventHandler,
+  DomainEventSubscriber,
+  type DomainEventSubscriberOptions,
+  type SubscriberDelivery,
+  type TypedDomainEvent,
+} from './domain-event-subscriber.js';
+export { defaultPublisher } from './domain-events.js';
+export { eventPattern } from './event-patterns.js';
 export type { HealthCheck, ReadinessReport } from './health-server.js';
 export { Counter, Gauge, Histogram, WorkerMetrics } from './metrics.js';
 export { MissingHandlersError, type TemplateMissingHandlers } from './missing-handlers.js';

@@ -1,6 +1,8 @@
 import {
+  type DomainEventPublisher,
   type HandlerRegistry,
   type Logger,
+  type PublishedEvent,
   type ResultSchemaMode,
   runStep,
   type SchemaMode,
@@ -77,6 +79,8 @@ export interface ProcessorOptions {
   /** Aborted when even completion retries must give up (second signal / final deadline). */
   hardStopSignal: AbortSignal;
   onDomainEvent?: ((event: DomainEvent) => void) | undefined;
+  /** Named domain-event publishers (`publishes_events[].publisher`). */
+  publishers: ReadonlyMap<string, DomainEventPublisher>;
   /** Called once a step has been claimed and once it is finished (for health/shutdown bookkeeping). */
   onStepStarted?: (stepUuid: string) => void;
   onStepFinished?: (stepUuid: string) => void;
@@ -385,6 +389,8 @@ export class StepProcessor {
 
     let step = hydrated;
     let result: StepExecutionResult;
+    // Events the handler published, across checkpoint re-invocations; delivered after the completion commits.
+    const published: PublishedEvent[] = [];
     for (;;) {
       const outcome = await runStep({
         registry: this.#o.registry,
@@ -399,6 +405,7 @@ export class StepProcessor {
           ? {}
           : { inputSchemaMode: this.#o.inputSchemaMode, inputSchema }),
       });
+      published.push(...outcome.events);
       if (outcome.type === 'result') {
         result = outcome.result;
         break;
@@ -440,6 +447,9 @@ export class StepProcessor {
       const report = await publishDomainEvents(this.#o.pgmqDb, {
         step,
         result,
+        attempts,
+        published,
+        publishers: this.#o.publishers,
         logger,
         onEvent: this.#o.onDomainEvent,
       });

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@tasker-bridge/core';
+import type { DomainEventPublisher, Logger } from '@tasker-bridge/core';
 import { formatUtcTimestamp, type TaskTemplate } from '@tasker-bridge/schemas';
 import type pg from 'pg';
 import { sleep } from './backoff.js';
@@ -11,6 +11,7 @@ import {
   type WorkerConfig,
 } from './config.js';
 import { onDatabase, PGMQ_OBJECTS, TASKER_TABLES } from './database-roles.js';
+import { unknownPublishers } from './domain-events.js';
 import { type HealthCheck, HealthServer, type ReadinessReport } from './health-server.js';
 import { HandlerSlots, StepIntake } from './intake.js';
 import { LeaseKeeper } from './lease.js';
@@ -74,6 +75,7 @@ export class TaskerWorker {
   #cancel = new AbortController();
   #hardStop = new AbortController();
   readonly #runningSteps = new Set<string>();
+  readonly #publishers = new Map<string, DomainEventPublisher>();
 
   constructor(options: TaskerWorkerOptions) {
     if (options === undefined || options.registry === undefined) {
@@ -81,6 +83,12 @@ export class TaskerWorker {
     }
     this.#options = options;
     this.#logger = options.logger ?? createDefaultLogger('info', {});
+    for (const publisher of options.publishers ?? []) {
+      if (this.#publishers.has(publisher.name)) {
+        throw new ConfigError('publishers', `has two publishers named '${publisher.name}'`);
+      }
+      this.#publishers.set(publisher.name, publisher);
+    }
   }
 
   /** Display id: `TASKER_WORKER_ID` / `workerId`, else `worker_{workerUuid}` like upstream's worker id. */
@@ -153,6 +161,12 @@ export class TaskerWorker {
       });
       // After the database checks, so that a wrong URL is reported as such first.
       await checkHandlers(this.#options.registry, templates, config.onMissingHandlers, this.#logger);
+      for (const name of unknownPublishers(templates, this.#publishers)) {
+        this.#logger.warn(
+          { publisher: name },
+          'templates name a domain event publisher that is not registered',
+        );
+      }
       this.#wire(config, this.#pgmq as PgmqInfo);
       this.#intake?.open();
       this.#leases?.start();
@@ -326,6 +340,7 @@ export class TaskerWorker {
       cancelSignal: this.#cancel.signal,
       hardStopSignal: this.#hardStop.signal,
       onDomainEvent: this.#options.onDomainEvent,
+      publishers: this.#publishers,
       onStepStarted: (uuid) => this.#runningSteps.add(uuid),
       onStepFinished: (uuid) => this.#runningSteps.delete(uuid),
     });
