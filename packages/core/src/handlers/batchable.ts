@@ -13,6 +13,7 @@ import {
   type BatchWorkerInputs,
   type CursorConfig,
   type JsonObject,
+  type JsonValue,
   type StepExecutionResult,
   validate,
 } from '../wire.js';
@@ -148,8 +149,10 @@ export function noBatches(reason: string, options: BatchResultOptions = {}): Ste
 /** A batch worker's view of its `workflow_step.inputs` and of its checkpoint (docs/wire-types.md §7.3, §8.2). */
 export interface BatchWorkerContext {
   readonly batchId: string;
-  readonly startCursor: unknown;
-  readonly endCursor: unknown;
+  /** Inclusive; any JSON value (Rust's helpers write numbers). */
+  readonly startCursor: JsonValue;
+  /** Exclusive. */
+  readonly endCursor: JsonValue;
   readonly batchSize: number;
   readonly cursorField: string;
   readonly failureStrategy: string;
@@ -157,11 +160,11 @@ export interface BatchWorkerContext {
   readonly isNoOp: boolean;
   readonly hasCheckpoint: boolean;
   /** The checkpoint's cursor when resuming, else `startCursor`. */
-  readonly resumeCursor: unknown;
+  readonly resumeCursor: JsonValue;
   /** Items processed as of the checkpoint; 0 without one. */
   readonly itemsProcessed: number;
   /** State carried by the checkpoint, or undefined. */
-  readonly accumulatedResults: unknown;
+  readonly accumulatedResults: JsonValue | undefined;
   /** Persist progress and continue in a new invocation (see `checkpointYield`). */
   checkpoint(cursor: unknown, itemsProcessed: number, accumulatedResults?: unknown): CheckpointYield;
 }
@@ -180,16 +183,18 @@ export function getBatchContext(context: StepContext<unknown>): BatchWorkerConte
   }
   const inputs = context.stepInputs as unknown as BatchWorkerInputs;
   const hasCheckpoint = context.hasCheckpoint();
+  // Decoded from JSON (`stepInputs` is a JsonObject): the generated wire type says `unknown` for a serde Value.
+  const start = inputs.cursor.start_cursor as JsonValue;
   return {
     batchId: inputs.cursor.batch_id,
-    startCursor: inputs.cursor.start_cursor,
-    endCursor: inputs.cursor.end_cursor,
+    startCursor: start,
+    endCursor: inputs.cursor.end_cursor as JsonValue,
     batchSize: inputs.cursor.batch_size,
     cursorField: inputs.batch_metadata.cursor_field,
     failureStrategy: inputs.batch_metadata.failure_strategy,
     isNoOp: inputs.is_no_op,
     hasCheckpoint,
-    resumeCursor: hasCheckpoint ? context.checkpointCursor() : inputs.cursor.start_cursor,
+    resumeCursor: hasCheckpoint ? (context.checkpointCursor() ?? null) : start,
     itemsProcessed: context.checkpointItemsProcessed,
     accumulatedResults: context.accumulatedResults(),
     checkpoint: (cursor, itemsProcessed, accumulatedResults) =>
