@@ -22,9 +22,9 @@ export interface TaskerWorkerOptions {
   /** Resolves `step_definition.handler` to handlers (`@tasker-bridge/core`). Required. */
   registry: HandlerRegistry;
   /** tasker database. Env `DATABASE_URL`. */
-  databaseUrl?: string;
+  databaseUrl?: string | undefined;
   /** pgmq database when split from the tasker one (docs/protocol.md §0.4). Env `PGMQ_DATABASE_URL`. */
-  pgmqDatabaseUrl?: string;
+  pgmqDatabaseUrl?: string | undefined;
   /** Use this pool for the tasker database instead of creating one (it is not closed by `stop()`). */
   pool?: pg.Pool;
   /**
@@ -33,7 +33,7 @@ export interface TaskerWorkerOptions {
    */
   pgmqPool?: pg.Pool;
   /** Directory of task template YAML files, searched recursively (§7.1). Env `TASKER_TEMPLATE_PATH`. */
-  templatePath?: string;
+  templatePath?: string | undefined;
   /**
    * Templates to register in addition to the directory's, as written in YAML (`TaskTemplateInput`) or the full
    * stored form. Each is still decoded with serde's rules at `start()`; one Rust would not decode is logged and

@@ -70,9 +70,9 @@ export interface DeadLetter {
 
 export interface DomainEventSubscriberOptions {
   /** The pgmq database (where `{ns}_domain_events` lives). Or pass `pool`. */
-  databaseUrl?: string;
+  databaseUrl?: string | undefined;
   /** Use this pool instead of creating one (it is not closed by `stop()`). */
-  pool?: pg.Pool;
+  pool?: pg.Pool | undefined;
   /** Namespaces whose `{ns}_domain_events` queues to consume. */
   namespaces: readonly string[];
   /** Deliveries of one message before it is dead-lettered. Default 5. */
