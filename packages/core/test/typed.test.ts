@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkResultSchema,
-  defineHandler,
-  generateHandlerTypes,
-  type StepContext,
-  StepHandler,
-} from '../src/index.js';
+import { generateHandlerTypes } from '../src/codegen.js';
+import { checkResultSchema, defineHandler, type StepContext, StepHandler } from '../src/index.js';
 import { runHandler } from '../src/testing/index.js';
 import { expectWireValid, recordingLogger } from './support.js';
 

@@ -1,6 +1,7 @@
+import { setTimeout } from 'node:timers/promises';
 import type { StepExecutionResult, StepMessage } from '@tasker-bridge/schemas';
 import { type Queryable, run } from './sql/connections.js';
-import { CLAIM_SUCCESSOR, COMPLETE_CLAIM, SEND_RESULT_AND_ARCHIVE } from './sql/statements.js';
+import { CLAIM_SUCCESSOR, COMPLETE_CLAIM, SEND_RESULT_AND_ARCHIVE, TASK_STATE } from './sql/statements.js';
 import { completionMetadataOf, stringifySorted } from './transition-metadata.js';
 
 /**
@@ -12,7 +13,8 @@ import { completionMetadataOf, stringifySorted } from './transition-metadata.js'
  * 2. pgmq DB, one statement: the `StepMessage` to the results queue (`orchestration_step_results`) through
  *    `tasker.pgmq_send_with_notify`, and the archive of the step message (the claim's lease, README "Leases").
  * Orchestration archives a result message whose step is not yet in an `enqueued_*_for_orchestration` state and
- * never looks at it again (§5.1), so the order is load-bearing.
+ * never looks at it again (§5.1), so the order is load-bearing. For the same reason step 2 waits while the task is
+ * still `enqueuing_steps` (§5.5): `writeCompletion` returns only once the result may be sent.
  */
 
 export const CompletionState = {
@@ -50,14 +52,17 @@ export async function writeCompletion(
     input.workerUuid,
     input.correlationId,
   );
-  const rows = await run(db, COMPLETE_CLAIM, [
+  const [written] = await run(db, COMPLETE_CLAIM, [
     input.stepUuid,
     toState,
     JSON.stringify(metadata),
     resultText,
     input.claimTransitionUuid,
   ]);
-  if (rows.length > 0) return { kind: 'written', toState };
+  if (written !== undefined) {
+    if (written.task_state === ENQUEUING_STEPS) await untilEnqueued(db, written.task_uuid);
+    return { kind: 'written', toState };
+  }
   // Nothing written: was it us, on an earlier attempt whose COMMIT reply never arrived? The transition right
   // after our claim tells (it is ours, or a recovery by another worker, or nothing when an operator moved it).
   const [row] = await run(db, CLAIM_SUCCESSOR, [input.stepUuid, input.claimTransitionUuid]);
@@ -68,6 +73,25 @@ export async function writeCompletion(
     state: row?.current_state ?? null,
     recoveredBy: typeof nextWorker === 'string' && nextWorker !== input.workerUuid ? nextWorker : null,
   };
+}
+
+const ENQUEUING_STEPS = 'enqueuing_steps';
+/** How long a result is held back for an enqueue in progress (§5.5): far beyond any enqueue, short of a lease. */
+const ENQUEUE_WAIT_LIMIT_MS = 10_000;
+
+/**
+ * Re-reads the task's state until orchestration has finished enqueuing (§5.5), a few milliseconds apart: the window
+ * is orchestration's own commits, typically tens of milliseconds. Past the limit the result goes out anyway (an
+ * orchestrator that died mid-enqueue leaves the task `enqueuing_steps` for good, and holding the result back
+ * would not help it).
+ */
+async function untilEnqueued(db: Queryable, taskUuid: string): Promise<void> {
+  const deadline = performance.now() + ENQUEUE_WAIT_LIMIT_MS;
+  for (let pauseMs = 2; performance.now() < deadline; pauseMs = Math.min(pauseMs * 2, 50)) {
+    await setTimeout(pauseMs);
+    const [task] = await run(db, TASK_STATE, [taskUuid]);
+    if (task?.to_state !== ENQUEUING_STEPS) return;
+  }
 }
 
 /**

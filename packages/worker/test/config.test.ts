@@ -1,6 +1,7 @@
 import { HandlerRegistry } from '@tasker-bridge/core';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveConfig, TaskerWorker } from '../src/index.js';
+import { resolveConfig } from '../src/config.js';
+import { ConfigError, TaskerWorker } from '../src/index.js';
 
 const registry = new HandlerRegistry();
 const base = { registry, templates: [{ name: 't', namespace_name: 'n', version: '1.0.0', steps: [] }] };

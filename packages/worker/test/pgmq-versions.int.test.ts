@@ -2,13 +2,8 @@ import { HandlerRegistry } from '@tasker-bridge/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.js';
-import {
-  ConfigError,
-  PgmqVersionError,
-  statements,
-  TASKER_SESSION_OPTIONS,
-  TaskerWorker,
-} from '../src/index.js';
+import { ConfigError, PgmqVersionError, TaskerWorker } from '../src/index.js';
+import { statements, TASKER_SESSION_OPTIONS } from '../src/internal.js';
 import { LeaseKeeper } from '../src/lease.js';
 import { parsePgmqVersion, pgmqInfo } from '../src/pgmq-version.js';
 import { createQueue } from '../src/queue-creation.js';

@@ -405,7 +405,10 @@ describe('intake, leases and recovery on the pgmq database', () => {
     await eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived);
     const results = await resultMessagesFor(stepUuid);
     expect(results.map((m) => m.message)).toEqual([stepMessage(t, stepUuid)]);
-    expect(worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'worker_lost' })).toBe(1);
+    // Counted once the statement has answered, a moment after its commit is visible here.
+    await eventually(
+      async () => worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'worker_lost' }) === 1,
+    );
   });
 
   it('a completed claim whose result was never sent: the result message is re-sent on the pgmq side, once', async () => {
@@ -418,7 +421,9 @@ describe('intake, leases and recovery on the pgmq database', () => {
     await eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived);
     expect((await resultMessagesFor(stepUuid)).map((m) => m.message)).toEqual([stepMessage(t, stepUuid)]);
     expect((await rows.step(stepUuid)).state).toBe('enqueued_for_orchestration');
-    expect(worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'result_resent' })).toBe(1);
+    await eventually(
+      async () => worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'result_resent' }) === 1,
+    );
   });
 
   it('readiness needs both databases: the pgmq database going away makes the worker not ready until it is back', async () => {

@@ -1,9 +1,10 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { generateHandlerTypes } from '@tasker-bridge/core';
-import { decodeTemplate, findTemplateFiles } from '@tasker-bridge/worker';
+import { decodeTemplate } from '@tasker-bridge/worker';
+import { findTemplateFiles } from '@tasker-bridge/worker/internal';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { loadCodegen } from '../dev-packages.js';
 import { UsageError } from '../errors.js';
 
 interface CodegenOptions {
@@ -53,6 +54,7 @@ Exit status: 0 on success, 1 when a template is invalid, 2 for bad arguments.`,
       if (files.length === 0) throw new UsageError(`no template files in ${paths.join(', ')}`);
       if (files.length > 1 && options.outDir === undefined)
         throw new UsageError(`${files.length} templates: give --out-dir to write one file each`);
+      const { generateHandlerTypes } = await loadCodegen('tasker-bridge codegen');
       for (const file of files) {
         const template = decodeTemplate(parseYaml(await readFile(file, 'utf8')));
         const source = await generateHandlerTypes(template, { schemas: options.schemas === true });

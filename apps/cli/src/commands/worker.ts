@@ -58,7 +58,9 @@ export function registerWorkerCommand(program: Command): void {
       const registry = await loadHandlerModules(options.handlers, options.examples === true);
       const templatePath =
         options.templates ??
-        (options.examples && !process.env.TASKER_TEMPLATE_PATH ? exampleTemplatesDir : undefined);
+        (options.examples && !process.env.TASKER_TEMPLATE_PATH
+          ? await exampleTemplatesDir('serving the example templates')
+          : undefined);
       const concurrency = options.concurrency === undefined ? undefined : Number(options.concurrency);
       if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency <= 0))
         throw new UsageError(`--concurrency must be a positive integer, got '${options.concurrency}'`);

@@ -62,7 +62,7 @@ export async function generateHandlerTypes(
 
   const parts: string[] = [
     `// ${options.banner ?? `Generated from task template ${template.namespace_name}/${template.name}@${template.version}`}.`,
-    `// Do not edit: regenerate with \`tasker-bridge codegen${withSchemas ? ' --schemas' : ''}\` (generateHandlerTypes() from @tasker-bridge/core).`,
+    `// Do not edit: regenerate with \`tasker-bridge codegen${withSchemas ? ' --schemas' : ''}\` (generateHandlerTypes() from @tasker-bridge/core/codegen).`,
     `import {\n  type DefinedHandler,\n  type DefineHandlerOptions,\n  defineHandler,\n  type HandlerArgs,\n  type HandlerFn,\n  type JsonObject,${withSchemas ? '\n  jsonSchema,' : ''}\n} from '@tasker-bridge/core';\n`,
   ];
 

@@ -349,10 +349,16 @@ export const PERSIST_CHECKPOINT = statement<{ checkpoint: unknown }>(
  * complete the NEXT attempt's claim with a stale result. The same statement writes a lease recovery (`in_progress
  * → enqueued_as_error_for_orchestration` with a `worker_lost` failure) fenced to the abandoned claim the recovering
  * worker observed, so two recoverers, or a recoverer and a late owner, cannot both write: the second finds no
- * `most_recent` claim row. Zero rows = nothing written (upstream: `InvalidTransition`).
+ * `most_recent` claim row. Zero rows = nothing written (upstream: `InvalidTransition`). The row also carries the
+ * task's current state, read in the same statement, so that the result is not sent while orchestration is still
+ * enqueuing (§5.5) without a round trip of its own.
  * $1 step_uuid, $2 to_state, $3 metadata, $4 StepExecutionResult JSON, $5 claim transition uuid.
  */
-export const COMPLETE_CLAIM = statement<{ workflow_step_transition_uuid: string }>(
+export const COMPLETE_CLAIM = statement<{
+  workflow_step_transition_uuid: string;
+  task_uuid: string;
+  task_state: string | null;
+}>(
   'complete_claim',
   `WITH prior AS (
      UPDATE tasker.workflow_step_transitions
@@ -374,9 +380,21 @@ export const COMPLETE_CLAIM = statement<{ workflow_step_transition_uuid: string 
         SET in_process = false, results = $4::jsonb, updated_at = NOW()
        FROM completed
       WHERE ws.workflow_step_uuid = completed.workflow_step_uuid
-     RETURNING ws.workflow_step_uuid
+     RETURNING ws.workflow_step_uuid, ws.task_uuid
    )
-   SELECT completed.workflow_step_transition_uuid::text FROM completed CROSS JOIN written`,
+   SELECT completed.workflow_step_transition_uuid::text, written.task_uuid::text,
+          (SELECT tt.to_state FROM tasker.task_transitions tt
+            WHERE tt.task_uuid = written.task_uuid AND tt.most_recent) AS task_state
+     FROM completed CROSS JOIN written`,
+);
+
+/**
+ * The task's current state (§5.4: a result must not reach orchestration while it is still enqueuing the step's
+ * batch). $1 task_uuid. No row or a null state: the task has no transition yet.
+ */
+export const TASK_STATE = statement<{ to_state: string }>(
+  'task_state',
+  'SELECT to_state FROM tasker.task_transitions WHERE task_uuid = $1::uuid AND most_recent',
 );
 
 /**

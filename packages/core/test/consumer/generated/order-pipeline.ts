@@ -1,5 +1,5 @@
 // Generated from task template ecommerce/order_pipeline@1.0.0.
-// Do not edit: regenerate with `tasker-bridge codegen --schemas` (generateHandlerTypes() from @tasker-bridge/core).
+// Do not edit: regenerate with `tasker-bridge codegen --schemas` (generateHandlerTypes() from @tasker-bridge/core/codegen).
 import {
   type DefinedHandler,
   type DefineHandlerOptions,
