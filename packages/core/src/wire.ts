@@ -9,7 +9,6 @@ export type {
   CheckpointRecord,
   CheckpointYieldData,
   CursorConfig,
-  DomainEvent,
   EventDeclaration,
   HandlerDefinition,
   HandlerDefinitionInput,

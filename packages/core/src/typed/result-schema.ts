@@ -11,8 +11,13 @@ import { stringifyJson } from '../wire.js';
 export const SchemaMode = { OFF: 'off', WARN: 'warn', ENFORCE: 'enforce' } as const;
 export type SchemaMode = (typeof SchemaMode)[keyof typeof SchemaMode];
 
-/** `SchemaMode`, under the name the `resultSchemaMode` options were introduced with. */
+/**
+ * `SchemaMode`, under the name the `resultSchemaMode` options were introduced with (kept for their users; `@alias`
+ * tells knip the second name is on purpose).
+ * @alias
+ */
 export const ResultSchemaMode = SchemaMode;
+/** @alias */
 export type ResultSchemaMode = SchemaMode;
 
 export interface SchemaIssue {

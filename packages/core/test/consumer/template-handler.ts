@@ -29,15 +29,16 @@ export const chargePayment = defineOrderPipelineHandler(
   },
 );
 
-export const sendReceipt = defineOrderPipelineHandler(
-  'send_receipt',
-  'ecommerce.SendReceipt',
-  ({ deps, input }) => ({
-    receipt: `${input.order_id}: ${deps.charge_payment.amount}`,
-    // @ts-expect-error charge_payment's result has `charged`, a boolean: no `total`
-    total: deps.charge_payment.total.toFixed(2),
-  }),
-);
+/** A helper written apart from its handler, typed by the step's arguments. */
+function receiptLine({ deps, input }: OrderPipelineHandlerArgs<'send_receipt'>): string {
+  return `${input.order_id}: ${deps.charge_payment.amount}`;
+}
+
+export const sendReceipt = defineOrderPipelineHandler('send_receipt', 'ecommerce.SendReceipt', (args) => ({
+  receipt: receiptLine(args),
+  // @ts-expect-error charge_payment's result has `charged`, a boolean: no `total`
+  total: args.deps.charge_payment.total.toFixed(2),
+}));
 
 defineOrderPipelineHandler('validate_order', 'bad', ({ input }) => ({
   order_id: input.order_id,
@@ -58,8 +59,6 @@ export class AuditOrder extends StepHandler {
     return { items: context.inputData.items.length };
   }
 }
-
-export type ReceiptArgs = OrderPipelineHandlerArgs<'send_receipt'>;
 
 export const registry = new HandlerRegistry()
   .register(validateOrder)
