@@ -40,7 +40,9 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(p
 
 /** `command args` wrapped so that it dies with the process that starts it (see SETPRIV), where the machine can. */
 export function parentDeathCommand(command: string, args: readonly string[]): [string, readonly string[]] {
-  return SETPRIV === undefined ? [command, args] : [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', command, ...args]];
+  return SETPRIV === undefined
+    ? [command, args]
+    : [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', command, ...args]];
 }
 
 export async function spawnLogged(
