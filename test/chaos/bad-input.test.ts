@@ -98,6 +98,8 @@ beforeAll(async () => {
     pollIntervalMs: 100,
     handlerTimeoutMs: 300,
     visibilityTimeoutSeconds: VT_SECONDS,
+    // `badin.missing` has no handler on purpose: start with a warning, fail that step when it runs.
+    onMissingHandlers: 'warn',
     env: {},
     templates: steps.map((s) => ({ name: `t_${s.name}`, namespace_name: NS, version: '1.0.0', steps: [s] })),
   });

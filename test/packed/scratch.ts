@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIXTURE = join(ROOT, 'test', 'packed', 'fixture');
+/** Core's consumer fixtures (Zod- and template-typed handlers, each wrong type an `@ts-expect-error`). */
+const CONSUMER = join(ROOT, 'packages', 'core', 'test', 'consumer');
 
 export interface Run {
   code: number | null;
@@ -89,19 +91,29 @@ export function nodeFromNpm(version: string): { version: string; node: string } 
 
 /**
  * A scratch project outside the workspace holding the fixture (a handler module, its template, a strict
- * tsconfig). Readable by all: as root the dev database runs as `postgres`, which may start the server from this
- * project's own PostgreSQL binaries.
+ * tsconfig) and core's consumer fixtures under `src/consumer/`, so the strict compile also proves their types
+ * against the packed declarations. Readable by all: as root the dev database runs as `postgres`, which may start
+ * the server from this project's own PostgreSQL binaries.
  */
 export async function scratchProject(label: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `tasker-bridge-packed-${label}-`));
   await chmod(dir, 0o755);
   await cp(FIXTURE, dir, { recursive: true });
+  await cp(CONSUMER, join(dir, 'src', 'consumer'), { recursive: true });
   await writeFile(
     join(dir, 'package.json'),
     `${JSON.stringify({ name: 'packed-scratch', private: true, type: 'module' }, null, 2)}\n`,
   );
   await mkdir(join(dir, 'dist'), { recursive: true });
   return dir;
+}
+
+/** `zod` as core's own tests pin it: the consumer fixtures' Zod-typed handler needs it. */
+export function zodSpec(): string {
+  const core = JSON.parse(readFileSync(join(ROOT, 'packages', 'core', 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  return `zod@${core.devDependencies.zod}`;
 }
 
 /** `npm install` of the given specs (tarballs, registry packages) into the project, on `node`. */

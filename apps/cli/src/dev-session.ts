@@ -66,7 +66,9 @@ export async function startDevSession(options: DevSessionOptions): Promise<DevSe
       templatePath: options.templatePath,
       pollIntervalMs: 200,
       logger,
-      env: {},
+      // A development session: template steps without a handler are warned about, not refused (they fail when
+      // they run, which the session then shows).
+      env: { TASKER_ENV: 'development' },
     });
     await worker.start();
     cleanups.push(() => worker.stop({ graceMs: 2000 }));

@@ -182,6 +182,30 @@ describe('codegen', () => {
   it('a missing file is a usage error', async () => {
     expect((await runCli('codegen', join(tmp, 'nope.yaml'))).code).toBe(2);
   });
+
+  it('writes one module per template of a directory with --out-dir, schemas with --schemas', async () => {
+    const outDir = join(tmp, 'generated');
+    const { code } = await runCli(
+      'codegen',
+      join(templatesDir, 'linear_workflow_ts'),
+      '--out-dir',
+      outDir,
+      '--schemas',
+    );
+    expect(code).toBe(0);
+    const source = readFileSync(join(outDir, 'linear_workflow_ts', 'mathematical_sequence_ts.ts'), 'utf8');
+    expect(source).toContain('export function defineMathematicalSequenceTsHandler<');
+    expect(source).toContain('input: jsonSchema<MathematicalSequenceTsInput>(');
+    expect(source).toContain(
+      '"linear_step_2": { input: mathematicalSequenceTsSchemas.input, depends: ["linear_step_1"] },',
+    );
+  });
+
+  it('refuses several templates without --out-dir', async () => {
+    const { code, stderr } = await runCli('codegen', templatesDir);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--out-dir/);
+  });
 });
 
 describe('optional development packages', () => {

@@ -1,4 +1,12 @@
-import { type HandlerRegistry, type Logger, type ResultSchemaMode, runStep } from '@tasker-bridge/core';
+import {
+  type DomainEventPublisher,
+  type HandlerRegistry,
+  type Logger,
+  type PublishedEvent,
+  type ResultSchemaMode,
+  runStep,
+  type SchemaMode,
+} from '@tasker-bridge/core';
 import {
   type DomainEvent,
   decodeParsed,
@@ -63,6 +71,8 @@ export interface ProcessorOptions {
   visibilityTimeoutSeconds: number;
   leases: LeaseKeeper;
   resultSchemaMode?: ResultSchemaMode | undefined;
+  /** How `runStep` treats the template's `input_schema` (`TaskerWorkerOptions.inputSchemaMode`). */
+  inputSchemaMode?: SchemaMode | undefined;
   logger: Logger;
   metrics: WorkerMetrics;
   /** Wrap every claimed step's run: the worker's span and metrics, then the user's (`interceptors.ts`). */
@@ -72,6 +82,8 @@ export interface ProcessorOptions {
   /** Aborted when even completion retries must give up (second signal / final deadline). */
   hardStopSignal: AbortSignal;
   onDomainEvent?: ((event: DomainEvent) => void) | undefined;
+  /** Named domain-event publishers (`publishes_events[].publisher`). */
+  publishers: ReadonlyMap<string, DomainEventPublisher>;
   /** Called once a step has been claimed and once it is finished (for health/shutdown bookkeeping). */
   onStepStarted?: (stepUuid: string) => void;
   onStepFinished?: (stepUuid: string) => void;
@@ -167,7 +179,7 @@ export class StepProcessor {
       claim_method: message.method,
     });
     if (hydration.kind === 'unrunnable') return this.#reportUnrunnable(message, body, hydration, stepIds);
-    const { step, claim } = hydration;
+    const { step, claim, template } = hydration;
 
     // 4. Keep the lease (the message stays invisible) until the result is sent; the archive comes with it. The
     // handler is stopped when the lease is lost or when shutdown cancels running steps (`#stops`).
@@ -197,7 +209,13 @@ export class StepProcessor {
     if (this.#o.cancelSignal.aborted) stop.abort(this.#o.cancelSignal.reason);
     else this.#stops.add(stop);
     try {
-      return await this.#runClaimed(invocation, claim, message, () => lease.finishing());
+      return await this.#runClaimed(
+        invocation,
+        claim,
+        message,
+        () => lease.finishing(),
+        template.input_schema,
+      );
     } finally {
       this.#stops.delete(stop);
       lease.release();
@@ -372,15 +390,19 @@ export class StepProcessor {
     claim: { transitionUuid: string; attempts: number },
     message: QueuedMessage,
     finishing: () => void,
+    inputSchema: unknown,
   ): Promise<MessageOutcome> {
     const started = performance.now();
     invocation.logger.debug({ attempts: claim.attempts }, 'step claimed; running handler');
     let step = invocation.step;
+    // Events the handler published, across checkpoint re-invocations; delivered after the completion commits.
+    let published: readonly PublishedEvent[] = [];
     const report: Partial<StepReport> = { outcome: 'error' };
     try {
       const result = await this.#o.interceptors.run(invocation, async () => {
-        const ran = await this.#runHandler(invocation);
+        const ran = await this.#runHandler(invocation, inputSchema);
         step = ran.step;
+        published = ran.published;
         return ran.result;
       });
       report.result = result;
@@ -401,16 +423,19 @@ export class StepProcessor {
         report.outcome = outcome;
       }
       if (outcome === 'completed') {
-        const published = await publishDomainEvents(this.#o.pgmqDb, {
+        const events = await publishDomainEvents(this.#o.pgmqDb, {
           step,
           result,
+          attempts: claim.attempts,
+          published,
+          publishers: this.#o.publishers,
           logger,
           onEvent: this.#o.onDomainEvent,
         });
-        if (published.published.length > 0) {
+        if (events.published.length > 0) {
           this.#o.metrics.domainEventsPublished.inc(
             { namespace: message.namespace },
-            published.published.length,
+            events.published.length,
           );
         }
       }
@@ -424,13 +449,18 @@ export class StepProcessor {
     }
   }
 
-  /** runStep under the worker's timeout and the step's signal; checkpoint yields persisted and re-run (§6.3). */
+  /**
+   * runStep under the worker's timeout and the step's signal; checkpoint yields persisted and re-run (§6.3). Returns
+   * the step as last run (its checkpoint), the result, and the events the handler published across the runs.
+   */
   async #runHandler(
     invocation: StepInvocation,
-  ): Promise<{ step: TaskSequenceStep; result: StepExecutionResult }> {
+    inputSchema: unknown,
+  ): Promise<{ step: TaskSequenceStep; result: StepExecutionResult; published: PublishedEvent[] }> {
     const logger = invocation.logger;
     const startedAt = new Date();
     let step = invocation.step;
+    const published: PublishedEvent[] = [];
     for (;;) {
       const outcome = await runStep({
         registry: this.#o.registry,
@@ -441,13 +471,18 @@ export class StepProcessor {
         workerId: this.#o.workerId,
         timeoutMs: this.#o.handlerTimeoutMs,
         ...(this.#o.resultSchemaMode === undefined ? {} : { resultSchemaMode: this.#o.resultSchemaMode }),
+        ...(this.#o.inputSchemaMode === undefined
+          ? {}
+          : { inputSchemaMode: this.#o.inputSchemaMode, inputSchema }),
       });
-      if (outcome.type === 'result') return { step, result: outcome.result };
-      // Checkpoint yield (§6.3): persist, then re-invoke with workflow_step.checkpoint = the yielded data.
+      published.push(...outcome.events);
+      if (outcome.type === 'result') return { step, result: outcome.result, published };
+      // Checkpoint yield (§6.3): persist, then re-invoke with workflow_step.checkpoint = the stored record (a
+      // `CheckpointRecord`, with timestamp and history, as a fresh hydration would read it).
       try {
-        await persistCheckpoint(this.#o.taskerDb, outcome.checkpoint);
+        const checkpoint = await persistCheckpoint(this.#o.taskerDb, outcome.checkpoint);
         logger.debug({ items_processed: Number(outcome.checkpoint.items_processed) }, 'checkpoint persisted');
-        step = { ...step, workflow_step: { ...step.workflow_step, checkpoint: outcome.checkpoint } };
+        step = { ...step, workflow_step: { ...step.workflow_step, checkpoint } };
       } catch (error) {
         const result = workerFailureResult({
           stepUuid: step.workflow_step.workflow_step_uuid,
@@ -457,7 +492,7 @@ export class StepProcessor {
           workerId: this.#o.workerId,
           startedAt,
         });
-        return { step, result };
+        return { step, result, published };
       }
     }
   }

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@tasker-bridge/core';
-import { formatUtcTimestamp } from '@tasker-bridge/schemas';
+import type { DomainEventPublisher, Logger } from '@tasker-bridge/core';
+import { formatUtcTimestamp, type TaskTemplate } from '@tasker-bridge/schemas';
 import pg from 'pg';
 import { sleep } from './backoff.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from './config.js';
 import { DatabaseProbe, Throttled } from './database-probe.js';
 import { onDatabase, PGMQ_OBJECTS, TASKER_TABLES } from './database-roles.js';
+import { unknownPublishers } from './domain-events.js';
 import { type HealthCheck, HealthServer, type ReadinessReport } from './health-server.js';
 import { HandlerSlots, StepIntake } from './intake.js';
 import { InterceptorChain } from './interceptors.js';
@@ -19,6 +20,7 @@ import { LeaseKeeper } from './lease.js';
 import { NotificationListener } from './listener.js';
 import { createDefaultLogger } from './logger.js';
 import { type QueueDepth, WorkerMetrics } from './metrics.js';
+import { checkHandlers } from './missing-handlers.js';
 import { detectPgmq, type PgmqInfo } from './pgmq-version.js';
 import { FallbackPoller } from './poller.js';
 import { StepProcessor } from './process-step.js';
@@ -82,6 +84,7 @@ export class TaskerWorker {
   #cancel = new AbortController();
   #hardStop = new AbortController();
   readonly #runningSteps = new Set<string>();
+  readonly #publishers = new Map<string, DomainEventPublisher>();
 
   constructor(options: TaskerWorkerOptions) {
     if (options === undefined || options.registry === undefined) {
@@ -89,6 +92,12 @@ export class TaskerWorker {
     }
     this.#options = options;
     this.#logger = options.logger ?? createDefaultLogger('info', {});
+    for (const publisher of options.publishers ?? []) {
+      if (this.#publishers.has(publisher.name)) {
+        throw new ConfigError('publishers', `has two publishers named '${publisher.name}'`);
+      }
+      this.#publishers.set(publisher.name, publisher);
+    }
   }
 
   /** Display id: `TASKER_WORKER_ID` / `workerId`, else `worker_{workerUuid}` like upstream's worker id. */
@@ -153,13 +162,21 @@ export class TaskerWorker {
         config.pgmqDatabaseUrl !== undefined || this.#options.pgmqPool !== undefined
           ? 'pgmqDatabaseUrl (PGMQ_DATABASE_URL)'
           : taskerSetting;
-      await onDatabase({ setting: taskerSetting, needs: TASKER_TABLES }, () =>
+      const templates = await onDatabase({ setting: taskerSetting, needs: TASKER_TABLES }, () =>
         this.#registerTemplates(config),
       );
       await onDatabase({ setting: pgmqSetting, needs: PGMQ_OBJECTS }, async () => {
         this.#pgmq = await this.#detectPgmq(pgmqSetting);
         await this.#createQueues(config);
       });
+      // After the database checks, so that a wrong URL is reported as such first.
+      await checkHandlers(this.#options.registry, templates, config.onMissingHandlers, this.#logger);
+      for (const name of unknownPublishers(templates, this.#publishers)) {
+        this.#logger.warn(
+          { publisher: name },
+          'templates name a domain event publisher that is not registered',
+        );
+      }
       this.#wire(config, this.#pgmq as PgmqInfo, await this.#interceptors());
       this.#sampleMetrics(config);
       this.#intake?.open();
@@ -300,7 +317,8 @@ export class TaskerWorker {
     });
   }
 
-  async #registerTemplates(config: WorkerConfig): Promise<void> {
+  /** Registers the templates (§7.1) and returns them, decoded. */
+  async #registerTemplates(config: WorkerConfig): Promise<TaskTemplate[]> {
     const sources: TemplateSource[] = [];
     if (config.templatePath !== undefined) {
       try {
@@ -327,16 +345,7 @@ export class TaskerWorker {
       );
     }
     this.#namespaces = result.namespaces;
-    for (const { template } of result.registered) {
-      const missing = await this.#options.registry.missingHandlers(template);
-      if (missing.length > 0) {
-        // Upstream: such steps fail permanently with handler_not_found when they run (§7.1).
-        this.#logger.warn(
-          { namespace: template.namespace_name, name: template.name, callables: missing },
-          'template steps have no handler in this worker; they will fail with handler_not_found',
-        );
-      }
-    }
+    return result.registered.map((r) => r.template);
   }
 
   /** Once per start, on the pgmq database (§8.1): which pgmq runs there; refuses one too old or missing. */
@@ -413,12 +422,14 @@ export class TaskerWorker {
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       leases,
       resultSchemaMode: this.#options.resultSchemaMode,
+      inputSchemaMode: config.inputSchemaMode,
       logger: this.#logger,
       metrics: this.metrics,
       interceptors,
       cancelSignal: this.#cancel.signal,
       hardStopSignal: this.#hardStop.signal,
       onDomainEvent: this.#options.onDomainEvent,
+      publishers: this.#publishers,
       onStepStarted: (uuid) => this.#runningSteps.add(uuid),
       onStepFinished: (uuid) => this.#runningSteps.delete(uuid),
     });

@@ -84,7 +84,8 @@ describe(`pgmq ${PGMQ_VERSION}: every statement the worker issues`, () => {
       logger: recordingLogger(),
       deploymentMode: 'polling_only',
       pollIntervalMs: 60_000,
-      env: {},
+      // Test mode: templates whose other steps have no handler here start with a warning.
+      env: { TASKER_ENV: 'test' },
       templates: [template('pgmq_ver', 'flow', [{ name: 'a' }])],
     });
     expect(worker.pgmqVersion).toBeNull();
@@ -226,7 +227,8 @@ describe(`pgmq ${PGMQ_VERSION}: queue creation by concurrent starters`, () => {
           deploymentMode: 'polling_only',
           pollIntervalMs: 60_000,
           poolSize: 2,
-          env: {},
+          // Test mode: templates whose other steps have no handler here start with a warning.
+          env: { TASKER_ENV: 'test' },
           templates: [template('crowd', 'flow', [{ name: 'a' }])],
         }),
     );
@@ -248,7 +250,8 @@ describe(`pgmq ${PGMQ_VERSION}: what start() refuses`, () => {
       registry: new HandlerRegistry(),
       databaseUrl: url,
       logger: recordingLogger(),
-      env: {},
+      // Test mode: templates whose other steps have no handler here start with a warning.
+      env: { TASKER_ENV: 'test' },
       templates: [template('refused', 'flow', [{ name: 'a' }])],
     });
 

@@ -4,6 +4,7 @@
 // `BENCH_READY` once started; SIGTERM stops it gracefully. Logs (pino, info) go to stdout → a log file.
 
 import { defineHandler, HandlerRegistry } from '@tasker-bridge/core';
+import type { TaskTemplateInput } from '@tasker-bridge/schemas';
 import type { TaskerWorker as TaskerWorkerClass } from '@tasker-bridge/worker';
 import { HANDLER_NAME, templateObject } from './db.js';
 
@@ -18,7 +19,8 @@ const options = JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') as Record<s
 const worker = new TaskerWorker({
   registry,
   databaseUrl: process.env.BENCH_DB_URL as string,
-  templates: [await templateObject()],
+  // Parsed YAML: the worker decodes it with serde's rules at start.
+  templates: [(await templateObject()) as unknown as TaskTemplateInput],
   healthAddress: null,
   env: {},
   ...options,

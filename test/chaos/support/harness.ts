@@ -105,7 +105,7 @@ export function chaosTemplate(namespace = CHAOS_NS) {
     retry: {
       retryable: true,
       max_attempts: 25,
-      backoff: 'exponential',
+      backoff: 'exponential' as const,
       backoff_base_ms: 100,
       max_backoff_ms: 500,
     },

@@ -472,6 +472,24 @@ export const EXTEND_LEASES_EACH = statement<{ msg_id: string }>(
 );
 
 /** Health: the database answers. */
+// ---------------------------------------------------------------------------------------------------------
+// Domain-event subscriber (docs/protocol.md §6.4): ours; upstream only creates `{ns}_domain_events_dlq`.
+// Reads use READ_MESSAGES, acknowledgements ARCHIVE_MESSAGE.
+// ---------------------------------------------------------------------------------------------------------
+
+/** A failed delivery comes back after `$3` seconds (the single-id `set_vt`, present in every supported pgmq). */
+export const RETRY_EVENT_LATER = statement<{ msg_id: string }>(
+  'retry_event_later',
+  'SELECT msg_id::text AS msg_id FROM pgmq.set_vt($1::text, $2::bigint, $3::integer)',
+);
+
+/** Dead-letters an event: its DLQ entry and the archive of the original commit together, one statement. */
+export const DEAD_LETTER_EVENT = statement<{ msg_id: string; archived: boolean }>(
+  'dead_letter_event',
+  `SELECT pgmq.send($1::text, $2::jsonb, 0)::text AS msg_id,
+          pgmq.archive($3::text, $4::bigint) AS archived`,
+);
+
 export const PING = statement<{ ok: number }>('ping', 'SELECT 1 AS ok');
 
 /**
