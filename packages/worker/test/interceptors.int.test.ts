@@ -125,7 +125,8 @@ describe('interceptors', () => {
       return result;
     };
     const records: LogRecord[] = [];
-    const worker = await startWorker([outer, inner], records);
+    // The poller sleeps, so the step comes by its notification (`claimMethod: 'event'`) however busy the box.
+    const worker = await startWorker([outer, inner], records, { pollIntervalMs: 60_000 });
     const step = await runStep('ok');
 
     expect(trail).toEqual(['outer:before:ok', 'inner:before', 'inner:after', 'outer:after:true']);

@@ -87,7 +87,8 @@ describe('OpenTelemetry spans', () => {
       ctx.setAttributes({ 'tenant.id': 'acme' });
       return next();
     };
-    const worker = await startWorker(records, { interceptors: [tenant] });
+    // The poller sleeps, so the step comes by its notification (`claim_method: 'event'`) however busy the box.
+    const worker = await startWorker(records, { interceptors: [tenant], pollIntervalMs: 60_000 });
     const { task, stepUuid } = await runStep('ok', [
       'billing',
       ...traceContextTags({ traceId: TRACE_ID, spanId: PARENT_SPAN_ID, traceFlags: 1 }, 'vendor=abc'),
