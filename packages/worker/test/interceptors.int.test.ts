@@ -1,4 +1,12 @@
-import { defineHandler, failure, HandlerRegistry, PermanentError, RetryableError } from '@tasker-bridge/core';
+import {
+  checkpointYield,
+  defineHandler,
+  failure,
+  HandlerRegistry,
+  PermanentError,
+  RetryableError,
+} from '@tasker-bridge/core';
+import { type DomainEvent, decodeParsed } from '@tasker-bridge/schemas';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.js';
 import {
@@ -259,6 +267,82 @@ describe('interceptors', () => {
     expect(second.state).toBe('enqueued_as_error_for_orchestration');
     expect((second.results as Results).error).toMatchObject({
       message: 'an interceptor called next() twice',
+    });
+  });
+
+  it('wrap checkpoint re-runs once; the events of every run go out after the report, judged on its result', async () => {
+    const EV = 'icptev';
+    const runs: string[] = [];
+    const cursors: number[] = [];
+    const registry = new HandlerRegistry()
+      .register(
+        `${EV}.batch`,
+        defineHandler(`${EV}.batch`, ({ context }) => {
+          const cursor = context.checkpointCursor<number>() ?? 0;
+          cursors.push(cursor);
+          context.publish('batch.progress', { cursor });
+          if (cursor < 2) return checkpointYield({ cursor: cursor + 1, itemsProcessed: cursor + 1 });
+          return { done: true };
+        }),
+      )
+      .register(
+        `${EV}.vetoed`,
+        defineHandler(`${EV}.vetoed`, ({ context }) => {
+          context.publish('order.shipped', { tracking: 'TRK-1' });
+          context.publish('order.audit', { note: 'shipped' }, { condition: 'always' });
+          return { shipped: true };
+        }),
+      );
+    const policy: StepInterceptor = async (ctx, next) => {
+      runs.push(ctx.stepName);
+      const result = await next();
+      if (ctx.stepName !== 'vetoed') return result;
+      return ctx.failure(new PermanentError('vetoed by policy', { errorType: 'vetoed' }));
+    };
+    const declare = (name: string, condition: string) => ({
+      name,
+      description: name,
+      condition,
+      schema: { type: 'object' },
+      delivery_mode: 'durable',
+    });
+    const records: LogRecord[] = [];
+    await startWorker([policy], records, {
+      registry,
+      templates: [
+        template(EV, 'flow', [
+          { name: 'batch', publishes_events: [declare('batch.progress', 'success')] },
+          {
+            name: 'vetoed',
+            publishes_events: [declare('order.shipped', 'success'), declare('order.audit', 'always')],
+          },
+        ]),
+      ],
+    });
+    const eventsOf = async (stepUuid: string) => {
+      await eventually(async () =>
+        records.some((r) => r.msg === 'domain events published' && r.fields.step_uuid === stepUuid),
+      );
+      return (await rows.messages(`${EV}_domain_events`))
+        .map((m) => decodeParsed('DomainEvent', m.message) as DomainEvent)
+        .filter((e) => e.metadata.step_uuid === stepUuid);
+    };
+
+    const { stepUuid: batch } = await rows.enqueueStep({ namespace: EV, name: 'flow', step: 'batch' });
+    const batchEvents = await eventsOf(batch);
+    expect((await rows.step(batch)).state).toBe('enqueued_for_orchestration');
+    expect(cursors).toEqual([0, 1, 2]); // three runs of the handler...
+    expect(runs).toEqual(['batch']); // ...inside one pass through the interceptor
+    expect(batchEvents.map((e) => e.payload.payload)).toEqual([{ cursor: 0 }, { cursor: 1 }, { cursor: 2 }]);
+
+    // The handler succeeded and published both; the interceptor's failure is what the events are judged on.
+    const { stepUuid: vetoed } = await rows.enqueueStep({ namespace: EV, name: 'flow', step: 'vetoed' });
+    const vetoedEvents = await eventsOf(vetoed);
+    expect((await rows.step(vetoed)).state).toBe('enqueued_as_error_for_orchestration');
+    expect(vetoedEvents.map((e) => e.event_name)).toEqual(['order.audit']);
+    expect(vetoedEvents[0]?.payload.execution_result).toMatchObject({
+      success: false,
+      error: { error_type: 'vetoed' },
     });
   });
 
