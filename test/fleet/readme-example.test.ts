@@ -11,6 +11,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { TaskerClient } from '@tasker-bridge/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type InMemoryTracing, installInMemoryTracing, parentSpanId } from '../support/otel.js';
+import { codeBlocks } from '../support/readme-blocks.js';
 import { withClient } from './support/db-inspect.js';
 import { decodeErrors, type Fleet, startFleet } from './support/fleet.js';
 import { FLEET_DIR, REPO_ROOT } from './support/paths.js';
@@ -20,8 +21,9 @@ const EXAMPLE_DIR = join(FLEET_DIR, 'readme');
 /** The README's fenced code blocks of one language, in order. */
 async function readmeBlocks(language: string): Promise<string[]> {
   const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
-  const fence = new RegExp(`^\`\`\`${language}\\n([\\s\\S]*?)^\`\`\`$`, 'gm');
-  return [...readme.matchAll(fence)].map((m) => m[1] as string);
+  return codeBlocks(readme)
+    .filter((block) => block.language === language)
+    .map((block) => block.code);
 }
 
 describe('the README example against tasker-server 0.1.8', () => {
