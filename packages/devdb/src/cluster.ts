@@ -187,11 +187,6 @@ function shellWord(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-/** An element of a PostgreSQL list setting (`unix_socket_directories`): double-quoted when it has to be. */
-function listElement(text: string): string {
-  return /[\s,"]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 async function startServer(
   binaries: PostgresBinaries,
   paths: ClusterPaths,
@@ -203,7 +198,10 @@ async function startServer(
   const serverOptions = [
     `-p ${port}`,
     '-c listen_addresses=127.0.0.1',
-    `-c ${shellWord(`unix_socket_directories=${listElement(paths.dataDir)}`)}`,
+    // TCP only: every client connects to 127.0.0.1, and a socket path inside the cache would be limited to 107
+    // bytes (a deep HOME, or the pgmq-version key of the cluster's directory, went past it). pg_ctl -w waits on
+    // postmaster.pid, not on a connection.
+    "-c unix_socket_directories=''",
     `-c ${shellWord(`extension_control_path=$system:${paths.extensionDir}`)}`,
     '-c max_connections=300',
     // A development database: commits need not wait for the disk flush (data files stay consistent).
