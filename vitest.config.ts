@@ -16,7 +16,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+          // test/docs: every README's TypeScript examples, type-checked in memory (docs/contributing.md).
+          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/docs/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },
@@ -59,12 +60,26 @@ export default defineConfig({
         test: {
           // Process kills, connection kills, PostgreSQL restarts and bad input under load (test/chaos). Worker
           // processes run the built packages, hence the build step; files that restart PostgreSQL use a cluster
-          // of their own. `CHAOS_SCALE=soak` (npm run test:chaos:soak) for the long run.
+          // of their own. `CHAOS_SCALE=soak` (npm run test:chaos:soak) for the long run. Scenarios also run under
+          // upstream's real `tasker-server`, hence the fleet tier's programs (built once per machine).
           name: 'chaos',
           include: ['test/chaos/**/*.test.ts'],
-          globalSetup: [dbSetup, './test/chaos/support/build.ts'],
+          globalSetup: [dbSetup, './test/fleet/support/fleet-global.ts', './test/setup/build.ts'],
           testTimeout: 180_000, // soak scenarios set their own (support/harness.ts TEST_TIMEOUT)
           hookTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Every publishable package packed and installed from its tarball outside the workspace, on Node 20.19.0
+          // and on the newest Node from npm; a strict TS handler module compiled and run by the installed CLI.
+          name: 'packed',
+          include: ['test/packed/**/*.test.ts'],
+          globalSetup: [dbSetup, './test/setup/build.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
         },
       },
       {

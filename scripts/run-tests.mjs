@@ -22,9 +22,13 @@ if (
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
+// `npm run lint`, step by step: biome, references inside the repository, knip (no unused file, export or
+// dependency), then publint and are-the-types-wrong on every publishable package (turbo's `lint:package`).
 if (
   run('lint', npx, ['biome', 'check', '.']) !== 0 ||
-  run('references', process.execPath, ['scripts/check-references.mjs']) !== 0
+  run('references', process.execPath, ['scripts/check-references.mjs']) !== 0 ||
+  run('unused code and dependencies', npx, ['knip']) !== 0 ||
+  run('published packages', npx, ['turbo', 'run', 'lint:package', '--output-logs=errors-only']) !== 0
 ) {
   console.log('0 passed, 1 failed');
   process.exit(1);
@@ -43,11 +47,11 @@ async function pgmqEnd(env) {
   }
 }
 
-// Unit and conformance tests do not touch pgmq: they run on the first end only.
+// Unit, conformance and packed-package tests do not depend on the pgmq version: they run on the first end only.
 const crateEnv = { ...process.env };
 delete crateEnv[devdb.PGMQ_SQL_DIR_ENV];
 const ends = [
-  { ...(await pgmqEnd(crateEnv)), tiers: ['unit', 'integration', 'e2e', 'conformance', 'fleet'] },
+  { ...(await pgmqEnd(crateEnv)), tiers: ['unit', 'integration', 'e2e', 'conformance', 'fleet', 'packed'] },
 ];
 const pgmqDir = process.env[devdb.PGMQ_SQL_DIR_ENV] || join(root, '..', 'shared', 'fixtures', 'pgmq-1.5.1');
 if (process.env[devdb.PGMQ_SQL_DIR_ENV] || existsSync(pgmqDir)) {
@@ -67,30 +71,78 @@ const projects = (...names) => names.flatMap((p) => ['--project', p]);
  */
 const phases = ends.flatMap((end) => {
   if (process.argv.length > 2)
-    return [{ label: `tests on ${end.label}`, args: process.argv.slice(2), env: end.env }];
+    return [{ label: `tests on ${end.label}`, args: process.argv.slice(2), env: end.env, tiers: [] }];
   return [
-    { label: `${end.tiers.join(', ')} on ${end.label}`, args: projects(...end.tiers), env: end.env },
-    { label: `chaos on ${end.label}`, args: projects('chaos'), env: end.env },
+    {
+      label: `${end.tiers.join(', ')} on ${end.label}`,
+      args: projects(...end.tiers),
+      env: end.env,
+      tiers: end.tiers,
+    },
+    { label: `chaos on ${end.label}`, args: projects('chaos'), env: end.env, tiers: ['chaos'] },
   ];
 });
 
 mkdirSync(join(root, 'test-results'), { recursive: true });
 
-/** Counts from vitest's JSON report; a phase that crashed, ran nothing or exited non-zero unexplained fails. */
-function phaseResult(report, status) {
+/** Which tier (vitest project) each test file belongs to, as vitest's own configuration says. */
+function tierOfFiles() {
+  const res = spawnSync(npx, ['vitest', 'list', '--filesOnly', '--json'], { cwd: root, encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`vitest list failed:\n${res.stderr}`);
+  return new Map(JSON.parse(res.stdout).map((entry) => [entry.file, entry.projectName]));
+}
+const tierOf = tierOfFiles();
+
+/** Passed, failed and skipped tests per tier, from the report's per-file results. */
+function countsByTier(summary) {
+  const counts = new Map();
+  for (const file of summary.testResults) {
+    const tier = tierOf.get(file.name) ?? 'other';
+    const c = counts.get(tier) ?? { passed: 0, failed: 0, skipped: 0 };
+    for (const test of file.assertionResults) {
+      if (test.status === 'passed') c.passed += 1;
+      else if (test.status === 'failed') c.failed += 1;
+      else c.skipped += 1;
+    }
+    counts.set(tier, c);
+  }
+  return counts;
+}
+
+/**
+ * Counts from vitest's JSON report; a phase that crashed or exited non-zero unexplained fails, and so does every
+ * tier it was asked to run that ran no test (all filtered out or skipped): a tier that checked nothing must not
+ * look green.
+ */
+function phaseResult(report, status, tiers) {
   let summary;
   try {
     summary = JSON.parse(readFileSync(report, 'utf8'));
   } catch {
-    return { passed: 0, failed: 1, skipped: 0, note: `no report (vitest exited with status ${status})` };
+    return {
+      passed: 0,
+      failed: 1,
+      skipped: 0,
+      note: `no report (vitest exited with status ${status})`,
+      tiers: [],
+    };
   }
+  const byTier = countsByTier(summary);
   const result = {
     passed: summary.numPassedTests,
     failed: summary.numFailedTests,
     skipped: summary.numPendingTests + summary.numTodoTests,
     note: '',
+    tiers: [...byTier].map(
+      ([tier, c]) => `${tier}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`,
+    ),
   };
-  // Every test filtered out or skipped counts as a failure: a phase that checked nothing must not look green.
+  const empty = tiers.filter((tier) => {
+    const c = byTier.get(tier);
+    return c === undefined || c.passed + c.failed === 0;
+  });
+  if (empty.length > 0)
+    return { ...result, failed: result.failed + empty.length, note: `ran no test: ${empty.join(', ')}` };
   if (result.passed + result.failed === 0) return { ...result, failed: 1, note: 'ran no test' };
   // Failures outside any test (a failing hook or file, an unhandled error) fail the run without a failed test.
   if (status !== 0 && result.failed === 0) {
@@ -113,13 +165,13 @@ for (const [i, phase] of phases.entries()) {
     ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...phase.args],
     phase.env,
   );
-  const result = phaseResult(report, status);
+  const result = phaseResult(report, status, phase.tiers);
   passed += result.passed;
   failed += result.failed;
   const seconds = Math.round((Date.now() - started) / 1000);
   const line = `${phase.label}: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped (${seconds} s)${result.note ? ` – ${result.note}` : ''}`;
-  lines.push(line);
-  process.stderr.write(`== ${line}\n`);
+  lines.push(line, ...result.tiers.map((tier) => `  ${tier}`));
+  process.stderr.write(`== ${line}\n${result.tiers.map((tier) => `   ${tier}\n`).join('')}`);
 }
 process.stderr.write(`\n== summary\n${lines.map((line) => `   ${line}\n`).join('')}`);
 console.log(`${passed} passed, ${failed} failed`);

@@ -26,6 +26,7 @@ await build({
     main: join(here, 'src', 'main.ts'),
     'ts-worker-child': join(here, 'src', 'ts-worker-child.ts'),
     'floor-child': join(here, 'src', 'floor-child.ts'),
+    'health-flood-child': join(here, 'src', 'health-flood-child.ts'),
   },
   platform: 'node',
   external: [/^[^./]/],

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { defineHandler, HandlerRegistry } from '@tasker-bridge/core';
 import { DevOrchestrator } from '@tasker-bridge/dev-orchestrator';
-import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
 import { TaskerWorker } from '@tasker-bridge/worker';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { recordingLogger } from '../../packages/worker/test/fixtures/protocol-rows.js';
@@ -81,7 +81,7 @@ const CASES: Record<string, [() => unknown, string, string | null]> = {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, options: TASKER_CONNECTION_OPTIONS, max: 4 });
+  pool = new pg.Pool({ connectionString: db.url, options: TASKER_SESSION_OPTIONS, max: 4 });
   pool.on('error', () => {});
   let registry = new HandlerRegistry();
   for (const [name, [fn]] of Object.entries(CASES))
@@ -98,6 +98,8 @@ beforeAll(async () => {
     pollIntervalMs: 100,
     handlerTimeoutMs: 300,
     visibilityTimeoutSeconds: VT_SECONDS,
+    // `badin.missing` has no handler on purpose: start with a warning, fail that step when it runs.
+    onMissingHandlers: 'warn',
     env: {},
     templates: steps.map((s) => ({ name: `t_${s.name}`, namespace_name: NS, version: '1.0.0', steps: [s] })),
   });

@@ -1,5 +1,5 @@
 import { DevOrchestrator } from '@tasker-bridge/dev-orchestrator';
-import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createSplitTestDatabases, type SplitTestDatabases } from '../support/db.js';
@@ -39,7 +39,7 @@ const workers = new Set<WorkerProcess>();
 beforeAll(async () => {
   split = await createSplitTestDatabases();
   const pool = (url: string) => {
-    const p = new pg.Pool({ connectionString: url, options: TASKER_CONNECTION_OPTIONS, max: 4 });
+    const p = new pg.Pool({ connectionString: url, options: TASKER_SESSION_OPTIONS, max: 4 });
     p.on('error', () => {});
     return p;
   };

@@ -1,7 +1,7 @@
 // TS → Rust: our encoders' output is decoded by the real tasker-shared 0.1.8 types and re-encoded. The JSON
 // must decode to the same value; the MessagePack must come back byte for byte. Then the negative proof:
 // deliberately wrong encodings must be rejected by Rust (and by our validators), so this check can fail.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,8 +17,8 @@ import {
 } from '@tasker-bridge/schemas';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonText } from '../../packages/schemas/src/json-text.js';
-import { buildConformanceBinary, runConformance } from './scripts/cargo.mjs';
-import { hasUnorderedMap, loadVectors, toHex } from './support.js';
+import { buildConformanceBinary, cursorVectorsFile, runConformance, vectorsDir } from './scripts/cargo.mjs';
+import { hasUnorderedMap, loadVectors, toHex, type VectorFile } from './support.js';
 
 interface CheckCase {
   type: WireTypeName;
@@ -164,6 +164,8 @@ describe('TS → Rust', () => {
       ...(jsonOnly.has(type) ? {} : { msgpack_hex: toHex(encodeMsgpack(type, value as never)) }),
     }));
     const report = rustCheck(cases);
+    // One result per case, in order: a case Rust skipped or dropped must not pass unchecked.
+    expect(report.results.map((r) => `${r.type}/${r.name}`)).toEqual(cases.map((c) => `${c.type}/${c.name}`));
     // serde_json without preserve_order: Value objects are key-sorted, which our encoders reproduce.
     expect(report.value_objects_sorted).toBe(true);
 
@@ -332,6 +334,9 @@ const NEGATIVE: (CheckCase & { rustError: RegExp; jsCannotSee?: true })[] = [
 describe('negative proof', () => {
   it('Rust rejects every deliberately wrong encoding, and so do our decoders', () => {
     const report = rustCheck(NEGATIVE.map(({ rustError: _r, jsCannotSee: _j, ...c }) => c));
+    expect(report.results.map((r) => `${r.type}/${r.name}`)).toEqual(
+      NEGATIVE.map((c) => `${c.type}/${c.name}`),
+    );
     for (const [i, r] of report.results.entries()) {
       const c = NEGATIVE[i]!;
       const outcome = c.json !== undefined ? r.json : r.msgpack;
@@ -350,5 +355,64 @@ describe('negative proof', () => {
     const ok = encodeJson('StepMessage', { task_uuid: STEP, step_uuid: STEP, correlation_id: STEP });
     expect(validate('StepMessage', JSON.parse(ok)).ok).toBe(true);
     expect(rustCheck([{ type: 'StepMessage', name: 'ok', json: ok }]).results[0]?.json?.ok).toBe(true);
+  });
+});
+
+/**
+ * A vector with a Rust HashMap of two or more entries prints in a random order per process (docs/wire-types.md
+ * §1.6): such cases compare as decoded values, every other case as Rust's exact text and bytes.
+ */
+function comparable(file: VectorFile): unknown {
+  return {
+    ...file,
+    cases: file.cases.map((c) => {
+      if (!hasUnorderedMap(file.type, decodeJson(file.type, c.json))) return c;
+      return {
+        ...c,
+        json: parseJsonText(c.json),
+        ...(c.input === undefined ? {} : { input: parseJsonText(c.input) }),
+        ...(c.msgpack_hex === undefined
+          ? {}
+          : { msgpack_hex: decodeMsgpack(file.type, Buffer.from(c.msgpack_hex, 'hex')) }),
+      };
+    }),
+  };
+}
+
+describe('the committed vectors', () => {
+  it('are what the Rust types print today: regenerated into a temporary directory, they match file by file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tasker-vectors-'));
+    try {
+      runConformance(binary, ['vectors', dir]);
+      const files = readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort();
+      expect(files).toEqual(
+        readdirSync(vectorsDir)
+          .filter((f) => f.endsWith('.json'))
+          .sort(),
+      );
+      for (const name of files) {
+        const read = (from: string) => JSON.parse(readFileSync(join(from, name), 'utf8')) as VectorFile;
+        expect(comparable(read(dir)), `${name} (npm run vectors regenerates it)`).toEqual(
+          comparable(read(vectorsDir)),
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("include the cursor splits tasker-worker's helpers print today (cursor-splits.json)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tasker-cursors-'));
+    try {
+      runConformance(binary, ['cursors', join(dir, 'cursor-splits.json')]);
+      const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      expect(read(join(dir, 'cursor-splits.json')), 'npm run vectors regenerates it').toEqual(
+        read(cursorVectorsFile),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -36,7 +36,7 @@ export default async function setup(project: TestProject) {
     const template = await ensureTemplateDatabase(cluster.adminUrl, cluster.artifacts);
     const splitTemplates = await ensureSplitTemplateDatabases(cluster.adminUrl, cluster.artifacts);
     process.stderr.write(
-      `[devdb] ${project.name}: ${describePgmq(cluster.artifacts)}, ${cluster.adminUrl}\n`,
+      `[devdb] ${project.name}: ${describePgmq(cluster.artifacts)}, 127.0.0.1:${cluster.port}\n`,
     );
     project.provide('devdb', {
       adminUrl: cluster.adminUrl,

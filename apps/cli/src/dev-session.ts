@@ -1,7 +1,7 @@
 import { type HandlerRegistry, type Logger, noopLogger } from '@tasker-bridge/core';
-import { DevOrchestrator, type ProgressEvent, type TaskSnapshot } from '@tasker-bridge/dev-orchestrator';
-import { createDatabaseFromTemplate, ensureTemplateDatabase, startDevCluster } from '@tasker-bridge/devdb';
+import type { DevOrchestrator, ProgressEvent, TaskSnapshot } from '@tasker-bridge/dev-orchestrator';
 import { TaskerWorker } from '@tasker-bridge/worker';
+import { loadDevDb, loadDevOrchestrator } from './dev-packages.js';
 
 /**
  * Everything `dev` and `demo` need with no infrastructure: the embedded PostgreSQL with pgmq and the real tasker
@@ -44,8 +44,12 @@ export async function startDevSession(options: DevSessionOptions): Promise<DevSe
     cleanups.length = 0;
   };
   try {
+    const { DevOrchestrator } = await loadDevOrchestrator('a local run (`dev`, `demo`)');
     let databaseUrl = options.databaseUrl;
     if (databaseUrl === undefined) {
+      const { createDatabaseFromTemplate, ensureTemplateDatabase, startDevCluster } = await loadDevDb(
+        'the embedded database (`dev` without --database-url, `demo`)',
+      );
       status('starting the embedded PostgreSQL (pgmq + tasker schema)…');
       const cluster = await startDevCluster();
       cleanups.push(() => cluster.release());
@@ -62,7 +66,9 @@ export async function startDevSession(options: DevSessionOptions): Promise<DevSe
       templatePath: options.templatePath,
       pollIntervalMs: 200,
       logger,
-      env: {},
+      // A development session: template steps without a handler are warned about, not refused (they fail when
+      // they run, which the session then shows).
+      env: { TASKER_ENV: 'development' },
     });
     await worker.start();
     cleanups.push(() => worker.stop({ graceMs: 2000 }));

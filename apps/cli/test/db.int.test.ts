@@ -36,7 +36,8 @@ describe('tasker-bridge db with --pgmq-sql-dir', () => {
     expect(up.code).toBe(0);
     expect(up.stderr).toContain(`pgmq 1.11.0 (${pgmqDir})`);
     const adminUrl = up.stdout.trim();
-    expect(adminUrl).toMatch(/^postgres:\/\/tasker:tasker@127\.0\.0\.1:\d+\/postgres$/);
+    // The cluster's own random password, which `db url` prints too.
+    expect(adminUrl).toMatch(/^postgres:\/\/tasker:[A-Za-z0-9_-]{32}@127\.0\.0\.1:\d+\/postgres$/);
 
     const template = /template database: (\S+)/.exec(up.stderr)?.[1];
     const client = new pg.Client({ connectionString: adminUrl.replace(/\/postgres$/, `/${template}`) });

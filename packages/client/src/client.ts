@@ -1,7 +1,13 @@
 // TaskerClient: tasker-orchestration 0.1.8's task routes (tasker-orchestration src/web/routes.rs), typed by the
 // wire types of @tasker-bridge/schemas (docs/wire-types.md §18).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeJson, type TaskListResponse, type TaskResponse, type TaskState } from '@tasker-bridge/schemas';
+import {
+  encodeJson,
+  hasTraceContextTag,
+  type TaskListResponse,
+  type TaskResponse,
+  type TaskState,
+} from '@tasker-bridge/schemas';
 import type { ClientAuth } from './auth.js';
 import {
   AuthenticationError,
@@ -19,6 +25,7 @@ import { decodeReply, httpFailure, isSuccess } from './replies.js';
 import { type RetryOptions, retryPolicy } from './retry.js';
 import { type CreateTaskRequest, completeTaskRequest, type TaskRequestDefaults } from './task-request.js';
 import { SETTLED_TASK_STATES } from './task-states.js';
+import { type CallAttributes, type CallTrace, traceCall } from './tracing.js';
 import { type Exchange, send, type TransportConfig } from './transport.js';
 
 export interface TaskerClientOptions {
@@ -36,6 +43,12 @@ export interface TaskerClientOptions {
   readonly requestDefaults?: TaskRequestDefaults;
   /** Defaults to the global fetch (Node's undici). */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * With `@opentelemetry/api` installed: one span per call, and a created task carries the call's trace context in
+   * its tags (`traceparent=…`), which parents the spans of its steps in `@tasker-bridge/worker` (README
+   * "Tracing"). Default true; `false` makes no spans and adds no tags.
+   */
+  readonly tracing?: boolean;
 }
 
 export interface CallOptions {
@@ -56,12 +69,14 @@ export class TaskerClient {
   readonly baseUrl: URL;
   readonly #transport: TransportConfig;
   readonly #defaults: TaskRequestDefaults;
+  readonly #tracing: boolean;
 
   constructor(options: TaskerClientOptions) {
     const base = new URL(options.baseUrl);
     if (!base.pathname.endsWith('/')) base.pathname = `${base.pathname}/`;
     this.baseUrl = base;
     this.#defaults = options.requestDefaults ?? {};
+    this.#tracing = options.tracing !== false;
     this.#transport = {
       baseUrl: base,
       auth: options.auth,
@@ -78,47 +93,72 @@ export class TaskerClient {
    * `idempotency_key`), `TemplateNotFoundError` when no such template is registered. Retried like the reads
    * unless `retry.createTask` is false (see `RetryOptions.createTask` for why that is safe).
    */
-  async createTask(request: CreateTaskRequest, options: CallOptions = {}): Promise<TaskResponse> {
-    const exchange: Exchange = {
-      method: 'POST',
-      path: '/v1/tasks',
-      body: encodeJson('TaskRequest', completeTaskRequest(request, this.#defaults)),
-      retry: this.#transport.retry.createTask,
-      signal: options.signal,
-    };
-    const reply = await send(this.#transport, exchange);
-    if (isSuccess(reply)) return decodeReply('TaskResponse', exchange, reply);
-    const failure = httpFailure(exchange, reply);
-    if (reply.status === 409) throw new TaskIdentityConflictError(failure);
-    if (reply.status === 404) throw new TemplateNotFoundError(failure);
-    throw commonFailure(failure);
+  createTask(request: CreateTaskRequest, options: CallOptions = {}): Promise<TaskResponse> {
+    const attributes = { namespace: request.namespace, 'tasker.task_name': request.name };
+    return this.#traced('tasker.create_task', 'POST', '/v1/tasks', attributes, async (trace) => {
+      const tags = request.tags ?? [];
+      // The caller's own traceparent tag wins; a retried create sends these very bytes again.
+      const traced =
+        trace.tags.length > 0 && !hasTraceContextTag(tags)
+          ? { ...request, tags: [...tags, ...trace.tags] }
+          : request;
+      const exchange: Exchange = {
+        method: 'POST',
+        path: '/v1/tasks',
+        body: encodeJson('TaskRequest', completeTaskRequest(traced, this.#defaults)),
+        retry: this.#transport.retry.createTask,
+        signal: options.signal,
+        trace,
+      };
+      const reply = await send(this.#transport, exchange);
+      if (isSuccess(reply)) return decodeReply('TaskResponse', exchange, reply);
+      const failure = httpFailure(exchange, reply);
+      if (reply.status === 409) throw new TaskIdentityConflictError(failure);
+      if (reply.status === 404) throw new TemplateNotFoundError(failure);
+      throw commonFailure(failure);
+    });
   }
 
   /** `GET /v1/tasks/{uuid}`: the task's state, counts and every step's readiness. */
-  async getTask(taskUuid: string, options: CallOptions = {}): Promise<TaskResponse> {
-    const exchange = this.#taskExchange('GET', taskUuid, options);
-    const reply = await send(this.#transport, exchange);
-    if (isSuccess(reply)) return decodeReply('TaskResponse', exchange, reply);
-    const failure = httpFailure(exchange, reply);
-    if (reply.status === 404) throw new TaskNotFoundError(failure, taskUuid);
-    throw commonFailure(failure);
+  getTask(taskUuid: string, options: CallOptions = {}): Promise<TaskResponse> {
+    const attributes = { task_uuid: taskUuid };
+    return this.#traced('tasker.get_task', 'GET', TASK_ROUTE, attributes, async (trace) => {
+      const exchange = this.#taskExchange('GET', taskUuid, options, trace);
+      const reply = await send(this.#transport, exchange);
+      if (isSuccess(reply)) return decodeReply('TaskResponse', exchange, reply);
+      const failure = httpFailure(exchange, reply);
+      if (reply.status === 404) throw new TaskNotFoundError(failure, taskUuid);
+      throw commonFailure(failure);
+    });
   }
 
   /**
    * `GET /v1/tasks`, newest first. Items carry no steps, and their `status` is `completed` or `pending` (the
    * task row's flag), not the task's state: `getTask` has that.
    */
-  async listTasks(query: ListTasksQuery = {}, options: CallOptions = {}): Promise<TaskListResponse> {
-    const exchange: Exchange = {
-      method: 'GET',
-      path: '/v1/tasks',
-      query: listQueryString(query),
-      retry: true,
-      signal: options.signal,
-    };
-    const reply = await send(this.#transport, exchange);
-    if (isSuccess(reply)) return decodeReply('TaskListResponse', exchange, reply);
-    throw commonFailure(httpFailure(exchange, reply));
+  listTasks(query: ListTasksQuery = {}, options: CallOptions = {}): Promise<TaskListResponse> {
+    const attributes: CallAttributes =
+      typeof query.namespace === 'string' ? { namespace: query.namespace } : {};
+    return this.#traced(
+      'tasker.list_tasks',
+      'GET',
+      '/v1/tasks',
+      attributes,
+      async (trace) => {
+        const exchange: Exchange = {
+          method: 'GET',
+          path: '/v1/tasks',
+          query: listQueryString(query),
+          retry: true,
+          signal: options.signal,
+          trace,
+        };
+        const reply = await send(this.#transport, exchange);
+        if (isSuccess(reply)) return decodeReply('TaskListResponse', exchange, reply);
+        throw commonFailure(httpFailure(exchange, reply));
+      },
+      (list) => ({ 'tasker.tasks_returned': list.tasks.length }),
+    );
   }
 
   /**
@@ -127,29 +167,39 @@ export class TaskerClient {
    * `status`, not the task's state. Idempotent: a task cancelled already (by an earlier call, or by an attempt
    * whose answer was lost) resolves the same way; one that ended otherwise rejects with `TaskNotCancellableError`.
    */
-  async cancelTask(taskUuid: string, options: CallOptions = {}): Promise<TaskResponse> {
-    const exchange = this.#taskExchange('DELETE', taskUuid, options);
-    const reply = await send(this.#transport, exchange);
-    if (isSuccess(reply)) {
-      decodeReply('TaskResponse', exchange, reply); // checked like every answer, then superseded by the GET
-      return this.getTask(taskUuid, options);
-    }
-    const failure = httpFailure(exchange, reply);
-    if (reply.status === 404) throw new TaskNotFoundError(failure, taskUuid);
-    // The server's only 400 with this code here: "Cannot cancel a completed task", i.e. any terminal state.
-    if (reply.status === 400 && failure.serverCode === 'BAD_REQUEST') {
-      const task = await this.getTask(taskUuid, options);
-      if (task.status === 'cancelled') return task;
-      throw new TaskNotCancellableError(failure, taskUuid);
-    }
-    throw commonFailure(failure);
+  cancelTask(taskUuid: string, options: CallOptions = {}): Promise<TaskResponse> {
+    const attributes = { task_uuid: taskUuid };
+    return this.#traced('tasker.cancel_task', 'DELETE', TASK_ROUTE, attributes, async (trace) => {
+      const exchange = this.#taskExchange('DELETE', taskUuid, options, trace);
+      const reply = await send(this.#transport, exchange);
+      if (isSuccess(reply)) {
+        decodeReply('TaskResponse', exchange, reply); // checked like every answer, then superseded by the GET
+        return this.getTask(taskUuid, options);
+      }
+      const failure = httpFailure(exchange, reply);
+      if (reply.status === 404) throw new TaskNotFoundError(failure, taskUuid);
+      // The server's only 400 with this code here: "Cannot cancel a completed task", i.e. any terminal state.
+      if (reply.status === 400 && failure.serverCode === 'BAD_REQUEST') {
+        const task = await this.getTask(taskUuid, options);
+        if (task.status === 'cancelled') return task;
+        throw new TaskNotCancellableError(failure, taskUuid);
+      }
+      throw commonFailure(failure);
+    });
   }
 
   /**
    * Polls `GET /v1/tasks/{uuid}` until the task is in one of `until`'s states (by default a settled one:
    * terminal, or `blocked_by_failures`), and returns that answer.
    */
-  async waitForTask(taskUuid: string, options: WaitForTaskOptions = {}): Promise<TaskResponse> {
+  waitForTask(taskUuid: string, options: WaitForTaskOptions = {}): Promise<TaskResponse> {
+    // One span for the wait; each poll's getTask is a child span.
+    return this.#traced('tasker.wait_for_task', undefined, TASK_ROUTE, { task_uuid: taskUuid }, () =>
+      this.#waitForTask(taskUuid, options),
+    );
+  }
+
+  async #waitForTask(taskUuid: string, options: WaitForTaskOptions): Promise<TaskResponse> {
     const matches = predicate(options.until ?? SETTLED_TASK_STATES);
     const deadline = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
     const signals = [options.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
@@ -168,10 +218,60 @@ export class TaskerClient {
     }
   }
 
-  #taskExchange(method: 'GET' | 'DELETE', taskUuid: string, options: CallOptions): Exchange {
+  #taskExchange(
+    method: 'GET' | 'DELETE',
+    taskUuid: string,
+    options: CallOptions,
+    trace: CallTrace,
+  ): Exchange {
     // GET is safe, and cancelTask makes DELETE idempotent: a repeated cancel finds the task cancelled.
-    return { method, path: `/v1/tasks/${encodeURIComponent(taskUuid)}`, retry: true, signal: options.signal };
+    return {
+      method,
+      path: `/v1/tasks/${encodeURIComponent(taskUuid)}`,
+      retry: true,
+      signal: options.signal,
+      trace,
+    };
   }
+
+  /** One span per call (`tracing.ts`), named for the call, with the route and the server as attributes. */
+  #traced<T extends TaskResponse | TaskListResponse>(
+    name: string,
+    method: Exchange['method'] | undefined,
+    route: string,
+    attributes: CallAttributes,
+    call: (trace: CallTrace) => Promise<T>,
+    describe: (value: T) => CallAttributes = describeTask as (value: T) => CallAttributes,
+  ): Promise<T> {
+    const base = this.baseUrl;
+    return traceCall(
+      this.#tracing,
+      name,
+      {
+        ...attributes,
+        ...(method === undefined ? {} : { 'http.request.method': method }),
+        'url.template': route,
+        'server.address': base.hostname,
+        'server.port': Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+      },
+      call,
+      describe,
+    );
+  }
+}
+
+/** The `{uuid}` routes, as span attributes name them. */
+const TASK_ROUTE = '/v1/tasks/{task_uuid}';
+
+/** A task answer's ids and state, as span attributes (upstream's field names). */
+function describeTask(value: TaskResponse | TaskListResponse): CallAttributes {
+  if (!('task_uuid' in value)) return {};
+  return {
+    task_uuid: value.task_uuid,
+    correlation_id: value.correlation_id,
+    namespace: value.namespace,
+    'tasker.task_status': value.status,
+  };
 }
 
 function commonFailure(failure: HttpFailure): TaskerHttpError {

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { authHeader, type ClientAuth } from './auth.js';
 import { TaskerConnectionError } from './errors.js';
 import { isRetryableStatus, parseRetryAfter, type RetryPolicy, retryDelay } from './retry.js';
+import type { CallTrace } from './tracing.js';
 
 export interface TransportConfig {
   /** Ends with `/`, so a path prefix (`https://gw.example/tasker/`) is kept. */
@@ -25,6 +26,8 @@ export interface Exchange {
   /** Whether another attempt may follow a connection failure or a retryable status. */
   readonly retry: boolean;
   readonly signal: AbortSignal | undefined;
+  /** The call's span: trace context headers on every attempt, the answer recorded. */
+  readonly trace?: CallTrace;
 }
 
 /** The server's answer to the last attempt. */
@@ -57,7 +60,10 @@ export async function send(config: TransportConfig, exchange: Exchange): Promise
       if (exchange.signal?.aborted) throw exchange.signal.reason;
       failure = error;
     }
-    if (reply && (!isRetryableStatus(reply.status) || attempt >= attempts)) return reply;
+    if (reply && (!isRetryableStatus(reply.status) || attempt >= attempts)) {
+      exchange.trace?.replied(reply);
+      return reply;
+    }
     if (!reply && attempt >= attempts)
       throw new TaskerConnectionError(exchange.method, exchange.path, attempt, failure);
     const retryAfter = reply ? parseRetryAfter(reply.headers.get('retry-after')) : undefined;
@@ -72,6 +78,7 @@ async function requestHeaders(config: TransportConfig, exchange: Exchange): Prom
   if (exchange.body !== undefined) headers.set('content-type', 'application/json');
   const credentials = await authHeader(config.auth);
   if (credentials) headers.set(credentials[0], credentials[1]);
+  exchange.trace?.inject(headers);
   return headers;
 }
 

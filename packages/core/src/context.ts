@@ -1,4 +1,5 @@
 import { PermanentError, ValidationError } from './errors/classes.js';
+import { PublicationCondition, type PublishedEvent } from './events/domain-events.js';
 import { type Logger, noopLogger } from './logger.js';
 import type {
   CheckpointRecord,
@@ -7,6 +8,7 @@ import type {
   StepExecutionResult,
   TaskSequenceStep,
 } from './wire.js';
+import { toJsonValue } from './wire-result.js';
 
 /** Rust's `max_retries()` default when neither the step row nor the template says (`TaskSequenceStep`). */
 const DEFAULT_MAX_ATTEMPTS = 3;
@@ -18,6 +20,15 @@ export interface StepContextInit {
   signal?: AbortSignal;
   /** Already bound to the step's fields by `runStep`. */
   logger?: Logger;
+  /** The task context as a handler's `input` schema produced it; defaults to the step's `task.context`. */
+  inputData?: unknown;
+  /** Where `publish` records events; `runStep` hands them to the worker with the result. */
+  published?: PublishedEvent[];
+}
+
+export interface PublishOptions {
+  /** When the event is delivered, judged on the step's result; default `success`. */
+  condition?: PublicationCondition;
 }
 
 /**
@@ -66,8 +77,11 @@ export class StepContext<TInput = JsonObject> {
   readonly checkpoint: CheckpointRecord | null;
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  readonly #init: StepContextInit;
+  readonly #published: PublishedEvent[];
 
   constructor(init: StepContextInit) {
+    this.#init = init;
     const { step } = init;
     const task = step.task.task;
     const workflowStep = step.workflow_step;
@@ -81,7 +95,7 @@ export class StepContext<TInput = JsonObject> {
     this.taskVersion = step.task.task_version;
     this.stepName = workflowStep.name;
     this.templateStepName = workflowStep.template_step_name;
-    this.inputData = (asRecord(task.context) ?? {}) as TInput;
+    this.inputData = ('inputData' in init ? init.inputData : (asRecord(task.context) ?? {})) as TInput;
     this.stepInputs = asRecord(workflowStep.inputs) ?? {};
     this.stepConfig = asRecord(step.step_definition.handler.initialization) ?? {};
     this.dependencyResults = step.dependency_results;
@@ -92,6 +106,51 @@ export class StepContext<TInput = JsonObject> {
     this.checkpoint = (workflowStep.checkpoint ?? null) as CheckpointRecord | null;
     this.signal = init.signal ?? new AbortController().signal;
     this.logger = init.logger ?? noopLogger;
+    this.#published = init.published ?? [];
+  }
+
+  /**
+   * Publishes one of this step's declared events (`publishes_events`) with `payload`. Nothing leaves the process
+   * now: the worker delivers it (queue and/or in-process, by the declaration's `delivery_mode`) after the step's
+   * result is committed, if `condition` (default `success`) holds for that result, with the payload checked against
+   * the declaration's schema. The declaration then no longer fires by itself for this execution. An undeclared name
+   * is a permanent error; a payload that is not JSON throws here.
+   */
+  publish(eventName: string, payload: unknown, options: PublishOptions = {}): void {
+    const declared = this.step.step_definition.publishes_events ?? [];
+    if (!declared.some((d) => d.name === eventName)) {
+      throw new PermanentError(
+        `Step '${this.templateStepName}' publishes no event '${eventName}' (its publishes_events: ${
+          declared.map((d) => d.name).join(', ') || 'none'
+        })`,
+        { errorCode: 'UNDECLARED_EVENT', context: { event: eventName } },
+      );
+    }
+    this.#published.push({
+      name: eventName,
+      payload: toJsonValue(payload),
+      condition: options.condition ?? PublicationCondition.SUCCESS,
+    });
+  }
+
+  /** The events `publish` recorded so far, in order. */
+  get publishedEvents(): readonly PublishedEvent[] {
+    return this.#published;
+  }
+
+  /** The same step with `inputData` replaced, e.g. by what an input schema produced from it. */
+  withInputData<T>(inputData: T): StepContext<T> {
+    return new StepContext<T>({ ...this.#init, inputData, published: this.#published });
+  }
+
+  /** Upstream TypeScript's name for `maxAttempts` (the same number: it counts every attempt, the first included). */
+  get maxRetries(): number {
+    return this.maxAttempts;
+  }
+
+  /** The template's `handler.callable` (upstream TypeScript's `handlerName`). */
+  get handlerName(): string {
+    return this.step.step_definition.handler.callable;
   }
 
   /** 1-based number of this execution (`retryCount + 1`). */

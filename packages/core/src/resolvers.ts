@@ -1,6 +1,6 @@
 import { PermanentError } from './errors/classes.js';
 import { SystemErrorType } from './errors/error-types.js';
-import type { ExecutableHandler, StepHandlerClass } from './handler.js';
+import { type ExecutableHandler, isHandlerBase, type StepHandlerClass } from './handler.js';
 import type { HandlerDefinition } from './wire.js';
 
 /**
@@ -184,19 +184,21 @@ export class ResolverChain {
 
 /**
  * Applies the template's `handler.method` (docs/upstream-workers.md §2.6): `call` (or unset) runs the handler as is,
- * any other name runs that method of the handler with the same context. A missing method is a permanent
- * `method_not_found` failure rather than a silent fallback to `call`.
+ * any other name runs that method of the handler with the same context. Only entry points the handler declares
+ * can be named (`declaredMethods`), so a template cannot reach `toString`, `constructor` or a base class's helpers
+ * such as `success`. Anything else is a permanent `method_not_found` failure rather than a silent fallback to `call`.
  */
 export function dispatchMethod(
   handler: ExecutableHandler,
   method: string | null | undefined,
 ): ExecutableHandler {
   if (method === undefined || method === null || method === 'call') return handler;
+  const declared = declaredMethods(handler);
   const target = (handler as unknown as Record<string, unknown>)[method];
-  if (typeof target !== 'function' || method === 'constructor') {
+  if (!declared.includes(method) || typeof target !== 'function') {
     throw new PermanentError(`Handler '${handler.name}' has no method '${method}'`, {
       errorType: SystemErrorType.METHOD_NOT_FOUND,
-      context: { handler: handler.name, method },
+      context: { handler: handler.name, method, methods: ['call', ...declared] },
     });
   }
   return {
@@ -205,4 +207,25 @@ export function dispatchMethod(
     resultSchemaMode: handler.resultSchemaMode,
     call: (context) => target.call(handler, context),
   };
+}
+
+/**
+ * The entry points besides `call` that `handler.method` may name: the handler's `handlerMethods` when it declares
+ * them (a defined handler always does), else every method of the object and of its classes below the library's
+ * base classes (`StepHandler`, `ApiHandler`, …) and `Object.prototype`.
+ */
+export function declaredMethods(handler: ExecutableHandler): string[] {
+  if (handler.handlerMethods !== undefined) return handler.handlerMethods.filter((m) => m !== 'call');
+  const names = new Set<string>();
+  for (
+    let level: object | null = handler;
+    level !== null && level !== Object.prototype && !isHandlerBase(level);
+    level = Object.getPrototypeOf(level)
+  ) {
+    for (const key of Object.getOwnPropertyNames(level)) {
+      if (key === 'constructor' || key === 'call') continue;
+      if (typeof Object.getOwnPropertyDescriptor(level, key)?.value === 'function') names.add(key);
+    }
+  }
+  return [...names].sort();
 }

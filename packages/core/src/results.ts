@@ -47,20 +47,21 @@ export interface FailureOptions {
 
 /**
  * The outcome of a handler before `runStep` turns it into a wire `StepExecutionResult`. Immutable: the
- * `with*` builders return a copy.
+ * `with*` builders return a copy. `TResult` is the type of a success's value (`success(value)` infers it; a
+ * `failure()` is `StepHandlerResult<never>`), so a handler returning results keeps its result type.
  */
-export class StepHandlerResult {
+export class StepHandlerResult<TResult = unknown> {
   declare readonly [RESULT_BRAND]: true;
   readonly success: boolean;
   /** The handler's output (`result` on the wire); `{}` for failures, as Rust's factories write it. */
-  readonly result: unknown;
+  readonly result: TResult;
   /** `metadata.custom`. */
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly error: StepFailure | undefined;
 
   private constructor(
     success: boolean,
-    result: unknown,
+    result: TResult,
     metadata: Record<string, unknown>,
     error?: StepFailure,
   ) {
@@ -71,13 +72,17 @@ export class StepHandlerResult {
     Object.defineProperty(this, RESULT_BRAND, { value: true, enumerable: false });
   }
 
-  static success(result: unknown = {}, metadata: Record<string, unknown> = {}): StepHandlerResult {
+  static success<T = Record<string, never>>(
+    result: T = {} as T,
+    metadata: Record<string, unknown> = {},
+  ): StepHandlerResult<T> {
     return new StepHandlerResult(true, result, metadata);
   }
 
-  static failure(message: string, options: FailureOptions = {}): StepHandlerResult {
+  static failure(message: string, options: FailureOptions = {}): StepHandlerResult<never> {
     const errorType = options.errorType ?? ErrorType.HANDLER_ERROR;
-    return new StepHandlerResult(false, {}, options.metadata ?? {}, {
+    // A failure carries no value: `{}` on the wire, typed `never` so that it adds nothing to a result type.
+    return new StepHandlerResult(false, {} as never, options.metadata ?? {}, {
       message,
       errorType,
       retryable: options.retryable ?? isTypicallyRetryable(errorType),
@@ -91,7 +96,7 @@ export class StepHandlerResult {
   }
 
   /** The failure a thrown error stands for, with its bounded stack and its cause chain in `error.context`. */
-  static fromError(error: HandlerError): StepHandlerResult {
+  static fromError(error: HandlerError): StepHandlerResult<never> {
     const causes = causeChain(error);
     const backtrace = boundedBacktrace(error);
     return StepHandlerResult.failure(error.message, {
@@ -107,7 +112,7 @@ export class StepHandlerResult {
   }
 
   /** Sets `metadata.error_code` (Rust's `with_error_code`); a no-op on a success. */
-  withErrorCode(errorCode: string): StepHandlerResult {
+  withErrorCode(errorCode: string): StepHandlerResult<TResult> {
     return this.withFailure({ errorCode });
   }
 
@@ -115,16 +120,17 @@ export class StepHandlerResult {
    * Sets the `error_type` (Rust's `with_error_type`); a no-op on a success. Retryability is left as it was
    * decided when the failure was created.
    */
-  withErrorType(errorType: string): StepHandlerResult {
+  withErrorType(errorType: string): StepHandlerResult<TResult> {
     return this.withFailure({ errorType });
   }
 
-  private withFailure(change: Partial<StepFailure>): StepHandlerResult {
+  private withFailure(change: Partial<StepFailure>): StepHandlerResult<TResult> {
     if (this.error === undefined) return this;
     return new StepHandlerResult(false, this.result, { ...this.metadata }, { ...this.error, ...change });
   }
 
-  static [Symbol.hasInstance](value: unknown): boolean {
+  // A predicate, so that `instanceof` narrows to `StepHandlerResult<unknown>` rather than `<any>`.
+  static [Symbol.hasInstance](value: unknown): value is StepHandlerResult<unknown> {
     return (
       typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[RESULT_BRAND] === true
     );
@@ -132,11 +138,14 @@ export class StepHandlerResult {
 }
 
 /** A successful result; `metadata` goes to `metadata.custom`. */
-export function success(result: unknown = {}, metadata: Record<string, unknown> = {}): StepHandlerResult {
+export function success<T = Record<string, never>>(
+  result: T = {} as T,
+  metadata: Record<string, unknown> = {},
+): StepHandlerResult<T> {
   return StepHandlerResult.success(result, metadata);
 }
 
 /** A failed result. See `FailureOptions` for where each option lands on the wire. */
-export function failure(message: string, options: FailureOptions = {}): StepHandlerResult {
+export function failure(message: string, options: FailureOptions = {}): StepHandlerResult<never> {
   return StepHandlerResult.failure(message, options);
 }

@@ -1,13 +1,14 @@
 import { StepContext } from './context.js';
 import { coerceError } from './errors/coerce.js';
-import { SystemErrorType } from './errors/error-types.js';
+import { ErrorType, SystemErrorType } from './errors/error-types.js';
+import type { PublishedEvent } from './events/domain-events.js';
 import type { ExecutableHandler } from './handler.js';
 import { CheckpointYield } from './handlers/checkpoint.js';
 import type { Logger } from './logger.js';
 import { outcomeProblem } from './outcomes.js';
 import type { HandlerRegistry } from './registry.js';
 import { failure, StepHandlerResult, success } from './results.js';
-import { checkResultSchema, ResultSchemaMode } from './typed/result-schema.js';
+import { checkResultSchema, ResultSchemaMode, SchemaMode } from './typed/result-schema.js';
 import type { CheckpointYieldData, StepExecutionResult, TaskSequenceStep } from './wire.js';
 import { canonicalize, WireValidationError } from './wire.js';
 import { toJsonValue, toStepExecutionResult } from './wire-result.js';
@@ -34,13 +35,24 @@ export interface RunStepInput {
   timeoutMs?: number;
   /** How to treat `step_definition.result_schema`; a handler's own `resultSchemaMode` wins. Default `off`. */
   resultSchemaMode?: ResultSchemaMode;
+  /** The task template's `input_schema` (the step does not carry it), for `inputSchemaMode`. */
+  inputSchema?: unknown;
+  /**
+   * How to treat `inputSchema`: `enforce` fails a step whose task context violates it with a permanent
+   * `validation_error` before the handler runs, `warn` logs and runs. Default `off`: orchestration already checks
+   * the context against it when the task is created.
+   */
+  inputSchemaMode?: SchemaMode;
 }
 
 export type StepOutcome =
   /** Success or failure, always a valid wire `StepExecutionResult`. */
-  | { type: 'result'; result: StepExecutionResult }
-  /** The worker persists the checkpoint, then calls `runStep` again with `workflow_step.checkpoint` updated. */
-  | { type: 'checkpoint_yield'; checkpoint: CheckpointYieldData };
+  | { type: 'result'; result: StepExecutionResult; events: readonly PublishedEvent[] }
+  /**
+   * The worker persists the checkpoint, then calls `runStep` again with `workflow_step.checkpoint` updated; the
+   * events published so far are kept for the final result.
+   */
+  | { type: 'checkpoint_yield'; checkpoint: CheckpointYieldData; events: readonly PublishedEvent[] };
 
 /**
  * Runs one claimed step: resolves its handler from the step definition (callable, method, resolver,
@@ -59,6 +71,7 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
     input.logger.error({ step_uuid: stepUuid, err: failed.error?.message }, 'step could not be run');
     return {
       type: 'result',
+      events: [],
       result: toWire(failed, {
         stepUuid,
         startedAt: now,
@@ -113,6 +126,7 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
 
   let handler: ExecutableHandler | null = null;
   let outcome: StepHandlerResult | CheckpointYield;
+  const events: PublishedEvent[] = [];
   try {
     handler = await input.registry.resolve(step.step_definition.handler);
     if (handler === null) {
@@ -123,13 +137,15 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
         context: { callable, registered: input.registry.listHandlers() },
       });
     } else {
-      const context = new StepContext({ step, signal: controller.signal, logger });
-      outcome = normalizeOutput(
-        await raceAbort(
-          Promise.resolve().then(() => handler?.call(context)),
-          controller,
-        ),
-      );
+      const context = new StepContext({ step, signal: controller.signal, logger, published: events });
+      outcome =
+        inputProblem(input, context, logger) ??
+        normalizeOutput(
+          await raceAbort(
+            Promise.resolve().then(() => handler?.call(context)),
+            controller,
+          ),
+        );
     }
   } catch (thrown) {
     outcome = abortFailure ?? StepHandlerResult.fromError(coerceError(thrown));
@@ -139,7 +155,7 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
   }
 
   const executionTimeMs = Math.max(0, Math.round(performance.now() - start));
-  if (outcome instanceof CheckpointYield) return yieldOutcome(step, outcome, logger, executionTimeMs);
+  if (outcome instanceof CheckpointYield) return yieldOutcome(step, outcome, logger, executionTimeMs, events);
 
   const checked = outcome.success ? checkSuccess(outcome, step, handler, input, logger) : outcome;
   const result = toWire(checked, {
@@ -158,7 +174,7 @@ async function executeStep(input: RunStepInput): Promise<StepOutcome> {
       `step failed: ${result.error?.message}`,
     );
   }
-  return { type: 'result', result };
+  return { type: 'result', result, events };
 }
 
 /** The fields every line about a step carries (upstream's structured-log names). */
@@ -204,6 +220,7 @@ function yieldOutcome(
   yielded: CheckpointYield,
   logger: Logger,
   executionTimeMs: number,
+  events: readonly PublishedEvent[],
 ): StepOutcome {
   try {
     const checkpoint = {
@@ -216,7 +233,7 @@ function yieldOutcome(
       { duration_ms: executionTimeMs, items_processed: yielded.itemsProcessed },
       'step yielded a checkpoint',
     );
-    return { type: 'checkpoint_yield', checkpoint };
+    return { type: 'checkpoint_yield', checkpoint, events };
   } catch (thrown) {
     const result = toWire(StepHandlerResult.fromError(coerceError(thrown)), {
       stepUuid: step.workflow_step.workflow_step_uuid,
@@ -226,8 +243,36 @@ function yieldOutcome(
       workerId: null,
       handlerVersion: null,
     });
-    return { type: 'result', result };
+    return { type: 'result', result, events };
   }
+}
+
+/** The failure for a task context that violates the template's `input_schema` in `enforce` mode, else null. */
+function inputProblem(input: RunStepInput, context: StepContext, logger: Logger): StepHandlerResult | null {
+  const mode = input.inputSchemaMode ?? SchemaMode.OFF;
+  const schema = input.inputSchema;
+  if (mode === SchemaMode.OFF || schema === undefined || schema === null) return null;
+  let check: ReturnType<typeof checkResultSchema>;
+  try {
+    check = checkResultSchema(schema, context.inputData);
+  } catch (thrown) {
+    logger.warn(
+      { err: coerceError(thrown).message },
+      'input_schema does not compile; task context not checked',
+    );
+    return null;
+  }
+  if (check.ok) return null;
+  const summary = check.issues.map((i) => `input${i.path}: ${i.message}`).join('; ');
+  if (mode === SchemaMode.WARN) {
+    logger.warn({ issues: check.issues }, `task context does not match input_schema: ${summary}`);
+    return null;
+  }
+  return failure(`Task context does not match the template's input_schema: ${summary}`, {
+    errorType: ErrorType.VALIDATION_ERROR,
+    retryable: false,
+    context: { schema: 'input_schema', issues: check.issues },
+  });
 }
 
 /** Outcome shapes of decision/batchable steps, then the step's `result_schema`. */

@@ -62,26 +62,36 @@ export function toStepExecutionResult(
   } as StepExecutionResult;
 }
 
+/** `BackoffHint.delay_seconds` is a u32. */
+const U32_MAX = 4_294_967_295;
+
 /**
  * Backoff hints for orchestration, or null when the handler gave none. Orchestration runs its backoff calculator
  * only for a non-null object (docs/protocol.md §5.2), which then replaces the retry timing the template asks for
  * with the server-wide exponential backoff; so, like the Python and napi-TS workers (and unlike Rust's factories,
  * which always write an empty object), we write null unless there is a hint to pass on.
+ *
+ * A retry-after, whatever gave it (`failure()`, an error class, an HTTP `Retry-After`), is written the same way:
+ * the `retry-after` header, which is what sets the delay, and a backoff hint for whoever reads the result (a
+ * `ServerRequested` one unless the handler chose another, e.g. `apiFailure`'s `RateLimit`).
  */
 function orchestrationMetadata(handlerResult: StepHandlerResult): OrchestrationMetadata | null {
   const failure = handlerResult.error;
   if (failure?.retryAfterSeconds === undefined && failure?.backoffHint === undefined) return null;
   const headers: Record<string, string> = {};
+  let hint = failure?.backoffHint ?? null;
   if (failure?.retryAfterSeconds !== undefined) {
     // The backoff calculator looks up `retry-after` case-insensitively and parses an integer number of seconds
     // (or an RFC 2822 date); the backoff hint alone does not change the delay (backoff_calculator.rs,
     // metadata_processor.rs upstream).
-    headers['retry-after'] = String(Math.max(0, Math.ceil(failure.retryAfterSeconds)));
+    const seconds = Math.max(0, Math.ceil(failure.retryAfterSeconds));
+    headers['retry-after'] = String(seconds);
+    hint ??= { backoff_type: 'ServerRequested', delay_seconds: Math.min(seconds, U32_MAX), context: null };
   }
   return {
     headers,
     error_context: null,
-    backoff_hint: failure?.backoffHint ?? null,
+    backoff_hint: hint,
     custom: {},
   } as OrchestrationMetadata;
 }

@@ -9,6 +9,7 @@ export type {
   CheckpointRecord,
   CheckpointYieldData,
   CursorConfig,
+  EventDeclaration,
   HandlerDefinition,
   HandlerDefinitionInput,
   JsonObject,

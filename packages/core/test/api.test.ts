@@ -39,6 +39,7 @@ beforeAll(async () => {
           path: url.pathname,
           method: req.method,
           echo: body === '' ? null : JSON.parse(body),
+          tenant: req.headers['x-tenant'] ?? null,
         }),
       );
     });
@@ -66,7 +67,7 @@ describe('API handler', () => {
   it('returns the parsed body of a 2xx response', async () => {
     const run = await runHandler(handlerFor(), { input: { status: 200 } });
     const result = expectWireValid(run.result);
-    expect(result.result).toEqual({ path: '/api/orders', method: 'GET', echo: null });
+    expect(result.result).toEqual({ path: '/api/orders', method: 'GET', echo: null, tenant: null });
     expect(result.metadata.custom).toEqual({ http_status: 200 });
   });
 
@@ -78,7 +79,7 @@ describe('API handler', () => {
       }
     }
     const run = await runHandler(CreateOrder);
-    expect(run.value).toEqual({ path: '/api/orders', method: 'POST', echo: { id: 1 } });
+    expect(run.value).toEqual({ path: '/api/orders', method: 'POST', echo: { id: 1 }, tenant: null });
   });
 
   it.each([
@@ -159,5 +160,59 @@ describe('API handler', () => {
     const run = await runHandler(handler);
     expect(seen).toEqual(['https://api.example.test/v1/items?page=2']);
     expect(run.value).toBe('plain text');
+  });
+});
+
+describe("API settings from the template's handler.initialization", () => {
+  class Orders extends ApiHandler {
+    static override defaultHeaders = { 'x-tenant': 'from-class' };
+    async call(ctx: StepContext) {
+      return this.apiSuccess(await this.api(ctx).get(ctx.getInputOr('path', '/orders')));
+    }
+  }
+
+  it('takes url and headers from initialization, over the class defaults', async () => {
+    const run = await runHandler(Orders, {
+      handler: { callable: 'Orders', initialization: { url: baseUrl, headers: { 'x-tenant': 'acme' } } },
+    });
+    expect(run.value).toMatchObject({ path: '/api/orders', tenant: 'acme' });
+    const defaults = await runHandler(Orders, {
+      handler: { callable: 'Orders', initialization: { base_url: baseUrl } },
+    });
+    expect(defaults.value).toMatchObject({ tenant: 'from-class' });
+  });
+
+  it('takes timeout in seconds (Ruby) or timeout_ms, and upstream TS’s static defaultTimeout', async () => {
+    for (const initialization of [
+      { url: baseUrl, timeout: 0.05 },
+      { url: baseUrl, timeout_ms: 50 },
+    ]) {
+      const run = await runHandler(Orders, {
+        handler: { callable: 'Orders', initialization },
+        input: { path: '/slow' },
+      });
+      expect(run.result?.metadata).toMatchObject({ error_type: 'timeout', error_code: 'HTTP_TIMEOUT' });
+    }
+    class Quick extends Orders {
+      static override baseUrl = baseUrl;
+      static override defaultTimeout = 50;
+    }
+    expect((await runHandler(Quick, { input: { path: '/slow' } })).errorType).toBe('timeout');
+  });
+
+  it('applies to defineApiHandler, whose baseUrl becomes optional', async () => {
+    const handler = defineApiHandler('Api', {}, async ({ api }) => apiResult(await api.get('/x')));
+    const run = await runHandler(handler, { handler: { callable: 'Api', initialization: { url: baseUrl } } });
+    expect(run.value).toMatchObject({ path: '/api/x' });
+  });
+
+  it('fails permanently on a missing base URL or a setting of the wrong type, naming it', async () => {
+    const missing = await runHandler(Orders);
+    expect(missing.result?.metadata).toMatchObject({ retryable: false, error_code: 'API_BASE_URL_MISSING' });
+    const wrong = await runHandler(Orders, {
+      handler: { callable: 'Orders', initialization: { url: baseUrl, timeout: 'soon' } },
+    });
+    expect(wrong).toMatchObject({ success: false, retryable: false, errorType: 'validation_error' });
+    expect(wrong.result?.error?.message).toBe('handler.initialization.timeout must be a positive number');
   });
 });

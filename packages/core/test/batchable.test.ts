@@ -1,6 +1,7 @@
-import { validate } from '@tasker-bridge/schemas';
+import { type CursorConfig, validate } from '@tasker-bridge/schemas';
 import { describe, expect, it } from 'vitest';
 import {
+  BatchableHandler,
   batchWorkerSuccess,
   createBatches,
   createCursorConfigs,
@@ -10,6 +11,7 @@ import {
   defineBatchWorker,
   getBatchContext,
   noBatches,
+  type StepContext,
   summarizeBatchWorkers,
 } from '../src/index.js';
 import { createStepContext, dependencyResult, runHandler } from '../src/testing/index.js';
@@ -44,14 +46,29 @@ const template = {
 };
 
 describe('cursor configs', () => {
-  it('splits by worker count with ceiling division and 0-indexed, end-exclusive cursors', () => {
+  it("splits by worker count as Rust's create_cursor_configs: remainder to the first workers", () => {
     expect(createCursorConfigs(1000, 3)).toEqual([
       { batch_id: '001', start_cursor: 0, end_cursor: 334, batch_size: 334 },
-      { batch_id: '002', start_cursor: 334, end_cursor: 668, batch_size: 334 },
-      { batch_id: '003', start_cursor: 668, end_cursor: 1000, batch_size: 332 },
+      { batch_id: '002', start_cursor: 334, end_cursor: 667, batch_size: 333 },
+      { batch_id: '003', start_cursor: 667, end_cursor: 1000, batch_size: 333 },
+    ]);
+    // The issue's case: 5 items over 4 workers are 4 workers (the ceiling split gave 3).
+    expect(createCursorConfigs(5, 4).map((c) => c.batch_size)).toEqual([2, 1, 1, 1]);
+    // Fewer items than workers: every worker still gets a config, the last ones empty (start = end).
+    expect(createCursorConfigs(2, 3).map((c) => [c.start_cursor, c.end_cursor])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 2],
     ]);
     expect(createCursorConfigs(0, 3)).toEqual([]);
+  });
+
+  it('rejects what no split can carry', () => {
     expect(() => createCursorConfigs(10, 0)).toThrow(RangeError);
+    expect(() => createCursorConfigs(-1, 2)).toThrow(/totalItems/);
+    expect(() => createCursorConfigs(1.5, 2)).toThrow(/totalItems/);
+    expect(() => createCursorConfigs(2 ** 33, 1)).toThrow(/u32/);
+    expect(() => createCursorConfigsBySize(10, 0)).toThrow(/batchSize/);
   });
 
   it('splits by batch size', () => {
@@ -232,5 +249,73 @@ describe('batch aggregator', () => {
     });
     expect(noWorkers).toMatchObject({ success: false, retryable: false });
     expect(noWorkers.result?.metadata.error_code).toBe('NO_BATCH_WORKERS');
+  });
+});
+
+describe('BatchableHandler (the class form)', () => {
+  class Analyze extends BatchableHandler {
+    call(ctx: StepContext) {
+      const rows = Number(ctx.getInput('rows'));
+      if (rows === 0) return this.noBatches('empty_dataset');
+      return this.createBatches({
+        workerTemplateName: 'process_csv_batch',
+        cursorConfigs: this.createCursorConfigs(rows, 4),
+      });
+    }
+  }
+  class Process extends BatchableHandler {
+    call(ctx: StepContext) {
+      const noOp = this.handleNoOpWorker(ctx);
+      if (noOp !== null) return noOp;
+      const batch = this.getBatchContext(ctx);
+      const items = Number(batch.endCursor) - Number(batch.startCursor);
+      return this.batchWorkerSuccess({ itemsProcessed: items, extra: { batch_id: batch.batchId } });
+    }
+  }
+  class Aggregate extends BatchableHandler {
+    call(ctx: StepContext) {
+      return this.summarizeBatchWorkers(
+        this.detectAggregationScenario(ctx, 'analyze_csv', 'process_csv_batch_'),
+      );
+    }
+  }
+
+  it('runs analyzer, workers and aggregator with the Rust split', async () => {
+    const analyzed = await runHandler(Analyze, { template, input: { rows: 5 } });
+    const outcome = (
+      expectWireValid(analyzed.result).result as {
+        batch_processing_outcome: { cursor_configs: CursorConfig[] };
+      }
+    ).batch_processing_outcome;
+    expect(outcome.cursor_configs.map((c) => c.batch_size)).toEqual([2, 1, 1, 1]);
+
+    const workers: Record<string, unknown> = {};
+    for (const cursor of outcome.cursor_configs) {
+      const run = await runHandler(Process, { template, stepName: 'process_csv_batch', batch: { cursor } });
+      workers[`process_csv_batch_${cursor.batch_id}`] = run.value;
+    }
+    expect(workers.process_csv_batch_001).toMatchObject({ batch_id: '001', items_processed: 2 });
+
+    const totals = await runHandler(Aggregate, {
+      template,
+      stepName: 'aggregate_csv_results',
+      dependencies: { analyze_csv: analyzed.value, ...workers },
+    });
+    expect(totals.value).toEqual({
+      worker_count: 4,
+      total_processed: 5,
+      total_succeeded: 5,
+      total_failed: 0,
+      total_skipped: 0,
+    });
+  });
+
+  it('keeps its helpers out of method dispatch', async () => {
+    const run = await runHandler(Analyze, {
+      template,
+      input: { rows: 5 },
+      handler: { callable: 'Analyze', method: 'createCursorConfigs' },
+    });
+    expect(run.errorType).toBe('method_not_found');
   });
 });

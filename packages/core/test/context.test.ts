@@ -132,3 +132,12 @@ describe('StepContext', () => {
     expect(ctx.getAllDependencyResults('__')).toHaveLength(1);
   });
 });
+
+describe('porting aliases on StepContext', () => {
+  it('maxRetries is maxAttempts and handlerName the callable, as upstream TypeScript names them', () => {
+    const ctx = createStepContext({ handler: { callable: 'payments.Charge' }, maxAttempts: 5 });
+    expect(ctx.maxRetries).toBe(5);
+    expect(ctx.maxRetries).toBe(ctx.maxAttempts);
+    expect(ctx.handlerName).toBe('payments.Charge');
+  });
+});

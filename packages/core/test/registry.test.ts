@@ -5,6 +5,7 @@ import {
   type ExecutableHandler,
   HandlerRegistry,
   type HandlerResolver,
+  markHandlerBase,
   type StepContext,
   StepHandler,
 } from '../src/index.js';
@@ -141,6 +142,61 @@ describe('method dispatch (handler.method)', () => {
   it('fails permanently when the method does not exist instead of running call', async () => {
     const run = await runHandler(registry, { handler: { callable, method: 'refund' } });
     expect(run).toMatchObject({ success: false, retryable: false, errorType: 'method_not_found' });
+  });
+
+  it.each([
+    'toString',
+    'constructor',
+    'success',
+    'failure',
+    'checkpointYield',
+    'hasOwnProperty',
+    '__proto__',
+  ])('refuses %s, which the handler class does not declare, as method_not_found', async (method) => {
+    const run = await runHandler(registry, { handler: { callable, method } });
+    expect(run).toMatchObject({ success: false, retryable: false, errorType: 'method_not_found' });
+    expect(run.result?.error?.context).toMatchObject({ methods: ['call', 'process', 'validate'] });
+  });
+
+  it("limits a class to its static handlerMethods and skips a marked base class's helpers", async () => {
+    class Helpers extends StepHandler {
+      static {
+        markHandlerBase(Helpers);
+      }
+      call() {
+        return {};
+      }
+      audit() {
+        return { audited: true };
+      }
+    }
+    class Refunds extends Helpers {
+      static override handlerMethods = ['refund'];
+      refund() {
+        return { refunded: true };
+      }
+      internal() {
+        return { internal: true };
+      }
+    }
+    const refunds = new HandlerRegistry().register('refunds', Refunds);
+    expect((await runHandler(refunds, { handler: { callable: 'refunds', method: 'refund' } })).value).toEqual(
+      {
+        refunded: true,
+      },
+    );
+    for (const method of ['internal', 'audit']) {
+      const run = await runHandler(refunds, { handler: { callable: 'refunds', method } });
+      expect(run.errorType).toBe('method_not_found');
+    }
+  });
+
+  it('refuses what a defined handler does not declare, its own properties included', async () => {
+    const defined = defineHandler('plain', () => ({}));
+    for (const method of ['name', 'schemas', 'toString', 'version']) {
+      const run = await runHandler(defined, { handler: { callable: 'plain', method } });
+      expect(run.errorType).toBe('method_not_found');
+    }
   });
 
   it('dispatches methods of defined handlers too', async () => {

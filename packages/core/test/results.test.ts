@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defineHandler, failure, StepHandlerResult, success } from '../src/index.js';
+import { defineHandler, failure, RetryableError, StepHandlerResult, success } from '../src/index.js';
 import { runHandler } from '../src/testing/index.js';
 import { expectWireValid } from './support.js';
 
@@ -111,6 +111,27 @@ describe('wire results from runStep', () => {
     const time = expectWireValid(run.result).metadata.execution_time_ms ?? 0;
     expect(Number.isInteger(time)).toBe(true);
     expect(time).toBeGreaterThanOrEqual(25);
+  });
+
+  it('write a retry-after from failure() or a thrown error as the header plus a ServerRequested hint', async () => {
+    const fromFailure = await runHandler(
+      defineHandler('wait', () => failure('busy', { retryable: true, retryAfterSeconds: 12.2 })),
+    );
+    const fromError = await runHandler(
+      defineHandler('wait', () => {
+        throw new RetryableError('busy', { retryAfterSeconds: 12.2 });
+      }),
+    );
+    for (const run of [fromFailure, fromError]) {
+      expect(expectWireValid(run.result).orchestration_metadata).toEqual({
+        headers: { 'retry-after': '13' },
+        error_context: null,
+        backoff_hint: { backoff_type: 'ServerRequested', delay_seconds: 13, context: null },
+        custom: {},
+      });
+    }
+    const plain = await runHandler(defineHandler('plain', () => failure('no')));
+    expect(expectWireValid(plain.result).orchestration_metadata).toBeNull();
   });
 
   it('turn a retry-after into the header orchestration reads, with the backoff hint', async () => {

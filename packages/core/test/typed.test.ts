@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkResultSchema,
-  defineHandler,
-  generateHandlerTypes,
-  type StepContext,
-  StepHandler,
-} from '../src/index.js';
+import { generateHandlerTypes } from '../src/codegen.js';
+import { checkResultSchema, defineHandler, type StepContext, StepHandler } from '../src/index.js';
 import { runHandler } from '../src/testing/index.js';
 import { expectWireValid, recordingLogger } from './support.js';
 
@@ -38,14 +33,30 @@ describe('generateHandlerTypes', () => {
     expect(source).toMatch(/export interface MathematicalSequenceInput \{[\s\S]*even_number: number;/);
     expect(source).toMatch(/export interface LinearStep1Result \{\s*squared_value: number;\s*\}/);
     expect(source).toMatch(
-      /export interface MathematicalSequenceStepResults \{\s*"linear_step_1": LinearStep1Result;\s*\}/,
+      /export interface MathematicalSequenceStepResults \{\s*"linear_step_1": LinearStep1Result;\s*"linear_step_2": unknown;\s*\}/,
     );
+    expect(source).toContain('export function defineMathematicalSequenceHandler<');
+    expect(source).not.toContain('jsonSchema');
   });
 
-  it('falls back to an open record without an input_schema', async () => {
+  it('types the input as any JSON object without an input_schema', async () => {
     const { input_schema: _ignored, ...bare } = template;
-    expect(await generateHandlerTypes(bare)).toContain(
-      'export type MathematicalSequenceInput = Record<string, unknown>;',
+    expect(await generateHandlerTypes(bare)).toContain('export type MathematicalSequenceInput = JsonObject;');
+  });
+
+  it("wires each step's deps to its depends_on, with the schemas in the step table when asked", async () => {
+    const chained = {
+      ...template,
+      steps: [template.steps[0]!, { ...template.steps[1]!, depends_on: ['linear_step_1'] }],
+    };
+    const typesOnly = await generateHandlerTypes(chained);
+    expect(typesOnly).toContain(
+      '"linear_step_2": { "linear_step_1": MathematicalSequenceStepResults["linear_step_1"] };',
+    );
+    expect(typesOnly).toContain('"linear_step_2": { depends: ["linear_step_1"] },');
+    const withSchemas = await generateHandlerTypes(chained, { schemas: true });
+    expect(withSchemas).toContain(
+      '"linear_step_2": { input: mathematicalSequenceSchemas.input, deps: { "linear_step_1": mathematicalSequenceSchemas.results["linear_step_1"] }, depends: [] },',
     );
   });
 });
@@ -103,5 +114,40 @@ describe('result_schema checking', () => {
     );
     const lenient = defineHandler('Square', { resultSchemaMode: 'off' }, () => ({ nope: 1 }));
     expect((await runHandler(lenient, { ...options, resultSchemaMode: 'enforce' })).success).toBe(true);
+  });
+});
+
+describe('input_schema checking (inputSchemaMode)', () => {
+  const echo = defineHandler('Square', ({ input }) => ({ seen: input }));
+  const bad = { template, input: { even_number: 'six' } };
+
+  it('off (default) runs the handler whatever the context', async () => {
+    expect((await runHandler(echo, bad)).success).toBe(true);
+  });
+
+  it('warn logs the violation and runs the handler', async () => {
+    const logger = recordingLogger();
+    const run = await runHandler(echo, { ...bad, inputSchemaMode: 'warn', logger });
+    expect(run.success).toBe(true);
+    expect(logger.entries.some((e) => e.level === 'warn' && e.msg?.includes('input/even_number'))).toBe(true);
+  });
+
+  it('enforce fails the step permanently with validation_error before the handler runs', async () => {
+    let ran = false;
+    const spy = defineHandler('Square', () => {
+      ran = true;
+      return {};
+    });
+    const run = await runHandler(spy, { ...bad, inputSchemaMode: 'enforce' });
+    expect(ran).toBe(false);
+    expect(expectWireValid(run.result)).toMatchObject({
+      success: false,
+      metadata: { retryable: false, error_type: 'validation_error' },
+      error: { context: { schema: 'input_schema', issues: [{ path: '/even_number' }] } },
+    });
+    expect(run.result?.error?.message).toMatch(/input\/even_number: must be integer/);
+    expect(
+      (await runHandler(spy, { template, input: { even_number: 6 }, inputSchemaMode: 'enforce' })).success,
+    ).toBe(true);
   });
 });

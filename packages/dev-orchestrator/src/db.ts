@@ -1,59 +1,11 @@
-import { parseJsonText } from '@tasker-bridge/schemas';
-import pg from 'pg';
-
-/** Session settings every tasker connection needs (docs/protocol.md §0.1, §0.2). */
-export const TASKER_SESSION_OPTIONS = '-c search_path=tasker,public -c TimeZone=UTC';
-
-const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
-const JSON_OID = 114;
-const JSONB_OID = 3802;
+import type pg from 'pg';
 
 /**
- * Type parsers for this package's pools only (no global mutation of node-pg): `timestamp without time zone`
- * stays the naive UTC string PostgreSQL sent, int8 stays a string (node-pg's default), docs/protocol.md §0.5;
- * json and jsonb are read as serde_json reads them (`parseJsonText`: integers beyond 2^53 exact, as bigint),
- * not with node-pg's JSON.parse, which rounds them.
+ * Pools and the LISTEN client come from the worker's connection module (`@tasker-bridge/worker/internal`): the same
+ * session settings and type parsers (docs/protocol.md §0). Only the SQL stays this package's own, as an
+ * independent check of the worker (docs/contributing.md "All SQL of the queue protocol lives in one place").
  */
-const typeParsers = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === TIMESTAMP_WITHOUT_TIME_ZONE) return (value: string) => value;
-    if ((oid === JSON_OID || oid === JSONB_OID) && format !== 'binary') return parseJsonText;
-    return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
-  },
-} as pg.CustomTypesConfig;
-
-export interface PoolOptions {
-  databaseUrl: string;
-  applicationName: string;
-  max?: number;
-  onError: (error: Error) => void;
-}
-
-export function createPool(options: PoolOptions): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
-    options: TASKER_SESSION_OPTIONS,
-    application_name: options.applicationName,
-    connectionTimeoutMillis: 10_000,
-    max: options.max ?? 5,
-    types: typeParsers,
-  });
-  pool.on('error', options.onError);
-  return pool;
-}
-
-export function createClient(databaseUrl: string, applicationName: string): pg.Client {
-  return new pg.Client({
-    connectionString: databaseUrl,
-    options: TASKER_SESSION_OPTIONS,
-    application_name: applicationName,
-    connectionTimeoutMillis: 10_000,
-    types: typeParsers,
-  });
-}
-
-/** Anything that can run a query: the pool or a client inside a transaction. */
-export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+export type { Queryable } from '@tasker-bridge/worker/internal';
 
 /** Runs `fn` in one transaction on one pooled client; the client is always released. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {

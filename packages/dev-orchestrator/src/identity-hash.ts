@@ -5,7 +5,7 @@
  * as unpadded lowercase hex. Verified against a rustc build of the same std calls (test/identity-hash.test.ts).
  */
 
-import { setMember } from '@tasker-bridge/schemas';
+import { compareKeys, setMember } from '@tasker-bridge/schemas';
 
 const MASK = (1n << 64n) - 1n;
 const rotl = (x: bigint, b: bigint) => ((x << b) | (x >> (64n - b))) & MASK;
@@ -61,9 +61,7 @@ function hashWithText(namedTaskUuid: string, text: string | undefined): string {
 export function normalizeJsonForHash(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(normalizeJsonForHash).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => compareKeys(a, b));
     return `{${entries.map(([k, v]) => `"${k}":${normalizeJsonForHash(v)}`).join(',')}}`;
   }
   if (typeof value === 'bigint') return value.toString();

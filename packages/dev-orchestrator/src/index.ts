@@ -1,7 +1,5 @@
 export { type BackoffConfig, DEFAULT_BACKOFF } from './backoff.js';
 export { BatchProcessingError } from './batch-workers.js';
-export { type Logger, silentLogger } from './context.js';
-export { TASKER_SESSION_OPTIONS } from './db.js';
 export { DecisionPointError } from './decision-points.js';
 export {
   DevOrchestrator,

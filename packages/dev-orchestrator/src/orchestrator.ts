@@ -1,9 +1,9 @@
 import { EventEmitter, on } from 'node:events';
+import { type Logger, noopLogger } from '@tasker-bridge/core';
+import { createClient, createPool, NotificationListener } from '@tasker-bridge/worker/internal';
 import type pg from 'pg';
 import { type BackoffConfig, DEFAULT_BACKOFF } from './backoff.js';
-import { type Logger, type OrchestrationContext, silentLogger } from './context.js';
-import { createPool } from './db.js';
-import { NotificationListener } from './listener.js';
+import type { OrchestrationContext } from './context.js';
 import { type ProgressEvent, ProgressTracker } from './progress.js';
 import { processResultMessage, type QueueMessage, STEP_RESULTS_QUEUE } from './result-processor.js';
 import {
@@ -98,6 +98,11 @@ const CREATE_QUEUE = `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(
    SELECT pgmq.create($1::text) FROM locked`;
 const RESULTS_CHANNEL = 'pgmq_message_ready.orchestration';
 const READ_BATCH = 10;
+const POOL_SETTINGS = {
+  applicationName: 'tasker-bridge-dev-orchestrator',
+  max: 5,
+  connectionTimeoutMillis: 10_000,
+};
 const READY_TASKS_PER_CYCLE = 10;
 
 export class DevOrchestrator {
@@ -126,7 +131,7 @@ export class DevOrchestrator {
       progressIntervalMs: options.progressIntervalMs ?? 100,
     };
     this.split = this.options.pgmqDatabaseUrl !== this.options.databaseUrl;
-    this.logger = (options.logger ?? silentLogger).child({ component: 'dev-orchestrator' });
+    this.logger = (options.logger ?? noopLogger).child({ component: 'dev-orchestrator' });
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.emitter.setMaxListeners(0);
   }
@@ -135,15 +140,15 @@ export class DevOrchestrator {
   async start(): Promise<void> {
     if (this.running) return;
     const pool = createPool({
-      databaseUrl: this.options.databaseUrl,
-      applicationName: 'tasker-bridge-dev-orchestrator',
+      ...POOL_SETTINGS,
+      connectionString: this.options.databaseUrl,
       onError: (error) => this.logger.warn({ err: error.message }, 'idle database connection failed'),
     });
     this.pool = pool;
     const pgmqPool = this.split
       ? createPool({
-          databaseUrl: this.options.pgmqDatabaseUrl,
-          applicationName: 'tasker-bridge-dev-orchestrator',
+          ...POOL_SETTINGS,
+          connectionString: this.options.pgmqDatabaseUrl,
           onError: (error) =>
             this.logger.warn({ err: error.message }, 'idle pgmq database connection failed'),
         })
@@ -160,12 +165,21 @@ export class DevOrchestrator {
     };
     for (const queue of ORCHESTRATION_QUEUES) await pgmqPool.query(CREATE_QUEUE, [queue]);
     // The results queue's notifications come from `tasker.pgmq_send_with_notify`, on the pgmq database.
-    this.listener = new NotificationListener(
-      this.options.pgmqDatabaseUrl,
-      [RESULTS_CHANNEL],
-      () => this.scheduleDrain(),
-      this.logger,
-    );
+    // After a reconnection, a drain catches up with what was sent while the connection was down.
+    this.listener = new NotificationListener({
+      createClient: () =>
+        createClient(
+          this.options.pgmqDatabaseUrl,
+          'tasker-bridge-dev-orchestrator-listener',
+          POOL_SETTINGS.connectionTimeoutMillis,
+        ),
+      channels: [RESULTS_CHANNEL],
+      onNotification: () => this.scheduleDrain(),
+      onConnected: (reconnected) => {
+        if (reconnected) this.scheduleDrain();
+      },
+      logger: this.logger,
+    });
     await this.listener.start();
     this.running = true;
     this.timers.push(

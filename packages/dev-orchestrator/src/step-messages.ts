@@ -1,4 +1,4 @@
-import type { Logger } from './context.js';
+import type { Logger } from '@tasker-bridge/core';
 import type { Queryable } from './db.js';
 
 /**

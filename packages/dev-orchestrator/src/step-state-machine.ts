@@ -1,7 +1,12 @@
-import { stringifyJson } from '@tasker-bridge/schemas';
+import {
+  formatNaiveTimestamp,
+  formatRfc3339Offset,
+  type StepState,
+  stringifyJson,
+} from '@tasker-bridge/schemas';
 import type pg from 'pg';
 import { inTransaction, type Queryable } from './db.js';
-import { naiveUtcNow, rfc3339Now, serdeTaggedEvent } from './rust-encoding.js';
+import { serdeTaggedEvent } from './rust-encoding.js';
 
 /**
  * The orchestration-owned part of tasker's step state machine (docs/protocol.md §5.1; upstream
@@ -9,17 +14,7 @@ import { naiveUtcNow, rfc3339Now, serdeTaggedEvent } from './rust-encoding.js';
  * side effects in `state_machine/actions.rs`).
  */
 
-export type StepState =
-  | 'pending'
-  | 'enqueued'
-  | 'in_progress'
-  | 'enqueued_for_orchestration'
-  | 'enqueued_as_error_for_orchestration'
-  | 'waiting_for_retry'
-  | 'complete'
-  | 'error'
-  | 'cancelled'
-  | 'resolved_manually';
+export type { StepState };
 
 /** The step events orchestration sends; serialised like serde's `#[serde(tag = "type", content = "data")]`. */
 export type StepEvent =
@@ -125,7 +120,7 @@ export async function transitionStep(
   }
   if (from === 'pending' && event.type === 'Enqueue') await checkEnqueueGuards(pool, stepUuid);
 
-  const metadata = { event: serdeTaggedEvent(event), timestamp: rfc3339Now() };
+  const metadata = { event: serdeTaggedEvent(event), timestamp: formatRfc3339Offset(new Date()) };
   await inTransaction(pool, async (client) => {
     await insertStepTransition(client, stepUuid, from, to, metadata);
     await alsoInTransaction?.(client);
@@ -166,7 +161,11 @@ async function applySideEffects(
       `UPDATE tasker.workflow_steps
           SET processed = true, in_process = false, processed_at = $2::timestamp, results = $3::jsonb, updated_at = NOW()
         WHERE workflow_step_uuid = $1::uuid`,
-      [stepUuid, naiveUtcNow(), results === null || results === undefined ? null : stringifyJson(results)],
+      [
+        stepUuid,
+        formatNaiveTimestamp(new Date()),
+        results === null || results === undefined ? null : stringifyJson(results),
+      ],
     );
   } else if (to === 'error') {
     await db.query(

@@ -1,6 +1,6 @@
+import { formatRfc3339Offset } from '@tasker-bridge/schemas';
 import type { OrchestrationContext } from './context.js';
 import { inTransaction } from './db.js';
-import { rfc3339Now } from './rust-encoding.js';
 import {
   type EnqueuedStep,
   getTaskExecutionContext,
@@ -88,7 +88,11 @@ async function handleReadySteps(ctx: OrchestrationContext, taskUuid: string): Pr
 
 /** One finalisation transition inside the locked transaction (`create_transition_with_tx`). */
 function finalizationMetadata(event: TaskEvent): Record<string, unknown> {
-  return { event: debugTaskEvent(event), timestamp: rfc3339Now(), atomic_finalization: true };
+  return {
+    event: debugTaskEvent(event),
+    timestamp: formatRfc3339Offset(new Date()),
+    atomic_finalization: true,
+  };
 }
 
 /** `CompletionHandler::complete_task`: row lock, state-dependent transitions, `complete = true`. */

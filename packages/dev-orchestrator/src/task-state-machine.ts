@@ -1,3 +1,4 @@
+import type { TaskState } from '@tasker-bridge/schemas';
 import type pg from 'pg';
 import { inTransaction, type Queryable } from './db.js';
 import { rustDebugString } from './rust-encoding.js';
@@ -8,19 +9,7 @@ import { rustDebugString } from './rust-encoding.js';
  * `models/core/task_transition.rs`).
  */
 
-export type TaskState =
-  | 'pending'
-  | 'initializing'
-  | 'enqueuing_steps'
-  | 'steps_in_process'
-  | 'evaluating_results'
-  | 'waiting_for_dependencies'
-  | 'waiting_for_retry'
-  | 'blocked_by_failures'
-  | 'complete'
-  | 'error'
-  | 'cancelled'
-  | 'resolved_manually';
+export type { TaskState };
 
 export const TERMINAL_TASK_STATES: readonly TaskState[] = [
   'complete',

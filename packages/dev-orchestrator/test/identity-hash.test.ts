@@ -1,7 +1,6 @@
-import { parseJsonText } from '@tasker-bridge/schemas';
+import { parseJsonText, stringifySortedJson } from '@tasker-bridge/schemas';
 import { describe, expect, it } from 'vitest';
 import { normalizeJsonForHash, sanitizeJson, strictIdentityHash } from '../src/identity-hash.js';
-import { serdeJson } from '../src/rust-encoding.js';
 
 // Expected values printed by a rustc-built program doing exactly upstream's calls:
 // DefaultHasher::new(); hasher.write(uuid.as_bytes()); normalized_context.hash(&mut hasher); format!("{:x}", finish())
@@ -18,6 +17,11 @@ describe('identity hash (strict strategy)', () => {
   it('normalises key order recursively', () => {
     expect(normalizeJsonForHash({ b: [1, { d: 'x', c: null }], a: true })).toBe(
       '{"a":true,"b":[1,{"c":null,"d":"x"}]}',
+    );
+  });
+  it("normalises keys in Rust's order (UTF-8 bytes): a supplementary character after U+E000..U+FFFF", () => {
+    expect(normalizeJsonForHash({ '\u{1F600}': 1, '\uFF21': 2, z: 3 })).toBe(
+      '{"z":3,"\uFF21":2,"\u{1F600}":1}',
     );
   });
   it('sanitises context like upstream (drops on* keys, defuses script markers)', () => {
@@ -37,7 +41,7 @@ describe('identity hash (strict strategy)', () => {
     expect(normalizeJsonForHash(sanitized)).toBe(
       '{"__proto__":{"id":9007199254740993},"max":18446744073709551615}',
     );
-    expect(serdeJson({ b: sanitized, a: 1 })).toBe(
+    expect(stringifySortedJson({ b: sanitized, a: 1 })).toBe(
       '{"a":1,"b":{"__proto__":{"id":9007199254740993},"max":18446744073709551615}}',
     );
   });

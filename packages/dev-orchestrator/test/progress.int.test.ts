@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { createPool } from '@tasker-bridge/worker/internal';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.js';
-import { createPool, inTransaction, type Queryable } from '../src/db.js';
+import { inTransaction, type Queryable } from '../src/db.js';
 import { type ProgressEvent, ProgressTracker } from '../src/progress.js';
 import { insertStepTransition, type StepState } from '../src/step-state-machine.js';
 import { initializeTask } from '../src/task-initializer.js';
@@ -42,7 +43,13 @@ const step = (name: string, dependencies: string[] = []) => ({
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = createPool({ databaseUrl: db.url, applicationName: 'progress-test', onError: () => {} });
+  pool = createPool({
+    connectionString: db.url,
+    applicationName: 'progress-test',
+    max: 5,
+    connectionTimeoutMillis: 10_000,
+    onError: () => {},
+  });
   registrar = new SqlWorker(db.url, NS);
   await registrar.register({
     name: 'pair',

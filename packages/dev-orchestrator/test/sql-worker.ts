@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 
 /**
@@ -38,7 +39,7 @@ export class SqlWorker {
   ) {
     this.pool = new pg.Pool({
       connectionString: databaseUrl,
-      options: '-c search_path=tasker,public -c TimeZone=UTC',
+      options: TASKER_SESSION_OPTIONS,
       max: 3,
     });
     this.pool.on('error', () => {});

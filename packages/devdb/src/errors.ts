@@ -9,6 +9,7 @@ export const DevDbErrorCode = {
   MigrationFailed: 'migration_failed',
   PgmqSqlDirInvalid: 'pgmq_sql_dir_invalid',
   PgmqVersionMismatch: 'pgmq_version_mismatch',
+  UnsafeCachePath: 'cache_path_unsafe',
 } as const;
 export type DevDbErrorCode = (typeof DevDbErrorCode)[keyof typeof DevDbErrorCode];
 

@@ -1,8 +1,6 @@
 export { devDbCacheDir, isRoot } from './cache-dir.js';
 export { type ClonedDatabase, createDatabaseFromTemplate } from './clone-database.js';
 export {
-  adminUrlFor,
-  DEV_DB_PASSWORD,
   DEV_DB_USER,
   type DevCluster,
   type DevClusterOptions,
@@ -10,7 +8,7 @@ export {
   startDevCluster,
   stopDevCluster,
 } from './cluster.js';
-export { databaseUrl, TASKER_CONNECTION_OPTIONS } from './connection.js';
+export { databaseUrl } from './connection.js';
 export { DevDbError, DevDbErrorCode } from './errors.js';
 export { PGMQ_SQL_DIR_ENV, type PgmqSource } from './pgmq-sql.js';
 export {

@@ -1,4 +1,4 @@
-import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.js';
@@ -8,7 +8,7 @@ let pool: pg.Pool;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, options: TASKER_CONNECTION_OPTIONS, max: 4 });
+  pool = new pg.Pool({ connectionString: db.url, options: TASKER_SESSION_OPTIONS, max: 4 });
   pool.on('error', () => {});
 });
 
@@ -96,7 +96,7 @@ describe('the development database is the real thing', () => {
 
   it('delivers a NOTIFY with the message payload to a LISTENing client from tasker.pgmq_send_with_notify', async () => {
     await pool.query("SELECT pgmq.create('worker_devdb_queue')");
-    const listener = new pg.Client({ connectionString: db.url, options: TASKER_CONNECTION_OPTIONS });
+    const listener = new pg.Client({ connectionString: db.url, options: TASKER_SESSION_OPTIONS });
     await listener.connect();
     try {
       const notified = new Promise<pg.Notification>((resolve) => listener.on('notification', resolve));

@@ -1,4 +1,4 @@
-import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -12,7 +12,7 @@ let tasker: pg.Pool;
 let pgmq: pg.Pool;
 
 function pool(url: string): pg.Pool {
-  const p = new pg.Pool({ connectionString: url, options: TASKER_CONNECTION_OPTIONS, max: 2 });
+  const p = new pg.Pool({ connectionString: url, options: TASKER_SESSION_OPTIONS, max: 2 });
   p.on('error', () => {});
   return p;
 }

@@ -8,6 +8,7 @@
 //   (docs/wire-types.md §1.1) — plus MessagePack bin → UUID string.
 import type { WireIssue } from './errors.js';
 import { setMember } from './json-value.js';
+import { compareKeys } from './key-order.js';
 import type { Field, Shape } from './shape.js';
 import { INT_BOUNDS } from './shape.js';
 import { canonicalNaiveTimestamp, canonicalUtcTimestamp, formatUtcTimestamp } from './timestamps.js';
@@ -19,20 +20,6 @@ export function isPlainObject(value: unknown): value is Obj {
   if (value === null || typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/** UTF-8 byte order, which is Rust's `String` order (and so BTreeMap's). */
-export function compareKeys(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done || y.done) return x.done ? (y.done ? 0 : -1) : 1;
-    const cx = x.value.codePointAt(0) as number;
-    const cy = y.value.codePointAt(0) as number;
-    if (cx !== cy) return cx - cy;
-  }
 }
 
 /** The JSON Pointer of `key` under `path`. Built for every member walked, so the common key needs no escaping pass. */

@@ -14,6 +14,7 @@
 // split bigint from number by digit count rather than by Rust's 64-bit ranges; and JSON.parse shows a reviver
 // the source text only from Node 21.
 import { setMember } from './json-value.js';
+import { compareKeys } from './key-order.js';
 
 /** A JSON number; groups: fraction, exponent. */
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
@@ -176,10 +177,19 @@ class ExactParser {
  * Otherwise as JSON.stringify: `toJSON` is applied, `undefined` members are dropped and become null in arrays.
  */
 export function stringifyJson(value: unknown): string {
-  return write(value) ?? 'null';
+  return write(value, false) ?? 'null';
 }
 
-function write(value: unknown): string | undefined {
+/**
+ * `stringifyJson` with every object's keys in Rust's order (UTF-8 bytes, `compareKeys`): the text serde_json
+ * writes for a `Value`, whose objects are BTreeMaps (serde_json without `preserve_order`). What the worker and
+ * the dev orchestrator write into transition metadata, so their rows read as Rust's do (docs/protocol.md §4.6).
+ */
+export function stringifySortedJson(value: unknown): string {
+  return write(value, true) ?? 'null';
+}
+
+function write(value: unknown, sorted: boolean): string | undefined {
   switch (typeof value) {
     case 'bigint':
       return value.toString();
@@ -192,11 +202,13 @@ function write(value: unknown): string | undefined {
     case 'object': {
       if (value === null) return 'null';
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
-        return write((value as { toJSON(): unknown }).toJSON());
-      if (Array.isArray(value)) return `[${value.map((v) => write(v) ?? 'null').join(',')}]`;
+        return write((value as { toJSON(): unknown }).toJSON(), sorted);
+      if (Array.isArray(value)) return `[${value.map((v) => write(v, sorted) ?? 'null').join(',')}]`;
       const parts: string[] = [];
-      for (const [k, v] of Object.entries(value)) {
-        const text = write(v);
+      const entries = Object.entries(value);
+      if (sorted) entries.sort(([a], [b]) => compareKeys(a, b));
+      for (const [k, v] of entries) {
+        const text = write(v, sorted);
         if (text !== undefined) parts.push(`${JSON.stringify(k)}:${text}`);
       }
       return `{${parts.join(',')}}`;

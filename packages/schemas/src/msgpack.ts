@@ -2,12 +2,10 @@
 // Rust's order, UUIDs as bin 16 (uuid's non-human-readable form), chrono types as strings, smallest integer
 // encodings. The codec is schema-directed because only the schema knows which strings are UUIDs.
 // Upstream never uses MessagePack (docs/wire-types.md §13); this is the format for a future binary transport.
-import { Unpackr } from 'msgpackr';
-import { isPlainObject } from './canonical.js';
 import { WireDecodeError } from './errors.js';
 import type { WireTypeMap } from './generated/types.js';
 import { canonicalize, fromWireTree } from './json.js';
-import { setMember } from './json-value.js';
+import { readMsgpack } from './msgpack-reader.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 import type { WireTypeName } from './names.js';
 import { type Shape, shapeOf } from './shape.js';
@@ -50,34 +48,12 @@ export function encodeMsgpack<N extends WireTypeName>(name: N, value: WireTypeMa
   return writer.bytes();
 }
 
-// bigint for every 64-bit integer (fromWire narrows safe ones to numbers). Maps come as Map and become plain
-// objects here: msgpackr's own object mode renames a `__proto__` key to `__proto_`, which is data loss.
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'bigint' });
-
-function plainMaps(value: unknown): unknown {
-  if (value instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of value) setMember(out, String(k), plainMaps(v));
-    return out;
-  }
-  return Array.isArray(value) ? value.map(plainMaps) : value;
-}
-
 export function decodeMsgpack<N extends WireTypeName>(name: N, bytes: Uint8Array): WireTypeMap[N] {
   let tree: unknown;
   try {
-    tree = plainMaps(unpackr.unpack(bytes));
+    tree = readMsgpack(bytes);
   } catch (cause) {
     throw new WireDecodeError(name, `not MessagePack (${(cause as Error).message})`, { cause });
-  }
-  if (
-    tree !== null &&
-    typeof tree === 'object' &&
-    !Array.isArray(tree) &&
-    !isPlainObject(tree) &&
-    !(tree instanceof Uint8Array)
-  ) {
-    throw new WireDecodeError(name, 'unexpected MessagePack extension value');
   }
   return fromWireTree(name, tree);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  compareKeys,
   decodeJson,
   decodeMsgpack,
   decodeParsed,
@@ -8,6 +9,7 @@ import {
   parseJsonText,
   setMember,
   stringifyJson,
+  stringifySortedJson,
 } from '../src/index.js';
 
 const U64_MAX = 18446744073709551615n;
@@ -173,5 +175,23 @@ describe('codecs keep __proto__ and exact integers in serde_json::Value fields',
     const again = decodeMsgpack('StepExecutionResult', encodeMsgpack('StepExecutionResult', decoded));
     expect(Object.keys(again.result as object)).toEqual(['__proto__', 'list']);
     expect(again).toEqual(decoded);
+  });
+});
+
+describe("stringifySortedJson and compareKeys (Rust's key order)", () => {
+  it('orders keys by UTF-8 bytes: a supplementary character after U+E000..U+FFFF, unlike UTF-16 order', () => {
+    const keys = ['\u{1F600}', '\uFF21', 'z', 'Z', '', 'ab', 'a', '\u00e9'];
+    const utf8 = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect([...keys].sort(compareKeys)).toEqual(utf8);
+    expect([...keys].sort()).not.toEqual(utf8);
+  });
+
+  it('writes every level sorted, with stringifyJson number rules and own __proto__ keys', () => {
+    const value = parseJsonText(
+      '{"b":{"\uFF21":1,"\u{1F600}":[{"y":2,"x":1}]},"__proto__":9007199254740993,"a":1.5}',
+    );
+    expect(stringifySortedJson(value)).toBe(
+      '{"__proto__":9007199254740993,"a":1.5,"b":{"\uFF21":1,"\u{1F600}":[{"x":1,"y":2}]}}',
+    );
   });
 });

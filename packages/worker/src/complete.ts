@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import type { Logger } from '@tasker-bridge/core';
 import type { StepExecutionResult, StepMessage } from '@tasker-bridge/schemas';
 import { backoffDelay, sleep } from './backoff.js';
@@ -5,7 +6,7 @@ import { Batcher } from './batch.js';
 import { workerFailureResult } from './failure-result.js';
 import { type ResultAndLease, sendResultsAndArchive } from './pgmq.js';
 import { type Queryable, run, sqlState } from './sql/connections.js';
-import { CLAIM_SUCCESSOR, COMPLETE_CLAIMS } from './sql/statements.js';
+import { CLAIM_SUCCESSOR, COMPLETE_CLAIMS, TASK_STATE } from './sql/statements.js';
 import { completionMetadataOf, stringifySorted } from './transition-metadata.js';
 
 /**
@@ -18,8 +19,10 @@ import { completionMetadataOf, stringifySorted } from './transition-metadata.js'
  *    `tasker.pgmq_send_with_notify`, and the archive of the step message (the claim's lease, package README
  *    "Leases"; `pgmq.ts`).
  * Orchestration archives a result message whose step is not yet in an `enqueued_*_for_orchestration` state and
- * never looks at it again (§5.1), so the order is load-bearing. Both statements are batched across the steps
- * finishing together (`CompletionStatements`), each row fenced to its own claim.
+ * never looks at it again (§5.1), so the order is load-bearing. For the same reason step 2 waits while the task is
+ * still `enqueuing_steps` (§5.5): `CompletionStatements.write` returns only once the result may be sent. Both
+ * statements are batched across the steps finishing together (`CompletionStatements`), each row fenced to its own
+ * claim, and each step held back on its own task's state: a batch is never delayed for one step's task.
  *
  * After a claim the step must end in a completion: transient database errors are retried with backoff until it
  * is written and sent, or until the hard stop of a shutdown (then the lease lapses and another worker finishes
@@ -53,6 +56,12 @@ export interface CompletionWrite {
 /** Largest batch per statement: a bound on one statement's size, far above the steps one worker runs at once. */
 const MAX_BATCH = 100;
 
+/** A completion `COMPLETE_CLAIMS` wrote: its task, and the task's state read in the same statement. */
+interface Written {
+  taskUuid: string;
+  taskState: string | null;
+}
+
 /**
  * The two completion statements of every step in flight, each batched across steps (`batch.ts`): the
  * completion write on the tasker database and the result message with the archive of the step message on the
@@ -60,7 +69,7 @@ const MAX_BATCH = 100;
  */
 export class CompletionStatements {
   readonly #taskerDb: Queryable;
-  readonly #writes: Batcher<CompletionWrite, boolean>;
+  readonly #writes: Batcher<CompletionWrite, Written | null>;
   readonly #sends: Batcher<ResultAndLease, string>;
 
   constructor(taskerDb: Queryable, pgmqDb: Queryable, resultsQueue: string) {
@@ -69,10 +78,18 @@ export class CompletionStatements {
     this.#sends = new Batcher((items) => sendResultsAndArchive(pgmqDb, resultsQueue, items), MAX_BATCH);
   }
 
-  /** Step 1 for one claim: the transition and the results, fenced to the claim. */
+  /**
+   * Step 1 for one claim: the transition and the results, fenced to the claim. Returns once the result may be
+   * sent: while the step's task is `enqueuing_steps` (§5.5) this step alone waits for it, after the batch's
+   * statement answered, so its neighbours in the batch go on to step 2 at once.
+   */
   async write(input: CompletionWrite): Promise<WriteOutcome> {
     const toState = input.result.success ? CompletionState.SUCCESS : CompletionState.ERROR;
-    if (await this.#writes.run(input)) return { kind: 'written', toState };
+    const written = await this.#writes.run(input);
+    if (written !== null) {
+      if (written.taskState === ENQUEUING_STEPS) await untilEnqueued(this.#taskerDb, written.taskUuid);
+      return { kind: 'written', toState };
+    }
     // Nothing written: was it us, on an earlier attempt whose COMMIT reply never arrived? The transition right
     // after our claim tells (it is ours, or a recovery by another worker, or nothing when an operator moved it).
     const [row] = await run(this.#taskerDb, CLAIM_SUCCESSOR, [input.stepUuid, input.claimTransitionUuid]);
@@ -91,11 +108,40 @@ export class CompletionStatements {
   }
 }
 
-/** `COMPLETE_CLAIMS` for a batch: per input, whether its completion was written. */
-async function writeCompletions(db: Queryable, inputs: readonly CompletionWrite[]): Promise<boolean[]> {
+/** `COMPLETE_CLAIMS` for a batch: per input, what was written for it (null: nothing). */
+async function writeCompletions(
+  db: Queryable,
+  inputs: readonly CompletionWrite[],
+): Promise<(Written | null)[]> {
   const rows = await run(db, COMPLETE_CLAIMS, [completionsParam(inputs)]);
-  const written = new Set(rows.map((r) => r.step_uuid));
-  return inputs.map((input) => written.has(input.stepUuid));
+  const written = new Map(
+    rows.map((r): [string, Written] => [r.step_uuid, { taskUuid: r.task_uuid, taskState: r.task_state }]),
+  );
+  return inputs.map((input) => written.get(input.stepUuid) ?? null);
+}
+
+const ENQUEUING_STEPS = 'enqueuing_steps';
+/** How long a result is held back for an enqueue in progress (§5.5): far beyond any enqueue, short of a lease. */
+const ENQUEUE_WAIT_LIMIT_MS = 10_000;
+
+/**
+ * Re-reads the task's state until orchestration has finished enqueuing (§5.5), a few milliseconds apart (2, 4, 8 …
+ * capped at 50 ms): the window is orchestration's own commits, typically tens of milliseconds. Past the limit the
+ * result goes out anyway (an orchestrator that died mid-enqueue leaves the task `enqueuing_steps` for good, and
+ * holding the result back would not help it). A re-read that fails is retried like the others within the limit:
+ * a transient error must not let the result overtake the enqueue.
+ */
+async function untilEnqueued(db: Queryable, taskUuid: string): Promise<void> {
+  const deadline = performance.now() + ENQUEUE_WAIT_LIMIT_MS;
+  for (let pauseMs = 2; performance.now() < deadline; pauseMs = Math.min(pauseMs * 2, 50)) {
+    await setTimeout(pauseMs);
+    try {
+      const [task] = await run(db, TASK_STATE, [taskUuid]);
+      if (task?.to_state !== ENQUEUING_STEPS) return;
+    } catch {
+      // Looked at again after the next pause.
+    }
+  }
 }
 
 /** `COMPLETE_CLAIMS`'s parameter: the JSON array of the completions, built from their texts without re-parsing. */

@@ -1,6 +1,13 @@
-import type { HandlerRegistry, Logger, ResultSchemaMode } from '@tasker-bridge/core';
-import type { DomainEvent } from '@tasker-bridge/schemas';
+import {
+  type DomainEventPublisher,
+  type HandlerRegistry,
+  type Logger,
+  type ResultSchemaMode,
+  SchemaMode,
+} from '@tasker-bridge/core';
+import type { DomainEvent, TaskTemplateInput } from '@tasker-bridge/schemas';
 import type pg from 'pg';
+import type { StepInterceptor } from './interceptors.js';
 import { DEFAULT_QUEUE_NAMES, type QueueNames, queueNameProblem } from './queues.js';
 
 /** How steps reach the worker (upstream `worker.event_systems.worker.deployment_mode`, docs/protocol.md §3.3). */
@@ -16,9 +23,9 @@ export interface TaskerWorkerOptions {
   /** Resolves `step_definition.handler` to handlers (`@tasker-bridge/core`). Required. */
   registry: HandlerRegistry;
   /** tasker database. Env `DATABASE_URL`. */
-  databaseUrl?: string;
+  databaseUrl?: string | undefined;
   /** pgmq database when split from the tasker one (docs/protocol.md §0.4). Env `PGMQ_DATABASE_URL`. */
-  pgmqDatabaseUrl?: string;
+  pgmqDatabaseUrl?: string | undefined;
   /** Use this pool for the tasker database instead of creating one (it is not closed by `stop()`). */
   pool?: pg.Pool;
   /**
@@ -27,9 +34,20 @@ export interface TaskerWorkerOptions {
    */
   pgmqPool?: pg.Pool;
   /** Directory of task template YAML files, searched recursively (§7.1). Env `TASKER_TEMPLATE_PATH`. */
-  templatePath?: string;
-  /** Templates to register in addition to the directory's, as parsed YAML/JSON objects. */
-  templates?: readonly unknown[];
+  templatePath?: string | undefined;
+  /**
+   * Templates to register in addition to the directory's, as written in YAML (`TaskTemplateInput`) or the full
+   * stored form. Each is still decoded with serde's rules at `start()`; one Rust would not decode is logged and
+   * skipped, like an invalid file.
+   */
+  templates?: readonly TaskTemplateInput[];
+  /**
+   * What `start()` does when a registered template names a callable (or a `handler.method`) that no handler of
+   * `registry` resolves: `fail` rejects with a `MissingHandlersError` listing them, `warn` logs them and starts
+   * (such steps then fail permanently with `handler_not_found` when they run). Env `TASKER_ON_MISSING_HANDLERS`.
+   * Default `fail`, and `warn` when `TASKER_ENV` is `development` or `test`.
+   */
+  onMissingHandlers?: MissingHandlersPolicy;
   /**
    * Upstream `common.queues.orchestration_queues.step_results`: the queue result messages go to (docs/protocol.md
    * §4.7). Env `TASKER_STEP_RESULTS_QUEUE`. Default `orchestration_step_results`.
@@ -53,7 +71,10 @@ export interface TaskerWorkerOptions {
   handlerTimeoutMs?: number;
   /** `hybrid` (default) or `polling_only`. Env `TASKER_DEPLOYMENT_MODE`. */
   deploymentMode?: DeploymentMode;
-  /** `host:port` for `/health*` and `/metrics`; `null` or `''` disables. Env `TASKER_WEB_BIND_ADDRESS`. Default disabled. */
+  /**
+   * `host:port` for `/health*` and `/metrics`; `:PORT` binds to 127.0.0.1 (use `0.0.0.0:PORT` in a container);
+   * `null` or `''` disables. Env `TASKER_WEB_BIND_ADDRESS`. Default disabled.
+   */
   healthAddress?: string | null;
   /** How long `stop()` lets in-flight steps finish before aborting them. Env `TASKER_SHUTDOWN_GRACE_MS`. Default 25000. */
   shutdownGraceMs?: number;
@@ -73,11 +94,37 @@ export interface TaskerWorkerOptions {
   connectTimeoutMs?: number;
   /** How `runStep` treats `step_definition.result_schema` (default `off`). */
   resultSchemaMode?: ResultSchemaMode;
+  /**
+   * How `runStep` treats the template's `input_schema`: `enforce` fails a step whose task context violates it
+   * with a permanent `validation_error` before its handler runs, `warn` logs it. Env `TASKER_INPUT_SCHEMA_MODE`.
+   * Default `off` (orchestration checks the context when the task is created).
+   */
+  inputSchemaMode?: SchemaMode;
   /** Receives `fast`/`broadcast` domain events in-process (docs/protocol.md §6.4). */
   onDomainEvent?: (event: DomainEvent) => void;
+  /**
+   * Wrap every step, first = outermost (README "Interceptors"): `(ctx, next) => …`, inside the worker's own span;
+   * the worker's step metrics count the result they settle on.
+   */
+  interceptors?: readonly StepInterceptor[];
+  /**
+   * One OpenTelemetry span per step when `@opentelemetry/api` is installed (README "Tracing"). Default true; the
+   * spans are no-ops until an OpenTelemetry SDK is registered.
+   */
+  tracing?: boolean;
+  /**
+   * Named domain-event publishers: a template's `publishes_events[].publisher` selects one by name (`definePublisher`
+   * from core), which shapes each event's payload. An unregistered name falls back to the default publisher (the
+   * handler's result as payload) with a warning.
+   */
+  publishers?: readonly DomainEventPublisher[];
   /** Environment to read (default `process.env`); tests pass their own. */
   env?: Readonly<Record<string, string | undefined>>;
 }
+
+/** `start()`'s answer to template callables with no handler (`TaskerWorkerOptions.onMissingHandlers`). */
+export const MissingHandlersPolicy = { FAIL: 'fail', WARN: 'warn' } as const;
+export type MissingHandlersPolicy = (typeof MissingHandlersPolicy)[keyof typeof MissingHandlersPolicy];
 
 export interface WorkerConfig {
   databaseUrl: string | undefined;
@@ -98,6 +145,8 @@ export interface WorkerConfig {
   poolSize: number;
   applicationName: string;
   connectTimeoutMs: number;
+  onMissingHandlers: MissingHandlersPolicy;
+  inputSchemaMode: SchemaMode;
 }
 
 /** Invalid configuration; `setting` names the option and environment variable. */
@@ -190,7 +239,9 @@ function healthAddress(option: unknown, env: Env): WorkerConfig['health'] {
       `must be host:port (e.g. 0.0.0.0:8081), got ${JSON.stringify(value)}`,
     );
   }
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+  // No host means loopback: health and metrics are not published to the network unless asked for
+  // (`0.0.0.0:PORT` in a container, where the orchestrator's probes come from outside).
+  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
 }
 
 /** A queue name setting, validated like upstream's `validate_queue_name`. */
@@ -222,6 +273,36 @@ function workerQueueNamespace(option: unknown, env: Env): string {
     );
   }
   return value;
+}
+
+/** One of `allowed`, from the option or the variable; `fallback` when neither says. */
+function choice<T extends string>(
+  option: unknown,
+  env: Env,
+  names: { option: string; env: string },
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const found = pick(option, env, names.env);
+  if (found === undefined) return fallback;
+  const value = String(found.value).toLowerCase();
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(
+    `${names.option} (${names.env})`,
+    `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(found.value)}`,
+  );
+}
+
+/**
+ * Fail fast unless the environment says development or test (`TASKER_ENV`, upstream's variable). Upstream treats
+ * an unset `TASKER_ENV` as development; here it counts as production, because a worker that claims steps it cannot
+ * run fails them permanently, which costs more in production than a refused start costs in development.
+ */
+function missingHandlersDefault(env: Env): MissingHandlersPolicy {
+  const environment = env.TASKER_ENV?.trim().toLowerCase();
+  return environment === 'development' || environment === 'test'
+    ? MissingHandlersPolicy.WARN
+    : MissingHandlersPolicy.FAIL;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -270,6 +351,12 @@ export function resolveConfig(options: TaskerWorkerOptions): WorkerConfig {
     options.readinessStaleMs ?? Math.max(5 * pollIntervalMs, 5_000 /* a few missed polls, not one */);
   if (!Number.isInteger(readinessStaleMs) || readinessStaleMs <= 0) {
     throw new ConfigError('readinessStaleMs', `must be a positive integer, got ${readinessStaleMs}`);
+  }
+  if (
+    options.interceptors !== undefined &&
+    (!Array.isArray(options.interceptors) || options.interceptors.some((i) => typeof i !== 'function'))
+  ) {
+    throw new ConfigError('interceptors', 'must be an array of functions (ctx, next) => Promise<result>');
   }
   const templatePath = text(options.templatePath, env, {
     option: 'templatePath',
@@ -349,6 +436,20 @@ export function resolveConfig(options: TaskerWorkerOptions): WorkerConfig {
       10_000,
       1,
       600_000,
+    ),
+    onMissingHandlers: choice(
+      options.onMissingHandlers,
+      env,
+      { option: 'onMissingHandlers', env: 'TASKER_ON_MISSING_HANDLERS' },
+      Object.values(MissingHandlersPolicy),
+      missingHandlersDefault(env),
+    ),
+    inputSchemaMode: choice(
+      options.inputSchemaMode,
+      env,
+      { option: 'inputSchemaMode', env: 'TASKER_INPUT_SCHEMA_MODE' },
+      Object.values(SchemaMode),
+      'off',
     ),
   };
 }

@@ -5,8 +5,9 @@ import { canonicalize, formatUtcTimestamp, type StepExecutionResult } from '@tas
  * cannot be persisted, an unexpected internal error), in the shape of Rust's `StepExecutionResult::failure`
  * factory (docs/protocol.md §4.6), so the step is reported instead of staying `in_progress`.
  *
- * Handler outcomes never come through here: `runStep` from core builds those. This exists only because core
- * does not export its result builder (noted in the package README).
+ * Handler outcomes never come through here: `runStep` from core builds those; an interceptor's exception does
+ * (`step-invocation.ts`). This exists only because core does not export its result builder (noted in the package
+ * README).
  */
 export function workerFailureResult(input: {
   stepUuid: string;
@@ -16,6 +17,8 @@ export function workerFailureResult(input: {
   workerId: string;
   startedAt?: Date;
   context?: Record<string, unknown>;
+  /** `metadata.error_code`: a stable code such as `PAYMENT_DECLINED`. */
+  errorCode?: string | undefined;
 }): StepExecutionResult {
   const completedAt = new Date();
   const startedAt = input.startedAt ?? completedAt;
@@ -33,7 +36,7 @@ export function workerFailureResult(input: {
       worker_hostname: null,
       started_at: formatUtcTimestamp(startedAt),
       custom: {},
-      error_code: null,
+      error_code: input.errorCode ?? null,
       error_type: input.errorType,
       context: input.context ?? {},
     },

@@ -7,6 +7,10 @@ import { formatUtcTimestamp } from '@tasker-bridge/schemas';
  * `tasker_shared::types::api::worker`): `/health` (basic), `/health/live`, `/health/ready` (503 when not ready)
  * and `/metrics` (Prometheus text). Readiness means the intake loop made progress recently — not merely that the
  * database answers — so a wedged worker stops receiving traffic (packages/worker/README.md "Operations").
+ *
+ * Nothing here can slow the steps down: readiness and metrics read the database through a probe of their own,
+ * at most once per second (`database-probe.ts`), GET and HEAD are the only methods (no request body is ever
+ * read), and no error text from the database or from this code reaches a response.
  */
 
 export interface HealthCheck {
@@ -27,8 +31,12 @@ export interface HealthSource {
   /** Liveness: the process runs and the worker was started (not stopped). */
   live(): boolean;
   ready(): Promise<ReadinessReport>;
-  metrics(): string;
+  /** Prometheus text exposition. */
+  metrics(): Promise<string>;
 }
+
+/** Upstream's web API is read-only; HEAD is what some load balancers probe with. */
+const ALLOWED_METHODS = 'GET, HEAD';
 
 export class HealthServer {
   readonly #server: Server;
@@ -37,11 +45,15 @@ export class HealthServer {
   constructor(source: HealthSource) {
     this.#source = source;
     this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch((error: unknown) => {
+      this.#handle(req, res).catch(() => {
+        // Whatever failed (a metric collector, a bug), its text stays out of the response.
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(String((error as Error)?.message ?? error));
+        res.end('internal error');
       });
     });
+    // Probes are tiny: a client that trickles its request holds a socket for seconds, not minutes.
+    this.#server.headersTimeout = 5_000;
+    this.#server.requestTimeout = 10_000;
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -63,6 +75,11 @@ export class HealthServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: ALLOWED_METHODS, 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'method not allowed', allow: ALLOWED_METHODS }));
+      return;
+    }
     const timestamp = formatUtcTimestamp(new Date());
     const workerId = this.#source.workerId;
     switch (path) {
@@ -87,10 +104,12 @@ export class HealthServer {
         });
         return;
       }
-      case '/metrics':
+      case '/metrics': {
+        const text = await this.#source.metrics();
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-        res.end(this.#source.metrics());
+        res.end(text);
         return;
+      }
       default:
         json(res, 404, { error: 'not found', path });
     }

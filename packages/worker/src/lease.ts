@@ -1,5 +1,6 @@
 import type { Logger } from '@tasker-bridge/core';
 import { sleep } from './backoff.js';
+import type { WorkerMetrics } from './metrics.js';
 import { extendLeases } from './pgmq.js';
 import type { Queryable } from './sql/connections.js';
 
@@ -38,6 +39,8 @@ export interface LeaseKeeperOptions {
   /** pgmq ≥ 1.8.0 has the array `set_vt` (`PgmqInfo.setVtArray`); older versions renew message by message. */
   setVtArray: boolean;
   logger: Logger;
+  /** Heartbeat figures (`tasker_bridge_lease_*`). */
+  metrics?: Pick<WorkerMetrics, 'leaseHeartbeats' | 'leaseHeartbeatDuration' | 'leasesLost'>;
 }
 
 export class LeaseKeeper {
@@ -54,6 +57,11 @@ export class LeaseKeeper {
   /** Beat period: vt/3, so two beats can be missed before a lease lapses. */
   get intervalMs(): number {
     return Math.max(100, Math.floor((this.#o.visibilityTimeoutSeconds * 1000) / 3));
+  }
+
+  /** Leases held now (claims in flight). */
+  get heldCount(): number {
+    return this.#held.size;
   }
 
   hold(queue: string, msgId: string, onLost: () => void): LeaseHandle {
@@ -118,6 +126,8 @@ export class LeaseKeeper {
     }
     await Promise.all(
       [...byQueue].map(async ([queue, list]) => {
+        const metrics = this.#o.metrics;
+        const started = performance.now();
         try {
           const extended = await extendLeases(
             this.#o.db,
@@ -126,15 +136,19 @@ export class LeaseKeeper {
             list.map((h) => h.msgId),
             this.#o.visibilityTimeoutSeconds,
           );
+          metrics?.leaseHeartbeats.inc({ result: 'ok' });
+          metrics?.leaseHeartbeatDuration.observe(performance.now() - started);
           if (this.#failures > 0) this.#o.logger.info({ queue }, 'lease heartbeat recovered');
           this.#failures = 0;
           for (const held of list) {
             if (extended.has(held.msgId) || held.finishing) continue;
             if (this.#held.get(`${queue}:${held.msgId}`) !== held) continue; // released meanwhile
             this.#held.delete(`${queue}:${held.msgId}`);
+            metrics?.leasesLost.inc();
             held.onLost();
           }
         } catch (error) {
+          metrics?.leaseHeartbeats.inc({ result: 'failed' });
           this.#failures += 1;
           // Leases lapse if this lasts longer than the vt; the steps are then recovered by whoever reads them.
           this.#o.logger[this.#failures === 1 ? 'warn' : 'debug'](

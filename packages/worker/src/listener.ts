@@ -99,7 +99,7 @@ export class NotificationListener {
     this.#attempt = 0;
     logger.info(
       { channels },
-      reconnected ? 'LISTEN connection re-established' : 'listening for step notifications',
+      reconnected ? 'LISTEN connection re-established' : 'listening for notifications',
     );
     this.#startPing(client);
     this.#options.onConnected(reconnected);

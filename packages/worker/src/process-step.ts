@@ -1,10 +1,17 @@
-import { type HandlerRegistry, type Logger, type ResultSchemaMode, stepLogFields } from '@tasker-bridge/core';
+import type {
+  DomainEventPublisher,
+  HandlerRegistry,
+  Logger,
+  ResultSchemaMode,
+  SchemaMode,
+} from '@tasker-bridge/core';
 import type { DomainEvent, StepMessage } from '@tasker-bridge/schemas';
-import { type CompletionStatements, completeStep } from './complete.js';
+import { type Completion, type CompletionStatements, completeStep } from './complete.js';
 import { publishDomainEvents } from './domain-events.js';
-import { executeStep } from './execute.js';
+import { type Execution, executeStep } from './execute.js';
 import type { Hydration, TakenMessage } from './hydrate.js';
 import type { QueuedMessage } from './intake.js';
+import type { InterceptorChain, StepReport } from './interceptors.js';
 import { judge, type Verdict } from './judge.js';
 import type { LeaseKeeper } from './lease.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -12,15 +19,17 @@ import { type ClaimFacts, type MessageIds, recordOutcome, type StepOutcome } fro
 import { archiveMessage } from './pgmq.js';
 import { type ReportContext, reportLostClaim, reportUnrunnable, resendResult } from './recover.js';
 import type { Queryable } from './sql/connections.js';
+import { StepInvocation } from './step-invocation.js';
 
 /**
  * One step message, start to finish (docs/protocol.md §4). Every message arrives taken (`take.ts`): its lease
  * (package README, "Leases") taken by a read with a visibility timeout, its step hydrated (§4.2) and claimed
- * (§4.3, the metadata names the lease), in batches. Then `process`, the one place where a message's whole processing and its outcome are visible: the verdict on what
- * the claim found (`judge.ts`); for a claimed step the handler under the lease (heartbeats, `lease.ts`),
- * the completion fenced to our claim and the result message with the archive of the step message
- * (`complete.ts`), domain events (§6.4); for a claim no handler runs, its worker-owned report (`recover.ts`).
- * The outcome is counted and logged once (`outcome.ts`).
+ * (§4.3, the metadata names the lease), in batches. Then `process`, the one place where a message's whole
+ * processing and its outcome are visible: the verdict on what the claim found (`judge.ts`); for a claimed step
+ * the handler under the lease (heartbeats, `lease.ts`) inside the interceptors (`interceptors.ts`: the step's
+ * span, then the user's), the completion of the result they settle on, fenced to our claim, and the result
+ * message with the archive of the step message (`complete.ts`), then domain events (§6.4); for a claim no handler
+ * runs, its worker-owned report (`recover.ts`). The outcome is counted and logged once (`outcome.ts`).
  *
  * Bad input never stops the worker and never loses a step; each case gets one log line with the ids:
  * - malformed body, unknown task/step, step past `enqueued` without our lease: the message is archived (nothing
@@ -45,13 +54,19 @@ export interface ProcessorOptions {
   visibilityTimeoutSeconds: number;
   leases: LeaseKeeper;
   resultSchemaMode?: ResultSchemaMode | undefined;
+  /** How `runStep` treats the template's `input_schema` (`TaskerWorkerOptions.inputSchemaMode`). */
+  inputSchemaMode?: SchemaMode | undefined;
   logger: Logger;
   metrics: WorkerMetrics;
+  /** Wrap every claimed step's run: the worker's span, then the user's interceptors (`interceptors.ts`). */
+  interceptors: InterceptorChain;
   /** Aborted when the shutdown grace period ends: running handlers are cancelled (retryable failure). */
   cancelSignal: AbortSignal;
   /** Aborted when even completion retries must give up (second signal / final deadline). */
   hardStopSignal: AbortSignal;
   onDomainEvent?: ((event: DomainEvent) => void) | undefined;
+  /** Named domain-event publishers (`publishes_events[].publisher`). */
+  publishers: ReadonlyMap<string, DomainEventPublisher>;
   /** Called once a step has been claimed and once it is finished (for health/shutdown bookkeeping). */
   onStepStarted?: (stepUuid: string) => void;
   onStepFinished?: (stepUuid: string) => void;
@@ -170,7 +185,8 @@ export class StepProcessor {
 
   /**
    * A step this worker claimed and hydrated: hold the lease (the message stays invisible) until the result is
-   * sent, run the handler, complete, publish domain events.
+   * sent; run the handler inside the interceptors; complete the result they settle on; tell the interceptors how
+   * the report ended (`invocation.settle`, on every path, so the step's span always ends); publish domain events.
    */
   async #run(
     taken: Extract<TakenMessage, { kind: 'hydrated' }>,
@@ -178,7 +194,7 @@ export class StepProcessor {
     handlerDone: () => void,
   ): Promise<{ outcome: StepOutcome; stepLogger: Logger }> {
     const { message, stepMessage } = taken;
-    const { metrics, logger } = this.#o;
+    const { metrics } = this.#o;
     const claim = this.#claimFacts(message);
     // The handler is stopped when the lease is lost or when shutdown cancels running steps (`#stops`).
     const stop = new AbortController();
@@ -190,22 +206,51 @@ export class StepProcessor {
     if (performance.now() - message.leasedAt > (this.#o.visibilityTimeoutSeconds * 1000) / 3) {
       await this.#o.leases.extendNow(message.queue, message.msgId);
     }
-    // One child per step, shared with runStep (`loggerBound`), so every line names the step once.
-    const stepLogger = logger.child(stepLogFields(ready.step));
+    // What the interceptors see of the step. Its logger is the step's child (`stepLogFields`, shared with
+    // runStep's lines through `loggerBound`), with whatever the interceptors bind.
+    const invocation = new StepInvocation({
+      step: ready.step,
+      queue: message.queue,
+      messageId: message.msgId,
+      claimMethod: message.method,
+      attempt: ready.claim.attempts,
+      // The claim is taken with the lease (`take.ts`): it starts with the read that leases the message.
+      claimStartedAt: performance.timeOrigin + message.leasedAt,
+      workerId: this.#o.workerId,
+      signal: stop.signal,
+      logger: this.#o.logger,
+    });
     this.#o.onStepStarted?.(stepMessage.step_uuid);
+    // The one live figure of a step, so it follows the run here; every other figure of the step is recorded from
+    // its outcome (`outcome.ts`).
     metrics.activeExecutions.add(1, { namespace: message.namespace });
     let executing = true;
     if (this.#o.cancelSignal.aborted) stop.abort(this.#o.cancelSignal.reason);
     else this.#stops.add(stop);
+    let report: StepReport | null = null;
     try {
-      stepLogger.debug({ attempts: ready.claim.attempts }, 'step claimed; running handler');
-      const execution = await executeStep(this.#o, ready.step, stop.signal, stepLogger);
+      invocation.logger.debug({ attempts: ready.claim.attempts }, 'step claimed; running handler');
+      const started = performance.now();
+      // Set by the innermost call; stays undefined when an interceptor answers without calling next().
+      let execution: Execution | undefined;
+      const result = await this.#o.interceptors.run(invocation, async () => {
+        execution = await executeStep(
+          this.#o,
+          ready.step,
+          ready.template.input_schema,
+          invocation.signal,
+          invocation.logger,
+        );
+        return execution.result;
+      });
+      const durationMs = Math.round(performance.now() - started);
       executing = false;
       metrics.activeExecutions.add(-1, { namespace: message.namespace });
       handlerDone();
       lease.finishing();
-      const { step } = execution;
-      const { completion, result } = await completeStep(
+      const stepLogger = invocation.logger; // with the interceptors' bindings
+      const step = execution?.step ?? ready.step;
+      const { completion, result: reported } = await completeStep(
         this.#report,
         {
           stepMessage: {
@@ -214,31 +259,46 @@ export class StepProcessor {
             correlation_id: step.task.task.correlation_id,
           },
           claimTransitionUuid: ready.claim.transitionUuid,
-          result: execution.result,
+          result,
           lease: { queue: message.queue, msgId: message.msgId },
         },
         stepLogger,
       );
+      report = { outcome: reportOutcome(completion), result: reported };
+      invocation.settle(report);
       let domainEventsPublished = 0;
       if (completion.kind === 'sent') {
-        const report = await publishDomainEvents(this.#o.pgmqDb, {
+        // After the completion committed, judged on the result as reported (the interceptors' result, or the
+        // `result_not_storable` failure that replaced it), so the events agree with what orchestration reads.
+        const events = await publishDomainEvents(this.#o.pgmqDb, {
           step,
-          result,
+          result: reported,
+          attempts: ready.claim.attempts,
+          published: execution?.published ?? [],
+          publishers: this.#o.publishers,
           logger: stepLogger,
           onEvent: this.#o.onDomainEvent,
         });
-        domainEventsPublished = report.published.length;
+        domainEventsPublished = events.published.length;
       }
       const outcome: StepOutcome = {
         kind: 'ran',
         ids: idsOf(message, stepMessage),
         claim,
-        execution: { durationMs: execution.durationMs, result: execution.result },
+        execution: { durationMs, result },
         completion,
         domainEventsPublished,
       };
       return { outcome, stepLogger };
     } finally {
+      // Settled on every path (a second call changes nothing), so an interceptor waiting on the report — the
+      // step's span — never waits forever.
+      invocation.settle(
+        report ?? {
+          outcome: 'error',
+          result: invocation.failure(new Error('the step ended without a result')),
+        },
+      );
       this.#stops.delete(stop);
       lease.release();
       if (executing) metrics.activeExecutions.add(-1, { namespace: message.namespace });
@@ -271,4 +331,16 @@ function idsOf(message: QueuedMessage, step: StepMessage | null): MessageIds {
   return step === null
     ? ids
     : { ...ids, task_uuid: step.task_uuid, step_uuid: step.step_uuid, correlation_id: step.correlation_id };
+}
+
+/** How a completion ended, as the interceptors' `reported` tells it. */
+function reportOutcome(completion: Completion): StepReport['outcome'] {
+  switch (completion.kind) {
+    case 'sent':
+      return 'completed';
+    case 'not_in_progress':
+      return 'not_in_progress';
+    case 'abandoned':
+      return 'completion_abandoned';
+  }
 }

@@ -1,23 +1,22 @@
 import { formatUtcTimestamp } from '@tasker-bridge/schemas';
-import type pg from 'pg';
-import { sleep } from './backoff.js';
 import type { WorkerConfig } from './config.js';
+import type { DatabaseProbe } from './database-probe.js';
 import type { HealthCheck, ReadinessReport } from './health-server.js';
 import type { Runtime } from './runtime.js';
-import { run } from './sql/connections.js';
-import { PING } from './sql/statements.js';
 
 /**
  * `/health/ready` (upstream's readiness shape, `health-server.ts`): ready when the database answers (both, when
  * tasker and pgmq are split), the worker is running and accepting steps, and the intake loop completed a poll
  * within `readinessStaleMs` — so a wedged worker stops receiving traffic, not merely one whose database is down.
+ * The database is asked on the health probes' own connections, at most once per second (`database-probe.ts`);
+ * the rest is read from memory, so a flood of probes cannot slow the steps down.
  */
 
 export interface ReadinessInput {
   state: string;
   config: WorkerConfig | null;
-  /** Null before start. */
-  pools: { tasker: pg.Pool; pgmq: pg.Pool } | null;
+  /** One per database; empty before start. */
+  probes: readonly DatabaseProbe[];
   runtime: Runtime | null;
   namespaces: readonly string[];
   /** Epoch ms of start (0 = not started). */
@@ -25,32 +24,31 @@ export interface ReadinessInput {
 }
 
 export async function readinessReport(input: ReadinessInput): Promise<ReadinessReport> {
-  const { config, pools, runtime } = input;
+  const { config, runtime } = input;
   const now = new Date();
-  const check = (ok: boolean, message: string, durationMs = 0): HealthCheck => ({
+  const check = (ok: boolean, message: string, durationMs = 0, checkedAt = now): HealthCheck => ({
     status: ok ? 'healthy' : 'unhealthy',
     message,
-    duration_ms: durationMs,
-    last_checked: formatUtcTimestamp(now),
+    duration_ms: Math.round(durationMs),
+    last_checked: formatUtcTimestamp(checkedAt),
   });
+  // Split databases (PGMQ_DATABASE_URL): intake, leases and result messages need the pgmq one as much as
+  // claims and completions need the tasker one, so both must answer.
+  const probes = await Promise.all(input.probes.map((p) => p.check()));
   let database: HealthCheck;
-  const pingStarted = Date.now();
-  const split = pools !== null && pools.pgmq !== pools.tasker;
-  try {
-    if (pools === null) throw new Error('not started');
-    // Split databases (PGMQ_DATABASE_URL): intake, leases and result messages need the pgmq one as much as
-    // claims and completions need the tasker one, so both must answer.
-    await Promise.all([
-      ping(pools.tasker, split ? 'tasker database' : 'database'),
-      ...(split ? [ping(pools.pgmq, 'pgmq database')] : []),
-    ]);
+  if (probes.length === 0) database = check(false, 'not started');
+  else {
+    const failed = probes.filter((p) => !p.ok).map((p) => p.problem);
     database = check(
-      true,
-      split ? 'tasker and pgmq databases answer' : 'database answers',
-      Date.now() - pingStarted,
+      failed.length === 0,
+      failed.length > 0
+        ? failed.join('; ')
+        : probes.length > 1
+          ? 'tasker and pgmq databases answer'
+          : 'database answers',
+      Math.max(...probes.map((p) => p.durationMs)),
+      new Date(Math.min(...probes.map((p) => p.checkedAt))),
     );
-  } catch (error) {
-    database = check(false, (error as Error).message, Date.now() - pingStarted);
   }
   const running = input.state === 'running' && runtime?.intake.accepting === true;
   const commandProcessor = check(running, `worker is ${input.state}`);
@@ -82,18 +80,4 @@ export async function readinessReport(input: ReadinessInput): Promise<ReadinessR
       handler_slots: { capacity: runtime?.slots.capacity ?? 0, in_use: runtime?.slots.inUse ?? 0 },
     },
   };
-}
-
-/** `SELECT 1` with a 2 s limit; the error names the database. */
-async function ping(pool: pg.Pool, which: string): Promise<void> {
-  try {
-    await Promise.race([
-      run(pool, PING, []),
-      sleep(2_000).then(() => {
-        throw new Error('ping timed out after 2000 ms');
-      }),
-    ]);
-  } catch (error) {
-    throw new Error(`${which}: ${(error as Error).message}`);
-  }
 }

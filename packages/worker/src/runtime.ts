@@ -1,9 +1,16 @@
-import type { HandlerRegistry, Logger, ResultSchemaMode } from '@tasker-bridge/core';
+import type {
+  DomainEventPublisher,
+  HandlerRegistry,
+  Logger,
+  ResultSchemaMode,
+  SchemaMode,
+} from '@tasker-bridge/core';
 import type { DomainEvent } from '@tasker-bridge/schemas';
 import type pg from 'pg';
 import { CompletionStatements } from './complete.js';
 import { DeploymentMode, type WorkerConfig } from './config.js';
 import { HandlerSlots, StepIntake } from './intake.js';
+import type { InterceptorChain } from './interceptors.js';
 import { LeaseKeeper } from './lease.js';
 import { NotificationListener } from './listener.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -17,7 +24,8 @@ import { MessageTaker } from './take.js';
 /**
  * The running parts of a started worker and how they are wired (docs/protocol.md §3): LISTEN and the fallback
  * poller feed the intake, which reserves handler slots, takes batches of messages (lease, hydrate, claim:
- * `take.ts`) and hands each to the step processor; the lease keeper renews the leases of steps in flight. `TaskerWorker` (`worker.ts`) starts and stops them.
+ * `take.ts`) and hands each to the step processor; the lease keeper renews the leases of steps in flight.
+ * `TaskerWorker` (`worker.ts`) starts and stops them.
  */
 
 export interface Runtime {
@@ -40,7 +48,11 @@ export interface RuntimeInput {
   namespaces: readonly string[];
   registry: HandlerRegistry;
   resultSchemaMode: ResultSchemaMode | undefined;
+  inputSchemaMode: SchemaMode | undefined;
+  /** Around every claimed step's run (`interceptors.ts`). */
+  interceptors: InterceptorChain;
   onDomainEvent: ((event: DomainEvent) => void) | undefined;
+  publishers: ReadonlyMap<string, DomainEventPublisher>;
   workerUuid: string;
   workerId: string;
   logger: Logger;
@@ -62,6 +74,7 @@ export function createRuntime(input: RuntimeInput): Runtime {
     visibilityTimeoutSeconds: vt,
     setVtArray: input.pgmq.setVtArray,
     logger,
+    metrics: input.metrics,
   });
   const processor = new StepProcessor({
     taskerDb: taskerPool,
@@ -74,11 +87,14 @@ export function createRuntime(input: RuntimeInput): Runtime {
     visibilityTimeoutSeconds: vt,
     leases,
     resultSchemaMode: input.resultSchemaMode,
+    inputSchemaMode: input.inputSchemaMode,
     logger,
     metrics: input.metrics,
+    interceptors: input.interceptors,
     cancelSignal: input.cancelSignal,
     hardStopSignal: input.hardStopSignal,
     onDomainEvent: input.onDomainEvent,
+    publishers: input.publishers,
     onStepStarted: (uuid) => input.runningSteps.add(uuid),
     onStepFinished: (uuid) => input.runningSteps.delete(uuid),
   });

@@ -1,4 +1,4 @@
-import { type StepExecutionResult, stringifyJson } from '@tasker-bridge/schemas';
+import { type StepExecutionResult, stringifySortedJson } from '@tasker-bridge/schemas';
 
 /**
  * The `metadata` JSON of the step transitions the worker writes, byte-for-byte in the form Rust writes it
@@ -67,7 +67,7 @@ export function completionMetadata(
   correlationId: string,
   now: () => string = rfc3339Now,
 ): CompletionMetadata {
-  return completionMetadataOf(result.success, stringifySorted(result), workerUuid, correlationId, now);
+  return completionMetadataOf(result.success, stringifySortedJson(result), workerUuid, correlationId, now);
 }
 
 /** `completionMetadata` for a result whose `stringifySorted` text the caller already has (it writes it too). */
@@ -90,33 +90,11 @@ export function completionMetadataOf(
 }
 
 /**
- * JSON text with object keys sorted (serde_json `Value` without `preserve_order`), `undefined` members dropped,
- * and bigint written as an integer literal (u64/i64 fields beyond 2^53).
+ * serde_json's text of a `Value` (what `serde_json::to_value` then `to_string` give): object keys in Rust's
+ * order (UTF-8 bytes) at every level, `undefined` members dropped, bigint written as an integer literal.
+ * One implementation for the worker, the dev orchestrator and the codecs (`@tasker-bridge/schemas`).
  */
-export function stringifySorted(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'bigint':
-      return value.toString();
-    case 'number':
-      // An integral number beyond 2^53 is an f64, written with `.0` as serde_json writes one (stringifyJson).
-      return stringifyJson(value);
-    case 'string':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'object': {
-      if (Array.isArray(value)) {
-        return `[${value.map((v) => (v === undefined ? 'null' : stringifySorted(v))).join(',')}]`;
-      }
-      const entries = Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined && typeof v !== 'function')
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stringifySorted(v)}`).join(',')}}`;
-    }
-    default:
-      return 'null';
-  }
-}
+export { stringifySortedJson as stringifySorted } from '@tasker-bridge/schemas';
 
 /** `DateTime<Utc>::to_rfc3339()`: `2026-03-01T12:00:00.123456789+00:00`, chrono's AutoSi fraction digits. */
 export function rfc3339Now(): string {

@@ -1,19 +1,26 @@
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@tasker-bridge/core';
-import type pg from 'pg';
+import type { DomainEventPublisher, Logger } from '@tasker-bridge/core';
+import type { TaskTemplate } from '@tasker-bridge/schemas';
+import pg from 'pg';
 import { sleep } from './backoff.js';
 import { ConfigError, resolveConfig, type TaskerWorkerOptions, type WorkerConfig } from './config.js';
+import { DatabaseProbe, Throttled } from './database-probe.js';
 import { onDatabase, PGMQ_OBJECTS, TASKER_TABLES } from './database-roles.js';
+import { unknownPublishers } from './domain-events.js';
 import { HealthServer, type ReadinessReport } from './health-server.js';
+import { InterceptorChain } from './interceptors.js';
 import { createDefaultLogger } from './logger.js';
-import { WorkerMetrics } from './metrics.js';
+import { type QueueDepth, WorkerMetrics } from './metrics.js';
+import { checkHandlers } from './missing-handlers.js';
 import { detectPgmq, type PgmqInfo } from './pgmq-version.js';
 import { createQueues } from './queue-creation.js';
 import { namespaceQueues, orchestrationQueues, queueNameProblem, stepQueueName } from './queues.js';
 import { readinessReport } from './readiness.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { installSignalHandlers } from './shutdown.js';
-import { createPool, redactUrl } from './sql/connections.js';
+import { createClient, createPool, redactUrl } from './sql/connections.js';
+import { QUEUE_DEPTHS } from './sql/statements.js';
+import { loadOpenTelemetryApi, tracingInterceptor } from './step-tracing.js';
 import { loadTemplateSources, registerTemplates, type TemplateSource } from './templates.js';
 import { uuidv7 } from './uuid.js';
 
@@ -21,6 +28,9 @@ export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stoppe
 
 /** How long completions may still take after running handlers were cancelled at shutdown. */
 const COMPLETION_DEADLINE_MS = 15_000;
+
+/** Time limit of one health probe statement (connecting included). */
+const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * A tasker-core worker in TypeScript: registers its task templates, creates its queues, listens and polls for
@@ -46,11 +56,14 @@ export class TaskerWorker {
   #pgmq: PgmqInfo | null = null;
   #runtime: Runtime | null = null;
   #health: HealthServer | null = null;
+  /** The health connections: one per database (`database-probe.ts`). */
+  #probes: DatabaseProbe[] = [];
   #healthAddress: AddressInfo | null = null;
   #removeSignalHandlers: (() => void) | null = null;
   #cancel = new AbortController();
   #hardStop = new AbortController();
   readonly #runningSteps = new Set<string>();
+  readonly #publishers = new Map<string, DomainEventPublisher>();
 
   constructor(options: TaskerWorkerOptions) {
     if (options === undefined || options.registry === undefined) {
@@ -58,6 +71,12 @@ export class TaskerWorker {
     }
     this.#options = options;
     this.#logger = options.logger ?? createDefaultLogger('info', {});
+    for (const publisher of options.publishers ?? []) {
+      if (this.#publishers.has(publisher.name)) {
+        throw new ConfigError('publishers', `has two publishers named '${publisher.name}'`);
+      }
+      this.#publishers.set(publisher.name, publisher);
+    }
   }
 
   /** Display id: `TASKER_WORKER_ID` / `workerId`, else `worker_{workerUuid}` like upstream's worker id. */
@@ -117,12 +136,13 @@ export class TaskerWorker {
       }
       const pools = this.#createPools(config);
       this.#pools = pools;
+      this.#probes = this.#createProbes(config, pools);
       const taskerSetting = 'databaseUrl (DATABASE_URL)';
       const pgmqSetting =
         config.pgmqDatabaseUrl !== undefined || this.#options.pgmqPool !== undefined
           ? 'pgmqDatabaseUrl (PGMQ_DATABASE_URL)'
           : taskerSetting;
-      await onDatabase({ setting: taskerSetting, needs: TASKER_TABLES }, () =>
+      const templates = await onDatabase({ setting: taskerSetting, needs: TASKER_TABLES }, () =>
         this.#registerTemplates(config, pools.tasker),
       );
       const pgmq = await onDatabase({ setting: pgmqSetting, needs: PGMQ_OBJECTS }, async () => {
@@ -131,6 +151,14 @@ export class TaskerWorker {
         return found;
       });
       this.#pgmq = pgmq;
+      // After the database checks, so that a wrong URL is reported as such first.
+      await checkHandlers(this.#options.registry, templates, config.onMissingHandlers, this.#logger);
+      for (const name of unknownPublishers(templates, this.#publishers)) {
+        this.#logger.warn(
+          { publisher: name },
+          'templates name a domain event publisher that is not registered',
+        );
+      }
       const runtime = createRuntime({
         config,
         pgmq,
@@ -144,7 +172,10 @@ export class TaskerWorker {
         namespaces: this.#namespaces,
         registry: this.#options.registry,
         resultSchemaMode: this.#options.resultSchemaMode,
+        inputSchemaMode: config.inputSchemaMode,
+        interceptors: await this.#interceptors(),
         onDomainEvent: this.#options.onDomainEvent,
+        publishers: this.#publishers,
         workerUuid: this.workerUuid,
         workerId: this.workerId,
         logger: this.#logger,
@@ -154,6 +185,7 @@ export class TaskerWorker {
         runningSteps: this.#runningSteps,
       });
       this.#runtime = runtime;
+      this.#sampleMetrics(config, runtime);
       runtime.intake.open();
       runtime.leases.start();
       if (runtime.listener) await runtime.listener.start();
@@ -202,6 +234,7 @@ export class TaskerWorker {
       applicationName: config.applicationName,
       max: config.poolSize,
       connectionTimeoutMillis: config.connectTimeoutMs,
+      genericPlans: true,
     };
     const owned: pg.Pool[] = [];
     const own = (pool: pg.Pool) => {
@@ -233,7 +266,84 @@ export class TaskerWorker {
     return { tasker, pgmq, owned };
   }
 
-  async #registerTemplates(config: WorkerConfig, db: pg.Pool): Promise<void> {
+  /**
+   * Health reads (readiness, queue depths) get connections of their own, never the step pool's
+   * (`database-probe.ts`); opened on first use. An injected pool lends its settings, not its connections.
+   */
+  #createProbes(config: WorkerConfig, pools: { tasker: pg.Pool; pgmq: pg.Pool }): DatabaseProbe[] {
+    const timeoutMs = Math.min(config.connectTimeoutMs, PROBE_TIMEOUT_MS);
+    const applicationName = `${config.applicationName}-health`;
+    const clientFor = (url: string | undefined, pool: pg.Pool) => () =>
+      url !== undefined
+        ? createClient(url, applicationName, timeoutMs)
+        : new pg.Client({
+            ...pool.options,
+            // pg-pool keeps the password out of enumeration, so a spread would drop it.
+            password: pool.options.password,
+            application_name: applicationName,
+            connectionTimeoutMillis: timeoutMs,
+          });
+    const split = pools.pgmq !== pools.tasker;
+    const taskerUrl = this.#options.pool === undefined ? config.databaseUrl : undefined;
+    const probes = [
+      new DatabaseProbe({
+        label: split ? 'tasker database' : 'database',
+        createClient: clientFor(taskerUrl, pools.tasker),
+        timeoutMs,
+        logger: this.#logger,
+      }),
+    ];
+    if (split) {
+      const pgmqUrl = this.#options.pgmqPool === undefined ? config.pgmqDatabaseUrl : undefined;
+      probes.push(
+        new DatabaseProbe({
+          label: 'pgmq database',
+          createClient: clientFor(pgmqUrl, pools.pgmq),
+          timeoutMs,
+          logger: this.#logger,
+        }),
+      );
+    }
+    return probes;
+  }
+
+  /** Scrape-time figures: leases held, and the step queues' depths read on the pgmq probe at most once per second. */
+  #sampleMetrics(config: WorkerConfig, runtime: Runtime): void {
+    const pgmqProbe = this.#probes.at(-1) as DatabaseProbe;
+    const queues = new Map(
+      this.#namespaces.map((ns) => [stepQueueName(ns, config.queues.workerNamespace), ns]),
+    );
+    const depths = new Throttled<QueueDepth[]>(1_000, async () => {
+      const rows = await pgmqProbe.query(QUEUE_DEPTHS, [[...queues.keys()]]);
+      return rows.map((r) => ({
+        namespace: queues.get(r.queue_name) ?? '',
+        queue: r.queue_name,
+        length: Number(r.queue_length),
+        visible: Number(r.queue_visible_length),
+        oldestAgeSeconds: r.oldest_msg_age_sec,
+      }));
+    });
+    this.metrics.sampleFrom({
+      leasesHeld: () => runtime.leases.heldCount,
+      queueDepths: () => depths.get(),
+    });
+  }
+
+  /**
+   * Every step runs inside the worker's span (when `@opentelemetry/api` is installed and `tracing` is not false),
+   * then the user's interceptors in the order given (`interceptors.ts`). The step metrics are recorded from the
+   * result this chain settles on (`outcome.ts`), as if by an interceptor outside the user's.
+   */
+  async #interceptors(): Promise<InterceptorChain> {
+    const api = this.#options.tracing === false ? null : await loadOpenTelemetryApi();
+    return new InterceptorChain([
+      ...(api === null ? [] : [tracingInterceptor(api)]),
+      ...(this.#options.interceptors ?? []),
+    ]);
+  }
+
+  /** Registers the templates (§7.1) and returns them, decoded. */
+  async #registerTemplates(config: WorkerConfig, db: pg.Pool): Promise<TaskTemplate[]> {
     const sources: TemplateSource[] = [];
     if (config.templatePath !== undefined) {
       try {
@@ -260,16 +370,7 @@ export class TaskerWorker {
       );
     }
     this.#namespaces = result.namespaces;
-    for (const { template } of result.registered) {
-      const missing = await this.#options.registry.missingHandlers(template);
-      if (missing.length > 0) {
-        // Upstream: such steps fail permanently with handler_not_found when they run (§7.1).
-        this.#logger.warn(
-          { namespace: template.namespace_name, name: template.name, callables: missing },
-          'template steps have no handler in this worker; they will fail with handler_not_found',
-        );
-      }
-    }
+    return result.registered.map((r) => r.template);
   }
 
   /** Once per start, on the pgmq database (§8.1): which pgmq runs there; refuses one too old or missing. */
@@ -305,12 +406,15 @@ export class TaskerWorker {
     await createQueues(db, queues, this.#logger);
   }
 
-  /** `/health/ready`: database answers, the worker is running, and the intake loop progressed recently. */
+  /**
+   * `/health/ready`: the database answers (the probe's check, at most one per second, on its own connection), the
+   * worker is running, and the intake loop progressed recently.
+   */
   readiness(): Promise<ReadinessReport> {
     return readinessReport({
       state: this.#state,
       config: this.#config,
-      pools: this.#pools,
+      probes: this.#probes,
       runtime: this.#runtime,
       namespaces: this.#namespaces,
       startedAt: this.#startedAt,
@@ -393,6 +497,8 @@ export class TaskerWorker {
     await runtime?.leases.stop().catch(() => {});
     await this.#health?.close().catch(() => {});
     this.#health = null;
+    this.metrics.sampleFrom(null);
+    await Promise.all(this.#probes.map((p) => p.close()));
     this.#removeSignalHandlers?.();
     this.#removeSignalHandlers = null;
     const owned = this.#pools?.owned ?? [];

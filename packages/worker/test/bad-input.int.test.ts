@@ -48,7 +48,8 @@ beforeAll(async () => {
     logger,
     pollIntervalMs: 100,
     handlerTimeoutMs: 300,
-    env: {},
+    // Test mode: templates whose other steps have no handler here start with a warning.
+    env: { TASKER_ENV: 'test' },
     templates: [
       template(NS, 'mixed', [
         { name: 'ok' },
@@ -284,7 +285,8 @@ describe('double-claim guard', () => {
       databaseUrl: db.url,
       logger: recordingLogger(),
       pollIntervalMs: 50,
-      env: {},
+      // Test mode: templates whose other steps have no handler here start with a warning.
+      env: { TASKER_ENV: 'test' },
       templates: [
         template(NS, 'mixed', [
           { name: 'ok' },

@@ -1,9 +1,10 @@
 import { HandlerRegistry } from '@tasker-bridge/core';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, resolveConfig, TaskerWorker } from '../src/index.js';
+import { resolveConfig } from '../src/config.js';
+import { ConfigError, TaskerWorker } from '../src/index.js';
 
 const registry = new HandlerRegistry();
-const base = { registry, templates: [{}] };
+const base = { registry, templates: [{ name: 't', namespace_name: 'n', version: '1.0.0', steps: [] }] };
 
 describe('configuration', () => {
   it('reads the environment, options win, defaults match upstream', () => {
@@ -39,6 +40,14 @@ describe('configuration', () => {
       deploymentMode: 'hybrid',
       health: null,
     });
+  });
+
+  it('binds a health address without a host to loopback; 0.0.0.0 only when asked for', () => {
+    const health = (healthAddress: string) =>
+      resolveConfig({ ...base, healthAddress, env: { DATABASE_URL: 'postgres://h/d' } }).health;
+    expect(health(':8081')).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(health('0.0.0.0:8081')).toEqual({ host: '0.0.0.0', port: 8081 });
+    expect(health('[::]:9000')).toEqual({ host: '::', port: 9000 });
   });
 
   it.each([
@@ -102,6 +111,32 @@ describe('configuration', () => {
     const run = () => resolveConfig({ registry, env });
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(setting);
+  });
+
+  it('onMissingHandlers fails fast unless TASKER_ENV says development or test; options and env win', () => {
+    const db = { DATABASE_URL: 'postgres://h/d' };
+    const policy = (options: object, env: Record<string, string>) =>
+      resolveConfig({ ...base, ...options, env: { ...db, ...env } }).onMissingHandlers;
+    expect(policy({}, {})).toBe('fail');
+    expect(policy({}, { TASKER_ENV: 'production' })).toBe('fail');
+    expect(policy({}, { TASKER_ENV: 'development' })).toBe('warn');
+    expect(policy({}, { TASKER_ENV: 'test' })).toBe('warn');
+    expect(policy({}, { TASKER_ENV: 'test', TASKER_ON_MISSING_HANDLERS: 'fail' })).toBe('fail');
+    expect(policy({ onMissingHandlers: 'warn' }, { TASKER_ON_MISSING_HANDLERS: 'fail' })).toBe('warn');
+    expect(() => policy({}, { TASKER_ON_MISSING_HANDLERS: 'ignore' })).toThrow(
+      /onMissingHandlers \(TASKER_ON_MISSING_HANDLERS\) must be one of 'fail', 'warn'/,
+    );
+  });
+
+  it('inputSchemaMode is off unless the option or TASKER_INPUT_SCHEMA_MODE says warn or enforce', () => {
+    const env = { DATABASE_URL: 'postgres://h/d' };
+    expect(resolveConfig({ ...base, env }).inputSchemaMode).toBe('off');
+    expect(
+      resolveConfig({ ...base, env: { ...env, TASKER_INPUT_SCHEMA_MODE: 'enforce' } }).inputSchemaMode,
+    ).toBe('enforce');
+    expect(() => resolveConfig({ ...base, env: { ...env, TASKER_INPUT_SCHEMA_MODE: 'strict' } })).toThrow(
+      'TASKER_INPUT_SCHEMA_MODE',
+    );
   });
 
   it('queue names: upstream defaults, then the environment, options winning', () => {

@@ -179,6 +179,10 @@ describe('a claim whose lease lapsed is recovered with a worker-owned transition
       correlation_id: task.correlation_id,
     });
     await eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived);
+    // Counted and logged once the statement has answered, a moment after its commit is visible here.
+    await eventually(
+      async () => worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'worker_lost' }) === 1,
+    );
     expect(await resultMessagesFor(stepUuid)).toHaveLength(1);
     // The outcome line and metrics are written once the recovery's processing ended (just after its archive).
     const lines = await eventually(async () => {
@@ -196,6 +200,9 @@ describe('a claim whose lease lapsed is recovered with a worker-owned transition
     const worker = await startWorker({ logger });
     const { stepUuid, msgId } = await abandonedClaim({ ageMs: 5_000, completed: true });
     await eventually(async () => (await rows.queueMessage(QUEUE, msgId)).archived);
+    await eventually(
+      async () => worker.metrics.stepsRecovered.get({ namespace: NS, kind: 'result_resent' }) === 1,
+    );
     expect(await resultMessagesFor(stepUuid)).toHaveLength(1);
     expect((await rows.step(stepUuid)).state).toBe('enqueued_for_orchestration'); // nothing rewritten
     await eventually(

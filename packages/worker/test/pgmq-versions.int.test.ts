@@ -2,13 +2,8 @@ import { HandlerRegistry } from '@tasker-bridge/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.js';
-import {
-  ConfigError,
-  PgmqVersionError,
-  statements,
-  TASKER_SESSION_OPTIONS,
-  TaskerWorker,
-} from '../src/index.js';
+import { ConfigError, PgmqVersionError, TaskerWorker } from '../src/index.js';
+import { statements, TASKER_SESSION_OPTIONS } from '../src/internal.js';
 import { LeaseKeeper } from '../src/lease.js';
 import { parsePgmqVersion, pgmqInfo } from '../src/pgmq-version.js';
 import { createQueue } from '../src/queue-creation.js';
@@ -94,7 +89,8 @@ describe(`pgmq ${PGMQ_VERSION}: every statement the worker issues`, () => {
       logger: recordingLogger(),
       deploymentMode: 'polling_only',
       pollIntervalMs: 60_000,
-      env: {},
+      // Test mode: templates whose other steps have no handler here start with a warning.
+      env: { TASKER_ENV: 'test' },
       templates: [template('pgmq_ver', 'flow', [{ name: 'a' }])],
     });
     expect(worker.pgmqVersion).toBeNull();
@@ -280,7 +276,8 @@ describe(`pgmq ${PGMQ_VERSION}: queue creation by concurrent starters`, () => {
           deploymentMode: 'polling_only',
           pollIntervalMs: 60_000,
           poolSize: 2,
-          env: {},
+          // Test mode: templates whose other steps have no handler here start with a warning.
+          env: { TASKER_ENV: 'test' },
           templates: [template('crowd', 'flow', [{ name: 'a' }])],
         }),
     );
@@ -302,7 +299,8 @@ describe(`pgmq ${PGMQ_VERSION}: what start() refuses`, () => {
       registry: new HandlerRegistry(),
       databaseUrl: url,
       logger: recordingLogger(),
-      env: {},
+      // Test mode: templates whose other steps have no handler here start with a warning.
+      env: { TASKER_ENV: 'test' },
       templates: [template('refused', 'flow', [{ name: 'a' }])],
     });
 

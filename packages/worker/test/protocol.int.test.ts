@@ -1,8 +1,8 @@
 import { checkpointYield, defineHandler, HandlerRegistry } from '@tasker-bridge/core';
-import { decodeParsed } from '@tasker-bridge/schemas';
+import { decodeParsed, validate } from '@tasker-bridge/schemas';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.js';
-import { TaskerWorker, type TaskerWorkerOptions } from '../src/index.js';
+import { MissingHandlersError, TaskerWorker, type TaskerWorkerOptions } from '../src/index.js';
 import { eventually, ProtocolRows, recordingLogger, template } from './fixtures/protocol-rows.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -28,7 +28,8 @@ async function startWorker(
     databaseUrl: db.url,
     logger: recordingLogger(),
     pollIntervalMs: 100,
-    env: {},
+    // Test mode: templates whose other steps have no handler here start with a warning.
+    env: { TASKER_ENV: 'test' },
     ...options,
   });
   workers.push(worker);
@@ -94,6 +95,88 @@ describe('startup', () => {
       "SELECT description FROM tasker.named_tasks WHERE name = 'registration'",
     );
     expect(again).toEqual([{ description: 'second' }]);
+  });
+});
+
+describe('template-time checks', () => {
+  const registry = () =>
+    new HandlerRegistry().register(
+      'chk.a',
+      defineHandler('chk.a', { methods: { refund: () => ({}) } }, () => ({})),
+    );
+  const templates = [
+    template('chk', 'flow', [
+      { name: 'a' },
+      { name: 'b' }, // chk.b: registered nowhere
+      { name: 'c', handler: { callable: 'chk.a', method: 'toString' } }, // not a declared method
+      { name: 'd', handler: { callable: 'chk.a', method: 'refund' } },
+    ]),
+  ];
+
+  it('start() refuses templates whose callables or methods this worker cannot run (production default)', async () => {
+    const worker = new TaskerWorker({ databaseUrl: db.url, registry: registry(), templates, env: {} });
+    workers.push(worker);
+    const error = await worker.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(MissingHandlersError);
+    expect(error).toMatchObject({
+      code: 'missing_handlers',
+      missing: [{ namespace: 'chk', name: 'flow', version: '1.0.0', callables: ['chk.a', 'chk.b'] }],
+    });
+    expect((error as Error).message).toMatch(/chk\/flow@1\.0\.0: chk\.a, chk\.b/);
+    expect(worker.state).toBe('idle');
+  });
+
+  it("onMissingHandlers: 'warn' starts and names them in one warning", async () => {
+    const logger = recordingLogger();
+    await startWorker({ registry: registry(), templates, logger, onMissingHandlers: 'warn' });
+    expect(
+      logger.records.filter((r) => r.level === 'warn' && r.msg?.includes('have no handler in this worker')),
+    ).toMatchObject([{ fields: { namespace: 'chk', callables: ['chk.a', 'chk.b'] } }]);
+  });
+});
+
+describe('input_schema enforcement', () => {
+  it("inputSchemaMode: 'enforce' fails a step whose task context violates the template's input_schema", async () => {
+    let ran = 0;
+    const registry = new HandlerRegistry().register(
+      'inp.a',
+      defineHandler('inp.a', () => {
+        ran += 1;
+        return {};
+      }),
+    );
+    const tpl = {
+      ...template('inp', 'flow', [{ name: 'a' }]),
+      input_schema: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } },
+    };
+    await startWorker({ registry, templates: [tpl], inputSchemaMode: 'enforce' });
+    const run = async (context: unknown) => {
+      const task = await rows.createTask({ namespace: 'inp', name: 'flow', context, steps: [{ name: 'a' }] });
+      const step = task.steps.a!;
+      await rows.sendStepMessage('inp', {
+        task_uuid: task.task_uuid,
+        step_uuid: step,
+        correlation_id: task.correlation_id,
+      });
+      return eventually(async () => {
+        const s = await rows.step(step);
+        return s.state === 'enqueued_for_orchestration' || s.state === 'enqueued_as_error_for_orchestration'
+          ? s
+          : null;
+      });
+    };
+    const bad = await run({ n: 'x' });
+    expect(bad.state).toBe('enqueued_as_error_for_orchestration');
+    expect(bad.results).toMatchObject({
+      metadata: { retryable: false, error_type: 'validation_error' },
+      error: { message: expect.stringMatching(/input\/n: must be integer/) },
+    });
+    expect(ran).toBe(0);
+    expect((await run({ n: 3 })).state).toBe('enqueued_for_orchestration');
+    expect(ran).toBe(1);
   });
 });
 
@@ -355,6 +438,7 @@ describe('claim → execute → complete', () => {
 
   it('carries decision outcomes in results, persists checkpoint yields and publishes domain events after completion', async () => {
     let calls = 0;
+    const resumedFrom: unknown[] = [];
     const events: unknown[] = [];
     const registry = new HandlerRegistry()
       .register(
@@ -371,6 +455,7 @@ describe('claim → execute → complete', () => {
         'ev.batch',
         defineHandler('ev.batch', ({ context }) => {
           calls += 1;
+          if (context.checkpoint !== null) resumedFrom.push(context.checkpoint);
           const cursor = context.checkpointCursor<number>() ?? 0;
           if (cursor < 2) return checkpointYield({ cursor: cursor + 1, itemsProcessed: cursor + 1 });
           return { processed: cursor, paid: true };
@@ -437,6 +522,15 @@ describe('claim → execute → complete', () => {
     expect(batch.attempts).toBe(1); // yields do not consume attempts
     expect(batch.checkpoint).toMatchObject({ cursor: 2, items_processed: 2 });
     expect(batch.checkpoint?.history).toHaveLength(2);
+    // Each re-invocation sees the checkpoint as stored (a CheckpointRecord), not the yielded data.
+    expect(resumedFrom).toHaveLength(2);
+    for (const checkpoint of resumedFrom)
+      expect(validate('CheckpointRecord', checkpoint)).toMatchObject({ ok: true });
+    expect(resumedFrom[1]).toMatchObject({
+      cursor: 2,
+      items_processed: 2,
+      history: [{ cursor: 1 }, { cursor: 2 }],
+    });
 
     const domain = await eventually(async () => {
       const m = await rows.messages('ev_domain_events');

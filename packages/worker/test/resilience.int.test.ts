@@ -5,7 +5,7 @@ import { createTestDatabase } from '../../../test/support/db.js';
 import { TaskerWorker, type TaskerWorkerOptions } from '../src/index.js';
 import { eventually, ProtocolRows, recordingLogger, template } from './fixtures/protocol-rows.js';
 
-/** Connection discipline, outage recovery, graceful shutdown and the health endpoints, on the real database. */
+/** Connection discipline, outage recovery and graceful shutdown, on the real database (health: health.int.test.ts). */
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let rows: ProtocolRows;
@@ -207,43 +207,6 @@ describe('graceful shutdown', () => {
     await worker.stop();
     expect(worker.state).toBe('stopped');
     await expect(worker.start()).rejects.toThrow(/cannot be restarted/);
-  });
-});
-
-describe('health and metrics over HTTP', () => {
-  it('serves /health, /health/live, /health/ready and Prometheus /metrics with upstream names', async () => {
-    const worker = await startWorker({ healthAddress: '127.0.0.1:0' });
-    const base = `http://127.0.0.1:${worker.healthAddress!.port}`;
-    // The first poll (at start; it prepares its statement) has completed: a notification cannot find every
-    // slot reserved by it, so the step is claimed through its notification.
-    await eventually(async () => (await worker.readiness()).checks.queue_processing.status === 'healthy');
-    const { stepUuid, msgId } = await enqueue('ok');
-    await eventually(async () => (await stateOf(stepUuid)) === 'enqueued_for_orchestration');
-    // Its metrics are recorded once its processing ended: the result sent, the step message archived.
-    await eventually(async () => (await rows.queueMessage(`worker_${NS}_queue`, msgId)).archived);
-
-    const health = (await (await fetch(`${base}/health`)).json()) as { timestamp: string };
-    expect(health).toMatchObject({ status: 'healthy', worker_id: worker.workerId });
-    expect(health.timestamp).toMatch(/Z$/);
-    expect((await fetch(`${base}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${base}/health/ready`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({
-      status: 'healthy',
-      checks: {
-        database: { status: 'healthy' },
-        command_processor: { status: 'healthy' },
-        queue_processing: { status: 'healthy' },
-      },
-      system_info: { supported_namespaces: [NS], worker_type: 'typescript' },
-    });
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('# TYPE tasker_steps_claimed_total counter');
-    expect(metrics).toMatch(/tasker_steps_claimed_total\{claim_method="event",namespace="res"\} 1/);
-    expect(metrics).toMatch(/tasker_steps_successes_total\{namespace="res"\} 1/);
-    expect(metrics).toContain('tasker_step_execution_duration_milliseconds_bucket');
-    expect(metrics).toMatch(/tasker_steps_results_submitted_total\{result_type="completion"\} 1/);
-    expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 });
 

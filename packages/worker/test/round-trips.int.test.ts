@@ -2,7 +2,8 @@ import { defineHandler, HandlerRegistry } from '@tasker-bridge/core';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/support/db.js';
-import { TASKER_SESSION_OPTIONS, TaskerWorker } from '../src/index.js';
+import { TaskerWorker } from '../src/index.js';
+import { TASKER_SESSION_OPTIONS } from '../src/internal.js';
 import { eventually, ProtocolRows, recordingLogger, template } from './fixtures/protocol-rows.js';
 
 /**

@@ -3,7 +3,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { backoffDelay } from '../src/backoff.js';
 import { installSignalHandlers } from '../src/index.js';
 import { HandlerSlots } from '../src/intake.js';
-import { WorkerMetrics } from '../src/metrics.js';
 import { decodeTemplate } from '../src/templates.js';
 
 describe('handler slots', () => {
@@ -23,26 +22,6 @@ describe('backoff', () => {
     expect(backoffDelay(0, { initialMs: 100, maxMs: 1000 }, () => 0)).toBe(50);
     expect(backoffDelay(20, { initialMs: 100, maxMs: 1000 }, () => 1)).toBe(1000);
     expect(backoffDelay(20, { initialMs: 100, maxMs: 1000 }, () => 0)).toBe(500);
-  });
-});
-
-describe('metrics', () => {
-  it('renders Prometheus text with upstream metric names', () => {
-    const m = new WorkerMetrics();
-    m.stepsClaimed.inc({ namespace: 'p', claim_method: 'poll' });
-    m.executionDuration.observe(12, { namespace: 'p', result: 'success' });
-    const text = m.render();
-    expect(text).toContain('# TYPE tasker_steps_claimed_total counter');
-    expect(text).toContain('tasker_steps_claimed_total{claim_method="poll",namespace="p"} 1');
-    expect(text).toContain(
-      'tasker_step_execution_duration_milliseconds_bucket{namespace="p",result="success",le="25"} 1',
-    );
-    expect(text).toContain(
-      'tasker_step_execution_duration_milliseconds_bucket{namespace="p",result="success",le="10"} 0',
-    );
-    expect(text).toContain(
-      'tasker_step_execution_duration_milliseconds_count{namespace="p",result="success"} 1',
-    );
   });
 });
 

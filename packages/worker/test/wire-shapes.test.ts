@@ -57,6 +57,12 @@ describe('transition metadata (docs/protocol.md §4.3, §4.6)', () => {
     expect(stringifySorted(value)).toBe('{"__proto__":{"id":1},"f":1152921504606847000.0,"z":1}');
   });
 
+  it("completion metadata sorts the result's keys in Rust's order (UTF-8 bytes) at every level", () => {
+    const result = { step_uuid: 's', success: true, result: { '\u{1F600}': 1, '\uFF21': { b: 1, a: 2 } } };
+    const m = completionMetadata(result as never, 'w', 'c', () => 't');
+    expect(m.event).toContain('"result":{"\uFF21":{"a":2,"b":1},"\u{1F600}":1}');
+  });
+
   it('last_attempted_at is naive UTC', () => {
     expect(naiveUtcNow(new Date('2026-03-01T12:00:00.123Z'))).toBe('2026-03-01 12:00:00.123');
   });

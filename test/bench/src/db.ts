@@ -9,8 +9,8 @@ import {
   type DevCluster,
   ensureTemplateDatabase,
   startDevCluster,
-  TASKER_CONNECTION_OPTIONS,
 } from '@tasker-bridge/devdb';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { BENCH_DIR } from './paths.js';
@@ -40,7 +40,7 @@ export async function openBenchCluster(cacheDir: string): Promise<BenchDb> {
 }
 
 export function taskerPool(url: string, max = 4): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, options: TASKER_CONNECTION_OPTIONS, max });
+  const pool = new pg.Pool({ connectionString: url, options: TASKER_SESSION_OPTIONS, max });
   pool.on('error', () => {});
   return pool;
 }
@@ -185,7 +185,7 @@ export class ResultWatcher {
   }
 
   static async open(url: string): Promise<ResultWatcher> {
-    const client = new pg.Client({ connectionString: url, options: TASKER_CONNECTION_OPTIONS });
+    const client = new pg.Client({ connectionString: url, options: TASKER_SESSION_OPTIONS });
     client.on('error', () => {});
     const watcher = new ResultWatcher(client);
     client.on('notification', (msg) => {

@@ -9,7 +9,7 @@
 // BENCH_HYDRATE=1 to include the hydration read. Prints `BENCH_READY`, starts on SIGUSR1, prints
 // `BENCH_DONE <n>` at the end.
 
-import { TASKER_CONNECTION_OPTIONS } from '@tasker-bridge/devdb';
+import { TASKER_SESSION_OPTIONS } from '@tasker-bridge/worker/internal';
 import pg from 'pg';
 import { completionsParam } from '../../../packages/worker/src/complete.js';
 import { sendResultsParams } from '../../../packages/worker/src/pgmq.js';
@@ -32,7 +32,7 @@ const workerUuid = '01900000-0000-7000-8000-0000000f1003';
 
 const clients: pg.Client[] = [];
 for (let i = 0; i < concurrency; i++) {
-  const client = new pg.Client({ connectionString: url, options: TASKER_CONNECTION_OPTIONS });
+  const client = new pg.Client({ connectionString: url, options: TASKER_SESSION_OPTIONS });
   client.on('error', () => {});
   await client.connect();
   clients.push(client);

@@ -56,7 +56,8 @@ export function entryId(startedAt: Date, machine: Machine): string {
  */
 const rounded = (_key: string, value: unknown) => {
   if (typeof value === 'number' && Number.isFinite(value)) return Math.round(value * 1000) / 1000;
-  if (typeof value === 'string' && value.includes(`${REPO_ROOT}/`)) return value.replaceAll(`${REPO_ROOT}/`, '');
+  if (typeof value === 'string' && value.includes(`${REPO_ROOT}/`))
+    return value.replaceAll(`${REPO_ROOT}/`, '');
   return value;
 };
 

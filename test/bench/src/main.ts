@@ -71,12 +71,16 @@ function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
+/** `ours-flood`: this many `/health/ready` requests right after the feed, so many at a time (README "Performance"). */
+const HEALTH_FLOOD_REQUESTS = 1_000;
+const FLOOD_IN_FLIGHT = 100;
+
 async function startContender(
   name: StepContender,
   url: string,
   concurrency: number,
   programs: Programs,
-): Promise<{ procs: LoggedProcess[]; go?: () => void }> {
+): Promise<{ procs: LoggedProcess[]; go?: () => void; healthPort?: number }> {
   const upstream = { databaseUrl: url, concurrency, logDir: LOG_DIR };
   if (name === 'rust') {
     return { procs: [await startNativeRustWorker({ ...upstream, binary: programs.rustBinary as string })] };
@@ -86,14 +90,23 @@ async function startContender(
   }
   const floor = name === 'floor' || name === 'floor-hydrate';
   if (floor) {
-    const proc = await startNodeChild(name, 'floor-child.mjs', url, concurrency, '');
+    const { proc } = await startNodeChild(name, 'floor-child.mjs', url, concurrency, '');
     return { procs: [proc], go: () => proc.child.kill('SIGUSR1') };
   }
   const procs: LoggedProcess[] = [];
+  let healthPort: number | undefined;
   for (let i = 1; i <= processesOf(name); i++) {
-    procs.push(await startNodeChild(name, 'ts-worker-child.mjs', url, concurrency, i === 1 ? '' : `-${i}`));
+    const started = await startNodeChild(
+      name,
+      'ts-worker-child.mjs',
+      url,
+      concurrency,
+      i === 1 ? '' : `-${i}`,
+    );
+    procs.push(started.proc);
+    healthPort ??= started.healthPort;
   }
-  return { procs };
+  return { procs, ...(healthPort === undefined ? {} : { healthPort }) };
 }
 
 /** A Node child of the bench (our worker or the floor loop), started and ready (`BENCH_READY`). */
@@ -103,8 +116,16 @@ async function startNodeChild(
   url: string,
   concurrency: number,
   suffix: string,
-): Promise<LoggedProcess> {
+): Promise<{ proc: LoggedProcess; healthPort?: number }> {
   let ready = false;
+  let healthPort: number | undefined;
+  // The flood's worker serves health; `--ours-options '{"healthAddress":"127.0.0.1:0"}'` gives plain `ours` the
+  // same idle health server, so that the two differ by the flood alone.
+  const workerOptions = {
+    concurrency,
+    ...(name === 'base' ? options.baseOptions : options.oursOptions),
+    ...(name === 'ours-flood' ? { healthAddress: '127.0.0.1:0' } : {}),
+  };
   const nodeArgs = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(LOG_DIR, 'cpu-prof')}`] : [];
   const proc = await spawnLogged(
     `${name}${suffix}`,
@@ -118,14 +139,12 @@ async function startNodeChild(
         BENCH_CONCURRENCY: String(concurrency),
         BENCH_STEPS: String(stepsFor(options, name)),
         BENCH_HYDRATE: name === 'floor-hydrate' ? '1' : '0',
-        BENCH_WORKER_OPTIONS: JSON.stringify({
-          concurrency,
-          ...(name === 'base' ? options.baseOptions : options.oursOptions),
-        }),
+        BENCH_WORKER_OPTIONS: JSON.stringify(workerOptions),
         BENCH_WORKER_MODULE: name === 'base' ? options.baseModule : options.oursModule,
       },
       logFile: join(LOG_DIR, `${name}-c${concurrency}${suffix}.log`),
       onStdoutLine: (line) => {
+        if (line.startsWith('BENCH_HEALTH_PORT ')) healthPort = Number(line.split(' ')[1]);
         if (line.startsWith('BENCH_READY')) ready = true;
       },
     },
@@ -135,7 +154,7 @@ async function startNodeChild(
     process: proc,
     intervalMs: 20,
   });
-  return proc;
+  return { proc, ...(healthPort === undefined ? {} : { healthPort }) };
 }
 
 /** CPU summed over a contender's processes; peak RSS of the largest one. */
@@ -146,6 +165,32 @@ async function procsStats(procs: readonly LoggedProcess[]) {
     sysCpuMs: stats.reduce((sum, s) => sum + s.sysCpuMs, 0),
     peakRssMb: Math.max(...stats.map((s) => s.peakRssMb)),
   };
+}
+
+/** The flood child (`health-flood-child.ts`) against `port` (0: its own control server); its figures. */
+async function healthFlood(port: number): Promise<NonNullable<Measurement['healthFlood']>> {
+  let result: Measurement['healthFlood'];
+  const proc = await spawnLogged(
+    'health-flood',
+    process.execPath,
+    [join(BUILD_DIR, 'health-flood-child.mjs')],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        BENCH_FLOOD_PORT: String(port),
+        BENCH_FLOOD_REQUESTS: String(HEALTH_FLOOD_REQUESTS),
+        BENCH_FLOOD_IN_FLIGHT: String(FLOOD_IN_FLIGHT),
+      },
+      logFile: join(LOG_DIR, 'health-flood.log'),
+      onStdoutLine: (line) => {
+        if (line.startsWith('BENCH_FLOOD ')) result = JSON.parse(line.slice('BENCH_FLOOD '.length));
+      },
+    },
+  );
+  const exit = await proc.exited;
+  if (result === undefined) throw new Error(`the health flood exited ${exit.code} without its figures`);
+  return result;
 }
 
 async function latencyPhase(
@@ -206,9 +251,17 @@ async function stepRun(
       const fed = options.feed === 'notify' ? await feedNotify(pool, 'tp') : await feedBatch(pool, 'tp');
       const t0 = nowMs();
       started.go?.();
+      // The control sends the same flood to a server of the flood process's own: the box's load without the worker.
+      const flood =
+        name === 'ours-flood'
+          ? healthFlood(started.healthPort as number)
+          : name === 'ours-flood-control'
+            ? healthFlood(0)
+            : undefined;
       if (fed !== n) throw new Error(`fed ${fed} of ${n} step messages`);
       await watcher.waitFor(base + n, STALL_MS);
       const t1 = watcher.lastAt;
+      const floodResult = await flood;
       const m1 = await machineCpu();
       const cpu1 = await procsStats(procs);
       const seconds = (t1 - t0) / 1000;
@@ -221,6 +274,7 @@ async function stepRun(
         clientSysCpuMsPerStep: (cpu1.sysCpuMs - cpu0.sysCpuMs) / n,
         machineBusyPct: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total),
         ...(latency ? { latency } : {}),
+        ...(floodResult ? { healthFlood: floodResult } : {}),
       };
       // Stopped before the checks, so a late duplicate result or a message it never archived is counted.
       await Promise.all(procs.map((p) => p.stop(15_000)));
@@ -230,6 +284,12 @@ async function stepRun(
     const failures = failedChecks(await checkRun(pool), n + (withLatency ? options.latencySamples : 0));
     if (measured.latency && measured.latency.samples !== options.latencySamples) {
       failures.push(`${measured.latency.samples} of ${options.latencySamples} latency samples recorded`);
+    }
+    const flooded = measured.healthFlood;
+    if (flooded && flooded.ok !== flooded.requests) {
+      failures.push(
+        `${flooded.ok} of ${flooded.requests} /health/ready requests answered 200; others: ${JSON.stringify(flooded.others)}`,
+      );
     }
     if (failures.length > 0) throw new BenchRunFailed(context, failures);
     return { contender: name, concurrency, round, ...measured };
@@ -296,6 +356,9 @@ function describe(m: Measurement): string {
       : `, client cpu ${m.clientCpuMsPerStep.toFixed(3)} ms/step (sys ${(m.clientSysCpuMsPerStep ?? 0).toFixed(3)})`) +
     (m.machineBusyPct === undefined ? '' : `, box ${m.machineBusyPct.toFixed(0)}%`) +
     (m.latency ? `, latency p50 ${m.latency.p50.toFixed(2)} p99 ${m.latency.p99.toFixed(2)} ms` : '') +
+    (m.healthFlood
+      ? `, health flood ${m.healthFlood.ok}/${m.healthFlood.requests} ok in ${m.healthFlood.seconds.toFixed(2)} s`
+      : '') +
     ', checks passed'
   );
 }

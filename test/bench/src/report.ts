@@ -22,6 +22,8 @@ export interface Measurement {
   clientSysCpuMsPerStep?: number;
   machineBusyPct?: number;
   latency?: { p50: number; p99: number; samples: number };
+  /** `ours-flood`: the `/health/ready` requests sent during the measured run, and how long they took. */
+  healthFlood?: { requests: number; ok: number; seconds: number; others?: Record<string, number> };
 }
 
 export interface ContenderFigures {

@@ -1,8 +1,10 @@
 // Child process: our TaskerWorker (built package, `dist/`) with one no-op handler, on the bench database.
 // Env: BENCH_DB_URL, BENCH_WORKER_MODULE (optional), BENCH_WORKER_OPTIONS (JSON TaskerWorkerOptions subset: concurrency, pollIntervalMs, ...).
-// Prints `BENCH_READY` once started; SIGTERM stops it gracefully. Logs (pino, info) go to stdout → a log file.
+// Prints `BENCH_HEALTH_PORT <port>` when it serves health (`healthAddress` in BENCH_WORKER_OPTIONS), then
+// `BENCH_READY` once started; SIGTERM stops it gracefully. Logs (pino, info) go to stdout → a log file.
 
 import { defineHandler, HandlerRegistry } from '@tasker-bridge/core';
+import type { TaskTemplateInput } from '@tasker-bridge/schemas';
 import type { TaskerWorker as TaskerWorkerClass } from '@tasker-bridge/worker';
 import { HANDLER_NAME, templateObject } from './db.js';
 
@@ -17,12 +19,14 @@ const options = JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') as Record<s
 const worker = new TaskerWorker({
   registry,
   databaseUrl: process.env.BENCH_DB_URL as string,
-  templates: [await templateObject()],
+  // Parsed YAML: the worker decodes it with serde's rules at start.
+  templates: [(await templateObject()) as unknown as TaskTemplateInput],
   healthAddress: null,
   env: {},
   ...options,
 });
 await worker.start();
+if (worker.healthAddress) process.stdout.write(`BENCH_HEALTH_PORT ${worker.healthAddress.port}\n`);
 process.stdout.write('BENCH_READY\n');
 const stop = () => {
   void worker.stop({ graceMs: 5_000 }).then(() => process.exit(0));

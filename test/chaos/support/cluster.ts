@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type ClonedDatabase,
   createDatabaseFromTemplate,
@@ -39,7 +39,8 @@ export async function startChaosCluster(name = 'chaos-cluster'): Promise<ChaosCl
       const res = await runCommand(
         binaries.pgCtl,
         ['restart', '-m', 'fast', '-w', '-t', '60', '-D', cluster.dataDir, '-l', cluster.logFile],
-        owner ?? {},
+        // From the cluster's directory: the server was started with `-D data` (relative), which a restart reuses.
+        { cwd: dirname(cluster.dataDir), ...(owner ?? {}) },
       );
       if (res.code !== 0) throw new Error(`pg_ctl restart failed:\n${tail(res.stdout + res.stderr)}`);
       return { downMs: Date.now() - started };

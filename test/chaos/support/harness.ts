@@ -23,6 +23,7 @@ const CI_SCALE = {
   terminations: 3,
   badCopies: 2,
   sigtermTasks: 40,
+  serverKills: 2,
 };
 const SOAK_SCALE = {
   tasks: 400,
@@ -32,6 +33,7 @@ const SOAK_SCALE = {
   terminations: 20,
   badCopies: 10,
   sigtermTasks: 200,
+  serverKills: 8,
 };
 
 function chaosScale(setting: string | undefined): { scale: typeof CI_SCALE; timeoutMs: number } {
@@ -49,6 +51,7 @@ function chaosScale(setting: string | undefined): { scale: typeof CI_SCALE; time
       terminations: times(CI_SCALE.terminations),
       badCopies: times(CI_SCALE.badCopies),
       sigtermTasks: times(CI_SCALE.sigtermTasks),
+      serverKills: times(CI_SCALE.serverKills),
     },
     timeoutMs: Math.round(180_000 * Math.max(1, factor)),
   };
@@ -102,7 +105,7 @@ export function chaosTemplate(namespace = CHAOS_NS) {
     retry: {
       retryable: true,
       max_attempts: 25,
-      backoff: 'exponential',
+      backoff: 'exponential' as const,
       backoff_base_ms: 100,
       max_backoff_ms: 500,
     },

@@ -13,3 +13,9 @@ export declare function buildConformanceBinary(): { binary: string; seconds: num
 
 /** Runs the binary with arguments and returns its stdout; throws with its stderr on failure. */
 export declare function runConformance(binary: string, args: readonly string[]): string;
+
+/** test/conformance/cursor-splits.json: upstream's cursor splits, written by `conformance cursors`. */
+export declare const cursorVectorsFile: string;
+
+/** tasker-worker 0.1.8's directory in cargo's cache, fetched through rust/upstream/Cargo.toml on first use. */
+export declare function taskerWorkerSource(): string;

@@ -7,6 +7,8 @@ import type pg from 'pg';
 import { queueMessagesForTask, shapeDiff, shapeOf, type TaskSnapshot } from './db-inspect.js';
 
 const UUID = /^(worker_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A uuid inside a longer string (a handler's `AUDIT-<uuid>` reference). */
+const EMBEDDED_UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /** Members whose values differ between runs whatever their format (durations, the host, the worker's name). */
@@ -20,15 +22,16 @@ function typeTag(value: unknown): string {
 
 /**
  * A copy of a JSON value with its per-run parts replaced by `<type>` tags: uuid and timestamp strings anywhere
- * (`<uuid>`, `<timestamp>`), and the members named in RUN_KEYS (`<number>`, `<string>`, `<null>`…). Event strings
- * of transition metadata (serde JSON of the state machine event) are parsed first, so their content is compared.
+ * (`<uuid>`, `<timestamp>`; a uuid inside a longer string too), and the members named in RUN_KEYS (`<number>`,
+ * `<string>`, `<null>`…). Event strings of transition metadata (serde JSON of the state machine event) are parsed
+ * first, so their content is compared.
  */
 export function maskRunValues(value: unknown): unknown {
   if (value instanceof Date) return '<timestamp>';
   if (typeof value === 'string') {
     if (UUID.test(value)) return '<uuid>';
     if (TIMESTAMP.test(value)) return '<timestamp>';
-    return value;
+    return value.replace(EMBEDDED_UUID, '<uuid>');
   }
   if (Array.isArray(value)) return value.map(maskRunValues);
   if (typeof value !== 'object' || value === null) return value;

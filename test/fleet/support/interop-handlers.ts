@@ -96,5 +96,3 @@ export const holdStep = defineHandler<{ hold_ms?: number }>('fleet_hold.hold', a
   await sleep(holdMs, undefined, { signal });
   return { held_ms: holdMs };
 });
-
-export const interopHandlers = [extremesStep, deriveStep, verifyStep, holdStep];

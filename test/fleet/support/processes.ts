@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -30,6 +30,21 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * util-linux's `setpriv`, when this machine has it: `setpriv --pdeathsig SIGKILL -- program` makes the kernel kill
+ * the program when the process that started it dies, however it died (the exit hook below cannot run after a
+ * SIGKILL of the test process). It execs the program, so the child's pid, signals and exit status are the
+ * program's own. Upstream's binaries have no parent watch of their own; our Rust worker also watches its parent.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+
+/** `command args` wrapped so that it dies with the process that starts it (see SETPRIV), where the machine can. */
+export function parentDeathCommand(command: string, args: readonly string[]): [string, readonly string[]] {
+  return SETPRIV === undefined
+    ? [command, args]
+    : [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', command, ...args]];
+}
+
 export async function spawnLogged(
   name: string,
   command: string,
@@ -39,7 +54,8 @@ export async function spawnLogged(
   installExitHook();
   await mkdir(dirname(options.logFile), { recursive: true });
   const out = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawn(command, args, {
+  const [program, argv] = parentDeathCommand(command, args);
+  const child = spawn(program, argv, {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],

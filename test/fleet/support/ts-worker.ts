@@ -3,6 +3,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HandlerRegistry, type Logger } from '@tasker-bridge/core';
+import type { TaskTemplateInput } from '@tasker-bridge/schemas';
 import { TaskerWorker } from '@tasker-bridge/worker';
 import type { Fleet } from './fleet.js';
 
@@ -36,7 +37,7 @@ export interface TsWorkerOptions {
   /** Directory of templates to register (its namespaces are the ones served). */
   templatePath?: string;
   /** Templates as objects, in addition to the directory's. */
-  templates?: readonly unknown[];
+  templates?: readonly TaskTemplateInput[];
   name?: string;
   concurrency?: number;
   /**
@@ -62,7 +63,8 @@ export async function startTsWorker(fleet: Fleet, options: TsWorkerOptions): Pro
     healthAddress: null,
     shutdownGraceMs: 5_000,
     logger: fileLogger(join(fleet.logDir, `${name}.log`)),
-    env: {},
+    // Test mode: a scenario may register templates whose other steps another worker (or nobody) runs.
+    env: { TASKER_ENV: 'test' },
   });
   fleet.track({ stop: () => worker.stop() });
   await worker.start();

@@ -1,23 +1,18 @@
-import {
-  describePgmq,
-  devClusterUrl,
-  ensureTemplateDatabase,
-  PGMQ_SQL_DIR_ENV,
-  startDevCluster,
-  stopDevCluster,
-} from '@tasker-bridge/devdb';
 import { type Command, Option } from 'commander';
+import { loadDevDb } from '../dev-packages.js';
 import { ExitCode } from '../exit-codes.js';
 
 interface DbOptions {
   pgmqSqlDir?: string;
 }
 
+const DB_PURPOSE = '`tasker-bridge db`';
+
 /** Each pgmq has a cluster of its own, so `url` and `down` take the same choice as `up`. */
 function pgmqSqlDirOption(): Option {
   return new Option(
     '--pgmq-sql-dir <dir>',
-    `install pgmq from this directory (pgmq.control + sql/pgmq.sql) instead of the pinned crate's, e.g. the version production runs (env ${PGMQ_SQL_DIR_ENV})`,
+    `install pgmq from this directory (pgmq.control + sql/pgmq.sql) instead of the pinned crate's, e.g. the version production runs (env TASKER_BRIDGE_PGMQ_SQL_DIR)`,
   );
 }
 
@@ -34,6 +29,7 @@ export function registerDbCommands(program: Command): void {
     )
     .addOption(pgmqSqlDirOption())
     .action(async (options: DbOptions) => {
+      const { describePgmq, ensureTemplateDatabase, startDevCluster } = await loadDevDb(DB_PURPOSE);
       const cluster = await startDevCluster({ pgmqSqlDir: options.pgmqSqlDir });
       const template = await ensureTemplateDatabase(cluster.adminUrl, cluster.artifacts);
       process.stderr.write(
@@ -47,6 +43,7 @@ export function registerDbCommands(program: Command): void {
     .description('print the running cluster URL (exit 69 when it is not running)')
     .addOption(pgmqSqlDirOption())
     .action(async (options: DbOptions) => {
+      const { devClusterUrl } = await loadDevDb(DB_PURPOSE);
       const url = await devClusterUrl({ pgmqSqlDir: options.pgmqSqlDir });
       if (!url) {
         process.stderr.write('the development cluster is not running: run `tasker-bridge db up`\n');
@@ -60,6 +57,7 @@ export function registerDbCommands(program: Command): void {
     .description('stop the development cluster')
     .addOption(pgmqSqlDirOption())
     .action(async (options: DbOptions) => {
+      const { stopDevCluster } = await loadDevDb(DB_PURPOSE);
       const stopped = await stopDevCluster({ pgmqSqlDir: options.pgmqSqlDir });
       process.stderr.write(stopped ? 'stopped\n' : 'not running\n');
     });

@@ -1,6 +1,6 @@
 import { HandlerRegistry } from '@tasker-bridge/core';
-import { registerExampleHandlers, templatesDir } from '@tasker-bridge/examples';
 import type { Command } from 'commander';
+import { loadExamples } from '../dev-packages.js';
 import { startDevSession } from '../dev-session.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseLogLevel, stderrLogger } from '../logger.js';
@@ -77,9 +77,10 @@ Exit status: 0 when every task ends as expected, 1 otherwise, 69 when the databa
       const out = createStyle(useColor(process.stdout));
       const err = createStyle(useColor(process.stderr));
       const began = Date.now();
+      const examples = await loadExamples('`demo`');
       const session = await startDevSession({
-        registry: registerExampleHandlers(new HandlerRegistry()),
-        templatePath: templatesDir,
+        registry: examples.registerExampleHandlers(new HandlerRegistry()),
+        templatePath: examples.templatesDir,
         logger: stderrLogger(parseLogLevel(options.logLevel, 'error')),
         onStatus: (m) => process.stderr.write(`${err.dim(m)}\n`),
       });

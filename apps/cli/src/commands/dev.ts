@@ -77,7 +77,10 @@ cannot be started or reached, 78 for invalid configuration.`,
         throw new UsageError(`--timeout must be a positive number of seconds, got '${options.timeout}'`);
       const useExamples = options.examples === true || options.handlers.length === 0;
       const registry = await loadHandlerModules(options.handlers, useExamples);
-      const templatePath = options.templates ?? process.env.TASKER_TEMPLATE_PATH ?? exampleTemplatesDir;
+      const templatePath =
+        options.templates ??
+        process.env.TASKER_TEMPLATE_PATH ??
+        (await exampleTemplatesDir('`dev` without --templates'));
       const logger = stderrLogger(parseLogLevel(options.logLevel, 'warn'));
 
       const session = await startDevSession({

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isWireTypeName, validate, WIRE_TYPE_NAMES } from '@tasker-bridge/schemas';
-import { decodeTemplate, findTemplateFiles } from '@tasker-bridge/worker';
+import { decodeTemplate } from '@tasker-bridge/worker';
+import { findTemplateFiles } from '@tasker-bridge/worker/internal';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.js';

@@ -25,7 +25,7 @@ Environment (options win over variables):
   TASKER_VISIBILITY_TIMEOUT_SECONDS  visibility timeout (default 30)
   TASKER_HANDLER_TIMEOUT_MS          per-step time limit (default 30000)
   TASKER_DEPLOYMENT_MODE             hybrid | polling_only (default hybrid)
-  TASKER_WEB_BIND_ADDRESS            host:port for /health and /metrics (default off)
+  TASKER_WEB_BIND_ADDRESS            host:port for /health and /metrics; :PORT is loopback (default off)
   TASKER_SHUTDOWN_GRACE_MS           drain time on SIGTERM (default 25000)
   TASKER_WORKER_ID                   worker id in results and logs
   TASKER_DB_POOL_SIZE, TASKER_DB_CONNECT_TIMEOUT_MS
@@ -58,7 +58,9 @@ export function registerWorkerCommand(program: Command): void {
       const registry = await loadHandlerModules(options.handlers, options.examples === true);
       const templatePath =
         options.templates ??
-        (options.examples && !process.env.TASKER_TEMPLATE_PATH ? exampleTemplatesDir : undefined);
+        (options.examples && !process.env.TASKER_TEMPLATE_PATH
+          ? await exampleTemplatesDir('serving the example templates')
+          : undefined);
       const concurrency = options.concurrency === undefined ? undefined : Number(options.concurrency);
       if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency <= 0))
         throw new UsageError(`--concurrency must be a positive integer, got '${options.concurrency}'`);

@@ -1,16 +1,18 @@
 import type { StepContext } from '../context.js';
-import { TimeoutError } from '../errors/classes.js';
+import { PermanentError, TimeoutError, ValidationError } from '../errors/classes.js';
 import { coerceError } from '../errors/coerce.js';
 import { ErrorType } from '../errors/error-types.js';
 import {
+  type BaseHandlerOptions,
   type DefinedHandler,
-  type DefineHandlerOptions,
   defineHandler,
-  type HandlerArgs,
+  type HandlerFn,
+  markHandlerBase,
   StepHandler,
+  type WithNames,
 } from '../handler.js';
 import { failure, type StepHandlerResult, success } from '../results.js';
-import { type BackoffHint, stringifyJson } from '../wire.js';
+import { type BackoffHint, type JsonObject, stringifyJson } from '../wire.js';
 
 /** `error_type` of a rate-limited response (Rust's `APICapable` classification uses the same word). */
 export const RATE_LIMITED = 'rate_limited';
@@ -223,18 +225,84 @@ export function apiResult(response: ApiResponse, result?: unknown): StepHandlerR
   return response.ok ? apiSuccess(response, result) : apiFailure(response);
 }
 
-/** Base class for HTTP-calling handlers; configure with the statics, call `this.api(context)` per step. */
+/**
+ * The client settings of one step: the code's defaults, overridden by the template's `handler.initialization`,
+ * whose keys follow upstream Ruby's API handler: `url` (or `base_url`), `timeout` in seconds (or `timeout_ms`) and
+ * `headers` (merged over the defaults). A setting of the wrong type fails the step permanently, naming the key.
+ */
+export function apiClientOptions(
+  defaults: Partial<ApiClientOptions>,
+  initialization: Readonly<Record<string, unknown>>,
+): ApiClientOptions {
+  const read = (key: string, type: 'string' | 'number' | 'object'): unknown => {
+    const value = Object.hasOwn(initialization, key) ? initialization[key] : undefined;
+    if (value === undefined || value === null) return undefined;
+    const ok =
+      type === 'object'
+        ? typeof value === 'object' &&
+          !Array.isArray(value) &&
+          Object.values(value).every((v) => typeof v === 'string')
+        : typeof value === type && (type !== 'number' || (Number.isFinite(value) && (value as number) > 0));
+    if (!ok) {
+      const expected = { string: 'a string', number: 'a positive number', object: 'an object of strings' }[
+        type
+      ];
+      throw new ValidationError(`handler.initialization.${key} must be ${expected}`, {
+        field: `config/${key}`,
+      });
+    }
+    return value;
+  };
+  const baseUrl = (read('base_url', 'string') ?? read('url', 'string') ?? defaults.baseUrl) as
+    | string
+    | undefined;
+  if (baseUrl === undefined || baseUrl === '') {
+    throw new PermanentError(
+      "The API handler has no base URL: set its baseUrl, or `url` in the template's handler.initialization",
+      { errorCode: 'API_BASE_URL_MISSING' },
+    );
+  }
+  const seconds = read('timeout', 'number') as number | undefined;
+  const timeoutMs =
+    (read('timeout_ms', 'number') as number | undefined) ??
+    (seconds === undefined ? undefined : seconds * 1000) ??
+    defaults.timeoutMs;
+  const headers = {
+    ...defaults.headers,
+    ...(read('headers', 'object') as Record<string, string> | undefined),
+  };
+  return {
+    baseUrl,
+    headers,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(defaults.fetch === undefined ? {} : { fetch: defaults.fetch }),
+  };
+}
+
+/**
+ * Base class for HTTP-calling handlers; call `this.api(context)` per step. The statics are the defaults; the
+ * template's `handler.initialization` (`url`, `timeout` in seconds, `headers`) overrides them per step, as in
+ * upstream Ruby (`apiClientOptions`).
+ */
 export abstract class ApiHandler extends StepHandler {
+  static {
+    markHandlerBase(ApiHandler);
+  }
+
   static baseUrl = '';
   static timeoutMs = 30_000;
+  /** Upstream TypeScript's name for `timeoutMs`; when set, it wins. */
+  static defaultTimeout?: number;
   static defaultHeaders: Record<string, string> = {};
 
   protected api(context: StepContext<unknown>): ApiClient {
     const ctor = this.constructor as typeof ApiHandler;
-    return new ApiClient(
-      { baseUrl: ctor.baseUrl, timeoutMs: ctor.timeoutMs, headers: ctor.defaultHeaders },
-      context.signal,
-    );
+    const defaults = {
+      baseUrl: ctor.baseUrl,
+      timeoutMs: ctor.defaultTimeout ?? ctor.timeoutMs,
+      headers: ctor.defaultHeaders,
+    };
+    return new ApiClient(apiClientOptions(defaults, this.config), context.signal);
   }
 
   protected apiSuccess(response: ApiResponse, result?: unknown): StepHandlerResult {
@@ -246,20 +314,32 @@ export abstract class ApiHandler extends StepHandler {
   }
 }
 
-/** A functional API handler; the function gets an `api` client bound to the step's signal. */
-export function defineApiHandler<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+/**
+ * A functional API handler; the function gets an `api` client bound to the step's signal. `baseUrl`, `timeoutMs`
+ * and `headers` are defaults that the template's `handler.initialization` overrides (`apiClientOptions`).
+ */
+export function defineApiHandler<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TResult = unknown,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+>(
   name: string,
-  options: Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> & ApiClientOptions,
-  fn: (args: HandlerArgs<TInput, TDeps> & { api: ApiClient }) => unknown,
-): DefinedHandler {
+  options: BaseHandlerOptions<TInput, TDeps, TResult, TConfig, TNames> & Partial<ApiClientOptions>,
+  fn: HandlerFn<TInput, WithNames<TDeps, TNames>, TResult, TConfig, { api: ApiClient }>,
+): DefinedHandler<TInput, TResult> {
   const { baseUrl, timeoutMs, headers, fetch: fetchImpl, ...handlerOptions } = options;
-  const clientOptions: ApiClientOptions = {
-    baseUrl,
+  const defaults: Partial<ApiClientOptions> = {
+    ...(baseUrl === undefined ? {} : { baseUrl }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(headers === undefined ? {} : { headers }),
     ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
   };
-  return defineHandler<TInput, TDeps, unknown>(name, handlerOptions, (args) =>
-    fn({ ...args, api: new ApiClient(clientOptions, args.signal) }),
+  return defineHandler<TInput, TDeps, TResult, TConfig, never, TNames>(name, handlerOptions, (args) =>
+    fn({
+      ...args,
+      api: new ApiClient(apiClientOptions(defaults, args.context.stepConfig), args.signal),
+    }),
   );
 }

@@ -1,47 +1,90 @@
 import type { StepContext } from '../context.js';
 import { PermanentError } from '../errors/classes.js';
 import {
+  type BaseHandlerOptions,
   type DefinedHandler,
-  type DefineHandlerOptions,
   defineHandler,
   type HandlerArgs,
+  type HandlerFn,
+  type WithNames,
 } from '../handler.js';
 import { type StepHandlerResult, success } from '../results.js';
-import { type BatchWorkerInputs, type CursorConfig, type StepExecutionResult, validate } from '../wire.js';
+import {
+  type BatchWorkerInputs,
+  type CursorConfig,
+  type JsonObject,
+  type JsonValue,
+  type StepExecutionResult,
+  validate,
+} from '../wire.js';
 import { type CheckpointYield, checkpointYield } from './checkpoint.js';
 
-/** Batch ids are three-digit strings, 0-indexed cursors, end exclusive, as every upstream language writes them. */
+/**
+ * Batch ids are three-digit strings from `001`, as the Ruby, Python and TS SDKs write them (orchestration names
+ * each worker `{worker_template_name}_{batch_id}`, and its own no-batches placeholder is `_000`). Rust's helpers
+ * write `batch_001` instead; only the id differs, the split is Rust's (docs/upstream-workers.md §2.9).
+ */
 function batchId(index: number): string {
   return String(index + 1).padStart(3, '0');
 }
+
+/** `CursorConfig.batch_size` is a u32 on the wire. */
+const MAX_BATCH_SIZE = 4_294_967_295;
 
 function requirePositiveInteger(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value <= 0)
     throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }
 
+function requireItemCount(totalItems: number): void {
+  if (!Number.isSafeInteger(totalItems) || totalItems < 0)
+    throw new RangeError(`totalItems must be a non-negative integer, got ${totalItems}`);
+}
+
+function cursorConfig(index: number, start: number, end: number): CursorConfig {
+  if (end - start > MAX_BATCH_SIZE) {
+    throw new RangeError(`a batch of ${end - start} items is more than batch_size (a u32) can carry`);
+  }
+  return {
+    batch_id: batchId(index),
+    start_cursor: start,
+    end_cursor: end,
+    batch_size: end - start,
+  } as CursorConfig;
+}
+
 /**
- * Splits `totalItems` among `workerCount` workers with ceiling division (worker i gets
- * `[i·k, min((i+1)·k, total))` with `k = ceil(total / workers)`), skipping empty tails.
+ * Splits `totalItems` among `workerCount` workers exactly as Rust's `BatchableCapable::create_cursor_configs`:
+ * every worker gets `floor(total / workers)` items and the first `total % workers` one more, so 5 items over 4
+ * workers are 2, 1, 1, 1 (the Ruby/Python/TS SDKs' ceiling split gives 2, 2, 1 and only 3 workers). There are
+ * always `workerCount` configs, empty ones (start = end) when there are fewer items than workers; no items give
+ * none. `test/conformance/cursor-splits.test.ts` compares it with vectors from upstream's own function.
  */
 export function createCursorConfigs(totalItems: number, workerCount: number): CursorConfig[] {
   requirePositiveInteger('workerCount', workerCount);
-  const perWorker = Math.ceil(totalItems / workerCount);
-  return totalItems <= 0 ? [] : createCursorConfigsBySize(totalItems, perWorker);
+  requireItemCount(totalItems);
+  if (totalItems === 0) return [];
+  const base = Math.floor(totalItems / workerCount);
+  const remainder = totalItems % workerCount;
+  const configs: CursorConfig[] = [];
+  for (let i = 0, start = 0; i < workerCount; i++) {
+    const end = start + base + (i < remainder ? 1 : 0);
+    configs.push(cursorConfig(i, start, end));
+    start = end;
+  }
+  return configs;
 }
 
-/** Cuts `totalItems` into batches of `batchSize` (the last one shorter). */
+/**
+ * Cuts `totalItems` into batches of `batchSize`, the last one shorter: Rust's `create_cursor_ranges(total, size,
+ * None)`.
+ */
 export function createCursorConfigsBySize(totalItems: number, batchSize: number): CursorConfig[] {
   requirePositiveInteger('batchSize', batchSize);
+  requireItemCount(totalItems);
   const configs: CursorConfig[] = [];
   for (let start = 0, i = 0; start < totalItems; start += batchSize, i++) {
-    const end = Math.min(start + batchSize, totalItems);
-    configs.push({
-      batch_id: batchId(i),
-      start_cursor: start,
-      end_cursor: end,
-      batch_size: end - start,
-    } as CursorConfig);
+    configs.push(cursorConfig(i, start, Math.min(start + batchSize, totalItems)));
   }
   return configs;
 }
@@ -106,8 +149,10 @@ export function noBatches(reason: string, options: BatchResultOptions = {}): Ste
 /** A batch worker's view of its `workflow_step.inputs` and of its checkpoint (docs/wire-types.md §7.3, §8.2). */
 export interface BatchWorkerContext {
   readonly batchId: string;
-  readonly startCursor: unknown;
-  readonly endCursor: unknown;
+  /** Inclusive; any JSON value (Rust's helpers write numbers). */
+  readonly startCursor: JsonValue;
+  /** Exclusive. */
+  readonly endCursor: JsonValue;
   readonly batchSize: number;
   readonly cursorField: string;
   readonly failureStrategy: string;
@@ -115,11 +160,11 @@ export interface BatchWorkerContext {
   readonly isNoOp: boolean;
   readonly hasCheckpoint: boolean;
   /** The checkpoint's cursor when resuming, else `startCursor`. */
-  readonly resumeCursor: unknown;
+  readonly resumeCursor: JsonValue;
   /** Items processed as of the checkpoint; 0 without one. */
   readonly itemsProcessed: number;
   /** State carried by the checkpoint, or undefined. */
-  readonly accumulatedResults: unknown;
+  readonly accumulatedResults: JsonValue | undefined;
   /** Persist progress and continue in a new invocation (see `checkpointYield`). */
   checkpoint(cursor: unknown, itemsProcessed: number, accumulatedResults?: unknown): CheckpointYield;
 }
@@ -138,16 +183,18 @@ export function getBatchContext(context: StepContext<unknown>): BatchWorkerConte
   }
   const inputs = context.stepInputs as unknown as BatchWorkerInputs;
   const hasCheckpoint = context.hasCheckpoint();
+  // Decoded from JSON (`stepInputs` is a JsonObject): the generated wire type says `unknown` for a serde Value.
+  const start = inputs.cursor.start_cursor as JsonValue;
   return {
     batchId: inputs.cursor.batch_id,
-    startCursor: inputs.cursor.start_cursor,
-    endCursor: inputs.cursor.end_cursor,
+    startCursor: start,
+    endCursor: inputs.cursor.end_cursor as JsonValue,
     batchSize: inputs.cursor.batch_size,
     cursorField: inputs.batch_metadata.cursor_field,
     failureStrategy: inputs.batch_metadata.failure_strategy,
     isNoOp: inputs.is_no_op,
     hasCheckpoint,
-    resumeCursor: hasCheckpoint ? context.checkpointCursor() : inputs.cursor.start_cursor,
+    resumeCursor: hasCheckpoint ? (context.checkpointCursor() ?? null) : start,
     itemsProcessed: context.checkpointItemsProcessed,
     accumulatedResults: context.accumulatedResults(),
     checkpoint: (cursor, itemsProcessed, accumulatedResults) =>
@@ -273,15 +320,19 @@ export function summarizeBatchWorkers(scenario: BatchAggregationScenario): {
   return totals;
 }
 
-export interface DefineBatchAnalyzerOptions<TInput, TDeps>
-  extends Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> {
+export type DefineBatchAnalyzerOptions<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+> = BaseHandlerOptions<TInput, TDeps, unknown, TConfig, TNames> & {
   /** The `type: batch_worker` template step to create workers from. */
   workerTemplate: string;
   /** Items per worker; defaults to the step config's `batch_size`, else 100. */
   batchSize?: number;
   /** Upper bound on workers; defaults to the step config's `max_workers`, else unbounded. */
   maxWorkers?: number;
-}
+};
 
 export interface BatchAnalysis {
   totalItems: number;
@@ -294,21 +345,27 @@ export interface BatchAnalysis {
  * `maxWorkers`), and zero items become an explicit `no_batches` (upstream's DSL made zero workers instead,
  * docs/upstream-workers.md §2.9). The function may also return its own `createBatches`/`noBatches` result.
  */
-export function defineBatchAnalyzer<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+export function defineBatchAnalyzer<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+>(
   name: string,
-  options: DefineBatchAnalyzerOptions<TInput, TDeps>,
+  options: DefineBatchAnalyzerOptions<TInput, TDeps, TConfig, TNames>,
   fn: (
-    args: HandlerArgs<TInput, TDeps>,
+    args: HandlerArgs<TInput, WithNames<TDeps, TNames>, TConfig>,
   ) => BatchAnalysis | StepHandlerResult | Promise<BatchAnalysis | StepHandlerResult>,
-): DefinedHandler {
+): DefinedHandler<TInput, unknown> {
   const { workerTemplate, batchSize, maxWorkers, ...handlerOptions } = options;
-  return defineHandler<TInput, TDeps, StepHandlerResult>(name, handlerOptions, async (args) => {
+  return defineHandler<TInput, TDeps, unknown, TConfig, never, TNames>(name, handlerOptions, async (args) => {
     const analysis = await fn(args);
     if (!('totalItems' in analysis)) return analysis;
     const extra = analysis.extra === undefined ? {} : { extra: analysis.extra };
     if (analysis.totalItems <= 0) return noBatches('empty_dataset', extra);
-    const size = batchSize ?? numberOr(args.config.batch_size, 100);
-    const cap = maxWorkers ?? numberOr(args.config.max_workers, Number.POSITIVE_INFINITY);
+    const stepConfig = args.context.stepConfig;
+    const size = batchSize ?? numberOr(stepConfig.batch_size, 100);
+    const cap = maxWorkers ?? numberOr(stepConfig.max_workers, Number.POSITIVE_INFINITY);
     const cursorConfigs =
       Math.ceil(analysis.totalItems / size) > cap
         ? createCursorConfigs(analysis.totalItems, cap)
@@ -328,32 +385,50 @@ function numberOr(value: unknown, fallback: number): number {
  * A functional batch worker: no-op placeholders succeed without calling the function, and the function gets
  * the batch context (cursor range, checkpoint, `checkpoint()` to yield).
  */
-export function defineBatchWorker<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+export function defineBatchWorker<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TResult = unknown,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+>(
   name: string,
-  options: Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'>,
-  fn: (args: HandlerArgs<TInput, TDeps> & { batch: BatchWorkerContext }) => unknown,
-): DefinedHandler {
-  return defineHandler<TInput, TDeps, unknown>(name, options, (args) => {
+  options: BaseHandlerOptions<TInput, TDeps, TResult, TConfig, TNames>,
+  fn: HandlerFn<TInput, WithNames<TDeps, TNames>, TResult, TConfig, { batch: BatchWorkerContext }>,
+): DefinedHandler<TInput, TResult> {
+  return defineHandler<TInput, TDeps, TResult, TConfig, never, TNames>(name, options, (args) => {
     const noOp = handleNoOpWorker(args.context);
-    if (noOp !== null) return noOp;
+    // A placeholder's fixed no-op value is not the worker's result type, and no schema describes it.
+    if (noOp !== null) return noOp as StepHandlerResult<never>;
     return fn({ ...args, batch: getBatchContext(args.context) });
   });
 }
 
-export interface DefineBatchAggregatorOptions<TInput, TDeps>
-  extends Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> {
+export type DefineBatchAggregatorOptions<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TResult = unknown,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+> = BaseHandlerOptions<TInput, TDeps, TResult, TConfig, TNames> & {
   batchableStep: string;
   workerPrefix: string;
-}
+};
 
 /** A functional aggregator: the function gets the detected scenario. */
-export function defineBatchAggregator<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+export function defineBatchAggregator<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TResult = unknown,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+>(
   name: string,
-  options: DefineBatchAggregatorOptions<TInput, TDeps>,
-  fn: (args: HandlerArgs<TInput, TDeps> & { scenario: BatchAggregationScenario }) => unknown,
-): DefinedHandler {
+  options: DefineBatchAggregatorOptions<TInput, TDeps, TResult, TConfig, TNames>,
+  fn: HandlerFn<TInput, WithNames<TDeps, TNames>, TResult, TConfig, { scenario: BatchAggregationScenario }>,
+): DefinedHandler<TInput, TResult> {
   const { batchableStep, workerPrefix, ...handlerOptions } = options;
-  return defineHandler<TInput, TDeps, unknown>(name, handlerOptions, (args) =>
+  return defineHandler<TInput, TDeps, TResult, TConfig, never, TNames>(name, handlerOptions, (args) =>
     fn({ ...args, scenario: detectAggregationScenario(args.context, batchableStep, workerPrefix) }),
   );
 }

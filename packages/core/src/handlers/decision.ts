@@ -1,13 +1,16 @@
 import type { StepContext } from '../context.js';
 import { PermanentError } from '../errors/classes.js';
 import {
+  type BaseHandlerOptions,
   type DefinedHandler,
-  type DefineHandlerOptions,
   defineHandler,
   type HandlerArgs,
+  markHandlerBase,
   StepHandler,
+  type WithNames,
 } from '../handler.js';
 import { StepHandlerResult, success } from '../results.js';
+import type { JsonObject } from '../wire.js';
 
 export interface DecisionOptions {
   /** Why this route was chosen; written next to the outcome as `result.routing_context`. */
@@ -83,6 +86,10 @@ export const Decision = {
 
 /** Base class for decision handlers; `allowedSteps` (static) restricts what `route` accepts. */
 export abstract class DecisionHandler extends StepHandler {
+  static {
+    markHandlerBase(DecisionHandler);
+  }
+
   static allowedSteps?: readonly string[];
 
   protected route(
@@ -98,24 +105,33 @@ export abstract class DecisionHandler extends StepHandler {
   }
 }
 
-export interface DefineDecisionHandlerOptions<TInput, TDeps>
-  extends Omit<DefineHandlerOptions<TInput, TDeps, never>, 'methods'> {
+export type DefineDecisionHandlerOptions<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+> = BaseHandlerOptions<TInput, TDeps, unknown, TConfig, TNames> & {
   allowedSteps?: readonly string[];
-}
+};
 
 /**
  * A functional decision handler. The function returns the step names to activate (an empty list means no
  * branches) or a `Decision.route`/`Decision.skip` result; names outside `allowedSteps` fail permanently.
  */
-export function defineDecisionHandler<TInput = Record<string, unknown>, TDeps = Record<string, unknown>>(
+export function defineDecisionHandler<
+  TInput = JsonObject,
+  TDeps = Record<never, never>,
+  TConfig = JsonObject,
+  TNames extends string = keyof TDeps & string,
+>(
   name: string,
-  options: DefineDecisionHandlerOptions<TInput, TDeps>,
+  options: DefineDecisionHandlerOptions<TInput, TDeps, TConfig, TNames>,
   fn: (
-    args: HandlerArgs<TInput, TDeps>,
+    args: HandlerArgs<TInput, WithNames<TDeps, TNames>, TConfig>,
   ) => readonly string[] | StepHandlerResult | Promise<readonly string[] | StepHandlerResult>,
-): DefinedHandler {
+): DefinedHandler<TInput, unknown> {
   const { allowedSteps, ...handlerOptions } = options;
-  return defineHandler<TInput, TDeps, StepHandlerResult>(name, handlerOptions, async (args) => {
+  return defineHandler<TInput, TDeps, unknown, TConfig, never, TNames>(name, handlerOptions, async (args) => {
     const decided = await fn(args);
     if (decided instanceof StepHandlerResult) {
       if (allowedSteps !== undefined) checkActivated(decided, allowedSteps, args.context);

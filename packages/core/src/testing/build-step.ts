@@ -55,7 +55,7 @@ export interface TestStepOptions {
   batch?: TestBatchOptions;
   /** Ancestors' values, wrapped as successful results. */
   dependencies?: Record<string, unknown>;
-  /** Ancestors' full results (e.g. `dependencyFailure(...)`); wins over `dependencies`. */
+  /** Ancestors' whole `StepExecutionResult`s (e.g. `dependencyResult(value)` with other metadata); wins over `dependencies`. */
   dependencyResults?: Record<string, StepExecutionResult>;
   /** `workflow_step.checkpoint` to resume from. */
   checkpoint?: Partial<CheckpointRecord> & { cursor: unknown; items_processed: number };

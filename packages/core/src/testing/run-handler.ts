@@ -1,9 +1,11 @@
 import { StepContext } from '../context.js';
+import type { HandlerResultOf } from '../handler.js';
 import { type Logger, noopLogger } from '../logger.js';
 import { HandlerRegistry } from '../registry.js';
 import type { HandlerSource } from '../resolvers.js';
 import { runStep, type StepOutcome } from '../run-step.js';
-import type { ResultSchemaMode } from '../typed/result-schema.js';
+import type { ResultSchemaMode, SchemaMode } from '../typed/result-schema.js';
+import type { WireValue } from '../typed/wire-value.js';
 import {
   type CheckpointYieldData,
   decodeParsed,
@@ -31,19 +33,30 @@ export function createStepContext<TInput = JsonObject>(
 export interface RunHandlerOptions extends TestContextOptions {
   timeoutMs?: number;
   resultSchemaMode?: ResultSchemaMode;
+  /** Checks the task context against the `template`'s `input_schema`, as the worker option of that name. */
+  inputSchemaMode?: SchemaMode;
   workerId?: string;
 }
 
-/** What one run produced, with shortcuts for assertions. */
-export interface HandlerRun {
+/**
+ * What one run produced, with shortcuts for assertions. `TValue` is the handler's result type as the wire holds
+ * it (`WireValue`); `success` narrows `value` to it.
+ */
+export type HandlerRun<TValue = unknown> = HandlerRunFacts &
+  (
+    | { success: true /** `result.result`. */; value: TValue }
+    | {
+        success: false /** `result.result` (`{}` for a failure), undefined for a checkpoint yield. */;
+        value: unknown;
+      }
+  );
+
+interface HandlerRunFacts {
   outcome: StepOutcome;
   /** The wire result, unless the handler yielded a checkpoint. */
   result: StepExecutionResult | undefined;
   /** The yielded checkpoint, if any. */
   checkpoint: CheckpointYieldData | undefined;
-  success: boolean;
-  /** `result.result`. */
-  value: unknown;
   /** `metadata.retryable`: what orchestration would use. */
   retryable: boolean;
   /** `error.error_type`, or undefined. */
@@ -58,8 +71,14 @@ export interface HandlerRun {
 /**
  * Runs a handler exactly as the worker would (`runStep`: resolution, method dispatch, context, timeout, result
  * normalisation), against a step built from `options`. Pass a handler to register it under the step's
- * callable in a fresh registry, or a registry to resolve from.
+ * callable in a fresh registry (the run's `value` then has the handler's result type), or a registry to resolve
+ * from.
  */
+export function runHandler<H extends HandlerSource>(
+  handler: H,
+  options?: RunHandlerOptions,
+): Promise<HandlerRun<WireValue<HandlerResultOf<H>>>>;
+export function runHandler(registry: HandlerRegistry, options?: RunHandlerOptions): Promise<HandlerRun>;
 export async function runHandler(
   handlerOrRegistry: HandlerSource | HandlerRegistry,
   options: RunHandlerOptions = {},
@@ -75,6 +94,12 @@ export async function runHandler(
     logger: options.logger ?? noopLogger,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.resultSchemaMode === undefined ? {} : { resultSchemaMode: options.resultSchemaMode }),
+    ...(options.inputSchemaMode === undefined || options.template === undefined
+      ? {}
+      : {
+          inputSchemaMode: options.inputSchemaMode,
+          inputSchema: decodeParsed('TaskTemplate', options.template).input_schema,
+        }),
     ...(options.workerId === undefined ? {} : { workerId: options.workerId }),
   });
   const result = outcome.type === 'result' ? outcome.result : undefined;
@@ -82,8 +107,9 @@ export async function runHandler(
     outcome,
     result,
     checkpoint: outcome.type === 'checkpoint_yield' ? outcome.checkpoint : undefined,
-    success: result?.success ?? false,
-    value: result?.result,
+    ...(result?.success === true
+      ? { success: true, value: result.result }
+      : { success: false, value: result?.result }),
     retryable: result?.metadata.retryable ?? false,
     errorType: result?.error?.error_type ?? undefined,
     problems: templateProblems(options, result),

@@ -3,12 +3,22 @@ import ajvFormats from 'ajv-formats';
 import { stringifyJson } from '../wire.js';
 
 /**
- * How `runStep` treats a step definition's `result_schema` (no tasker worker checks it today,
- * docs/upstream-workers.md §6.5): `off` ignores it, `warn` logs violations and keeps the result, `enforce` turns a
- * violating success into a permanent `result_schema_violation` failure.
+ * How `runStep` treats a template's JSON Schemas (no tasker worker checks them today, docs/upstream-workers.md
+ * §6.5): `off` ignores them, `warn` logs violations and goes on, `enforce` fails the step permanently — a task
+ * context violating the template's `input_schema` with `validation_error` before the handler runs, a success
+ * violating the step's `result_schema` with `result_schema_violation`.
  */
-export const ResultSchemaMode = { OFF: 'off', WARN: 'warn', ENFORCE: 'enforce' } as const;
-export type ResultSchemaMode = (typeof ResultSchemaMode)[keyof typeof ResultSchemaMode];
+export const SchemaMode = { OFF: 'off', WARN: 'warn', ENFORCE: 'enforce' } as const;
+export type SchemaMode = (typeof SchemaMode)[keyof typeof SchemaMode];
+
+/**
+ * `SchemaMode`, under the name the `resultSchemaMode` options were introduced with (kept for their users; `@alias`
+ * tells knip the second name is on purpose).
+ * @alias
+ */
+export const ResultSchemaMode = SchemaMode;
+/** @alias */
+export type ResultSchemaMode = SchemaMode;
 
 export interface SchemaIssue {
   /** JSON Pointer into the value, `''` for the root. */
@@ -25,7 +35,8 @@ ajvFormats.default(ajv);
 const compiled = new Map<string, ValidateFunction>();
 const MAX_COMPILED = 500;
 
-function validatorFor(schema: unknown): ValidateFunction {
+/** The compiled validator of a JSON Schema (cached by its text); throws when the schema does not compile. */
+export function validatorFor(schema: unknown): ValidateFunction {
   const key = stringifyJson(schema);
   let validate = compiled.get(key);
   if (validate === undefined) {
@@ -53,7 +64,7 @@ export function checkResultSchema(schema: unknown, value: unknown): ResultSchema
  * ajv knows no bigint (an exact integer beyond 2^53, see `JsonValue`): it is checked as the nearest number,
  * which is still an integer, so `type: integer` holds and bounds compare to within f64 precision.
  */
-function withoutBigints(value: unknown): unknown {
+export function withoutBigints(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
   if (Array.isArray(value)) return value.map(withoutBigints);
   if (typeof value !== 'object' || value === null) return value;

@@ -90,7 +90,10 @@ export const CsvBatchProcessorHandler = defineBatchWorker<CsvInput>(
     const start = Number(batch.startCursor);
     const end = Number(batch.endCursor);
     const lowStockThreshold = positive(config.low_stock_threshold, 10);
-    const rows = (await readCsvRecords(input.csv_file_path as string)).slice(start, end);
+    const path = input.csv_file_path;
+    if (typeof path !== 'string')
+      throw new ValidationError('csv_file_path must be a string', { field: 'csv_file_path' });
+    const rows = (await readCsvRecords(path)).slice(start, end);
     const stats: CsvBatchStats = {
       batch_id: batch.batchId,
       rows_processed: rows.length,

@@ -5,6 +5,7 @@ import {
   defineBatchWorker,
   defineHandler,
   failure,
+  jsonSchema,
   noBatches,
 } from '@tasker-bridge/core';
 
@@ -30,16 +31,45 @@ interface CheckpointInput {
   permanent_failure?: boolean;
 }
 
+const count = { type: 'integer', minimum: 0 };
+
+/** The task context, checked before the handlers run (a wrong type is a permanent validation_error). */
+const checkpointInput = jsonSchema<CheckpointInput>({
+  type: 'object',
+  properties: {
+    total_items: count,
+    items_per_checkpoint: { type: 'integer', minimum: 1 },
+    fail_after_items: count,
+    fail_on_attempt: { type: 'integer', minimum: 1 },
+    permanent_failure: { type: 'boolean' },
+  },
+});
+
+/** The template's `initialization` of the analyzer and of the worker. */
+const checkpointConfig = jsonSchema<{
+  total_items?: number;
+  items_per_checkpoint?: number;
+  worker_template_name?: string;
+}>({
+  type: 'object',
+  properties: {
+    total_items: count,
+    items_per_checkpoint: { type: 'integer', minimum: 1 },
+    worker_template_name: { type: 'string', minLength: 1 },
+  },
+});
+
 interface Accumulated {
   running_total: number;
   item_ids: string[];
 }
 
-export const CheckpointYieldAnalyzerHandler = defineHandler<CheckpointInput>(
+export const CheckpointYieldAnalyzerHandler = defineHandler(
   `${NS}.CheckpointYieldAnalyzerHandler`,
+  { input: checkpointInput, config: checkpointConfig },
   ({ input, config }) => {
-    const total = input.total_items ?? (config.total_items as number | undefined) ?? 100;
-    const template = (config.worker_template_name as string | undefined) ?? CHECKPOINT_WORKER_TEMPLATE;
+    const total = input.total_items ?? config.total_items ?? 100;
+    const template = config.worker_template_name ?? CHECKPOINT_WORKER_TEMPLATE;
     if (total <= 0) return noBatches('no_items_to_process', { extra: { total_items: 0 } });
     return createBatches(
       { workerTemplateName: template, cursorConfigs: createCursorConfigs(total, 1) },
@@ -48,12 +78,11 @@ export const CheckpointYieldAnalyzerHandler = defineHandler<CheckpointInput>(
   },
 );
 
-export const CheckpointYieldWorkerHandler = defineBatchWorker<CheckpointInput>(
+export const CheckpointYieldWorkerHandler = defineBatchWorker(
   `${NS}.CheckpointYieldWorkerHandler`,
-  {},
+  { input: checkpointInput, config: checkpointConfig },
   ({ input, config, batch, context }) => {
-    const perCheckpoint =
-      input.items_per_checkpoint ?? (config.items_per_checkpoint as number | undefined) ?? 25;
+    const perCheckpoint = input.items_per_checkpoint ?? config.items_per_checkpoint ?? 25;
     const end = Number(batch.endCursor);
     let cursor = Number(batch.resumeCursor);
     let processed = batch.itemsProcessed;
@@ -63,12 +92,12 @@ export const CheckpointYieldWorkerHandler = defineBatchWorker<CheckpointInput>(
       running_total: previous?.running_total ?? 0,
       item_ids: [...(previous?.item_ids ?? [])],
     };
-    const injectFailure =
-      input.fail_after_items !== undefined && context.attempt === (input.fail_on_attempt ?? 1);
+    // Failure injection applies on one attempt only (`fail_on_attempt`, default the first).
+    const failAfter = context.attempt === (input.fail_on_attempt ?? 1) ? input.fail_after_items : undefined;
 
     let inThisRun = 0;
     while (cursor < end) {
-      if (injectFailure && processed >= (input.fail_after_items as number)) {
+      if (failAfter !== undefined && processed >= failAfter) {
         const permanent = input.permanent_failure === true;
         return failure(`Injected ${permanent ? 'permanent' : 'transient'} failure after ${processed} items`, {
           errorType: permanent ? 'permanent_error' : 'retryable_error',

@@ -33,8 +33,3 @@ export function toCents(amount: number): number {
 export function fromCents(cents: number): number {
   return cents / 100;
 }
-
-/** Rounds a non-negative amount to cents, half away from zero (8.7976 → 8.80). */
-export function roundCents(amount: number): number {
-  return fromCents(Math.round(amount * 100 + Number.EPSILON * 100));
-}

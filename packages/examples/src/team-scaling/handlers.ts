@@ -40,9 +40,10 @@ export const ValidateRefundRequestHandler = defineHandler<RefundRequest>(
   ({ input }) => {
     if (typeof input.refund_amount !== 'number' || input.refund_amount <= 0)
       throw new ValidationError('refund_amount must be positive', { field: 'refund_amount' });
-    if ((input.ticket_id as string).includes('closed'))
-      throw new PermanentError(`Ticket ${input.ticket_id} is closed`, { errorCode: 'TICKET_CLOSED' });
-    const id = input.customer_id as string;
+    const ticket = requiredString(input.ticket_id, 'ticket_id');
+    if (ticket.includes('closed'))
+      throw new PermanentError(`Ticket ${ticket} is closed`, { errorCode: 'TICKET_CLOSED' });
+    const id = requiredString(input.customer_id, 'customer_id');
     const tier: Tier = id.includes('premium') ? 'premium' : id.includes('gold') ? 'gold' : 'standard';
     return {
       request_validated: true,
@@ -120,7 +121,7 @@ export const ValidatePaymentEligibilityHandler = defineHandler<PaymentRefundInpu
   `${PAY}.ValidatePaymentEligibilityHandler`,
   { inputs: ['payment_id', 'refund_amount'] },
   ({ input }) => {
-    const id = input.payment_id as string;
+    const id = requiredString(input.payment_id, 'payment_id');
     if (!/^pay_[A-Za-z0-9_]+$/.test(id))
       throw new ValidationError(`payment_id '${id}' is not a payment id (pay_…)`, { field: 'payment_id' });
     if (typeof input.refund_amount !== 'number' || input.refund_amount <= 0)
@@ -199,3 +200,9 @@ export const paymentsHandlers = [
   UpdatePaymentRecordsHandler,
   NotifyCustomerHandler,
 ] as const;
+
+/** A context field that must be a string (presence is already checked by `inputs`). */
+function requiredString(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new ValidationError(`${field} must be a string`, { field });
+  return value;
+}

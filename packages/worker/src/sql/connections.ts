@@ -29,23 +29,26 @@ export interface PoolSettings {
   max: number;
   connectionTimeoutMillis: number;
   onError: (error: Error) => void;
+  /**
+   * Plan every prepared statement once (`plan_cache_mode=force_generic_plan`); the step pools of `TaskerWorker`
+   * only. With PostgreSQL's default, the statements of `statements.ts` — large, and parameterised by arrays — are
+   * planned again on every execution, ~1.5 ms of server time each on a small machine, five times their execution
+   * time. Their generic plans are written to be good ones (every lookup by key; see the lease in
+   * `leaseAndClaimStatements`). The setting also reaches the static statements of PL/pgSQL functions they call —
+   * tasker's dependency walk and its transition triggers, keyed lookups too; pgmq's functions run dynamic SQL,
+   * which is never cached. Off by default: other users of this module (the dev orchestrator, with SQL of its own)
+   * keep PostgreSQL's choice, since nobody wrote their statements for generic plans.
+   */
+  genericPlans?: boolean;
 }
 
-/**
- * The worker's own pools also plan their prepared statements once (`plan_cache_mode=force_generic_plan`): with
- * PostgreSQL's default, the statements of `statements.ts` — large, and parameterised by arrays — are planned
- * again on every execution, ~1.5 ms of server time each on a small machine, five times their execution time.
- * Their generic plans are written to be good ones (every lookup by key; see the lease in `leaseAndClaimStatements`).
- * The setting also reaches the static statements of PL/pgSQL functions they call — tasker's dependency walk and
- * its transition triggers, keyed lookups too; pgmq's functions run dynamic SQL, which is never cached.
- */
-const WORKER_SESSION_OPTIONS = `${TASKER_SESSION_OPTIONS} -c plan_cache_mode=force_generic_plan`;
+const GENERIC_PLANS = ' -c plan_cache_mode=force_generic_plan';
 
 /** One pool per database, with the error handler attached before first use (docs/contributing.md "Postgres discipline"). */
 export function createPool(settings: PoolSettings): pg.Pool {
   const pool = new pg.Pool({
     connectionString: settings.connectionString,
-    options: WORKER_SESSION_OPTIONS,
+    options: settings.genericPlans === true ? TASKER_SESSION_OPTIONS + GENERIC_PLANS : TASKER_SESSION_OPTIONS,
     application_name: settings.applicationName,
     connectionTimeoutMillis: settings.connectionTimeoutMillis,
     max: settings.max,

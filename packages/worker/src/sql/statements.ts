@@ -484,11 +484,18 @@ export const PERSIST_CHECKPOINT = statement<{ checkpoint: unknown }>(
  * writes a lease recovery (`in_progress → enqueued_as_error_for_orchestration` with a `worker_lost` failure)
  * fenced to the abandoned claim the recovering worker observed, so two recoverers, or a recoverer and a late
  * owner, cannot both write: the second finds no `most_recent` claim row. A completion whose claim does not match
- * writes nothing and returns no row (upstream: `InvalidTransition`); the others are written all the same.
+ * writes nothing and returns no row (upstream: `InvalidTransition`); the others are written all the same. Each
+ * row also carries its task's current state, read in the same statement, so that a result is not sent while
+ * orchestration is still enqueuing its task's steps (§5.5) without a round trip of its own.
  * $1 a JSON array of `{step_uuid, to_state, claim_uuid, metadata, results}` (results: the StepExecutionResult),
  * one per step: one parameter whatever the batch size, and no array-literal escaping of the documents.
  */
-export const COMPLETE_CLAIMS = statement<{ step_uuid: string; workflow_step_transition_uuid: string }>(
+export const COMPLETE_CLAIMS = statement<{
+  step_uuid: string;
+  workflow_step_transition_uuid: string;
+  task_uuid: string;
+  task_state: string | null;
+}>(
   'complete_claims',
   `WITH input AS (
      SELECT (e->>'step_uuid')::uuid AS step_uuid, e->>'to_state' AS to_state, (e->>'claim_uuid')::uuid AS claim_uuid,
@@ -515,10 +522,22 @@ export const COMPLETE_CLAIMS = statement<{ step_uuid: string; workflow_step_tran
         SET in_process = false, results = input.results, updated_at = NOW()
        FROM completed JOIN input ON input.step_uuid = completed.workflow_step_uuid
       WHERE ws.workflow_step_uuid = completed.workflow_step_uuid
-     RETURNING ws.workflow_step_uuid
+     RETURNING ws.workflow_step_uuid, ws.task_uuid
    )
-   SELECT completed.workflow_step_uuid::text AS step_uuid, completed.workflow_step_transition_uuid::text
+   SELECT completed.workflow_step_uuid::text AS step_uuid, completed.workflow_step_transition_uuid::text,
+          written.task_uuid::text,
+          (SELECT tt.to_state FROM tasker.task_transitions tt
+            WHERE tt.task_uuid = written.task_uuid AND tt.most_recent) AS task_state
      FROM completed JOIN written ON written.workflow_step_uuid = completed.workflow_step_uuid`,
+);
+
+/**
+ * The task's current state (§5.5: a result must not reach orchestration while it is still enqueuing the task's
+ * steps). $1 task_uuid. No row or a null state: the task has no transition yet.
+ */
+export const TASK_STATE = statement<{ to_state: string }>(
+  'task_state',
+  'SELECT to_state FROM tasker.task_transitions WHERE task_uuid = $1::uuid AND most_recent',
 );
 
 /**
@@ -606,5 +625,40 @@ export const EXTEND_LEASES_EACH = statement<{ msg_id: string }>(
      CROSS JOIN LATERAL pgmq.set_vt($1::text, held.msg_id, $3::integer) AS extended`,
 );
 
+// ---------------------------------------------------------------------------------------------------------
+// Domain-event subscriber (docs/protocol.md §6.4): ours; upstream only creates `{ns}_domain_events_dlq`.
+// Reads use READ_MESSAGES, acknowledgements ARCHIVE_MESSAGE.
+// ---------------------------------------------------------------------------------------------------------
+
+/** A failed delivery comes back after `$3` seconds (the single-id `set_vt`, present in every supported pgmq). */
+export const RETRY_EVENT_LATER = statement<{ msg_id: string }>(
+  'retry_event_later',
+  'SELECT msg_id::text AS msg_id FROM pgmq.set_vt($1::text, $2::bigint, $3::integer)',
+);
+
+/** Dead-letters an event: its DLQ entry and the archive of the original commit together, one statement. */
+export const DEAD_LETTER_EVENT = statement<{ msg_id: string; archived: boolean }>(
+  'dead_letter_event',
+  `SELECT pgmq.send($1::text, $2::jsonb, 0)::text AS msg_id,
+          pgmq.archive($3::text, $4::bigint) AS archived`,
+);
+
 /** Health: the database answers. */
 export const PING = statement<{ ok: number }>('ping', 'SELECT 1 AS ok');
+
+/**
+ * Metrics: the depth of each served step queue, from pgmq's own `pgmq.metrics(queue)` (1.5.0 and later report
+ * `queue_visible_length` too): a count over the queue table, so it runs at most once per second, on the health
+ * connection (`database-probe.ts`), never on the step pool. $1 queue names.
+ */
+export const QUEUE_DEPTHS = statement<{
+  queue_name: string;
+  queue_length: string;
+  queue_visible_length: string;
+  oldest_msg_age_sec: number | null;
+}>(
+  'queue_depths',
+  `SELECT m.queue_name, m.queue_length, m.queue_visible_length, m.oldest_msg_age_sec
+     FROM unnest($1::text[]) AS served(queue_name)
+     CROSS JOIN LATERAL pgmq.metrics(served.queue_name) AS m`,
+);

@@ -2,12 +2,19 @@
 //!
 //!   conformance vectors <dir>          write Rust → TS vectors, one file per wire type
 //!   conformance check <request> <out>  decode TS encodings into the real types, re-encode, report
+//!   conformance cursors <file>         write upstream's cursor splits (tasker-worker's BatchableCapable)
 //!
 //! Every value here goes through the real Rust type: vectors are `from_value::<T>(input)` then
 //! `serde_json::to_string` / `rmp_serde::to_vec_named`; checks are `from_str::<T>` / `from_slice::<T>`.
 
 mod cases;
 mod rest;
+
+/// tasker-worker 0.1.8's handler capability traits, compiled from its published source (see build.rs).
+#[allow(dead_code, unused_imports, clippy::all)]
+mod upstream_capabilities {
+    include!(concat!(env!("OUT_DIR"), "/handler_capabilities.rs"));
+}
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -290,12 +297,50 @@ fn check(request: &Path, out: &Path) -> Result<(), String> {
     fs::write(out, serde_json::to_string(&report).map_err(|e| e.to_string())?).map_err(|e| e.to_string())
 }
 
+/// A handler with nothing but upstream's default `BatchableCapable` methods.
+struct CursorSplitter;
+impl upstream_capabilities::BatchableCapable for CursorSplitter {}
+
+/// Cursor splits as upstream's Rust helpers make them: `create_cursor_configs(total, workers)` (an even split, the
+/// remainder spread over the first workers) and `create_cursor_ranges(total, batch_size, None)` (fixed size).
+fn write_cursor_vectors(file: &Path) -> Result<(), String> {
+    use upstream_capabilities::BatchableCapable;
+    let mut by_workers = Vec::new();
+    let mut pairs: Vec<(u64, u32)> = Vec::new();
+    for total in 0..=13u64 {
+        for workers in 1..=6u32 {
+            pairs.push((total, workers));
+        }
+    }
+    pairs.extend([(100, 4), (100, 7), (1000, 3), (1000, 5), (1000, 7), (3, 10), (999_999, 13), (4_000_000_000, 3)]);
+    for (total, workers) in pairs {
+        let configs = CursorSplitter.create_cursor_configs(total, workers);
+        by_workers.push(json!({ "total_items": total, "worker_count": workers, "cursor_configs": configs }));
+    }
+    let mut by_size = Vec::new();
+    for (total, size) in [(0u64, 3u64), (1, 3), (5, 2), (10, 3), (10, 10), (10, 11), (1000, 200), (1001, 200), (7, 1)] {
+        let configs = CursorSplitter.create_cursor_ranges(total, size, None);
+        by_size.push(json!({ "total_items": total, "batch_size": size, "cursor_configs": configs }));
+    }
+    let doc = json!({
+        "generated_by": "test/conformance/rust (tasker-worker =0.1.8 BatchableCapable, its published source); do not edit",
+        "create_cursor_configs": by_workers,
+        "create_cursor_ranges": by_size,
+    });
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
+    fs::write(file, text).map_err(|e| e.to_string())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let result = match args.get(1).map(String::as_str) {
         Some("vectors") if args.len() == 3 => write_vectors(Path::new(&args[2])),
         Some("check") if args.len() == 4 => check(Path::new(&args[2]), Path::new(&args[3])),
-        _ => Err("usage: conformance vectors <dir> | conformance check <request.json> <report.json>".into()),
+        Some("cursors") if args.len() == 3 => write_cursor_vectors(Path::new(&args[2])),
+        _ => Err(
+            "usage: conformance vectors <dir> | conformance check <request.json> <report.json> | conformance cursors <file>"
+                .into(),
+        ),
     };
     if let Err(e) = result {
         eprintln!("conformance: {e}");

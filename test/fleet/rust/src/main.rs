@@ -3,7 +3,7 @@
 //! Bootstrapped the way upstream's native Rust workers are: `WorkerBootstrap::bootstrap()` loads the one pre-merged
 //! TOML named by `TASKER_CONFIG_PATH`, registers the templates under `TASKER_TEMPLATE_PATH` (their namespaces are
 //! the ones served) and starts the core; a `HandlerDispatchService` over our `StepHandlerRegistry` then runs the
-//! handlers the core dispatches. Started by test/fleet/support/rust-worker.ts, which waits for the line
+//! handlers the core dispatches, and publishes their steps' domain events (`DomainEventCallback`). Started by test/fleet/support/rust-worker.ts, which waits for the line
 //! `FLEET_RUST_WORKER_READY <worker_id>` on stdout. Runs until SIGTERM/SIGINT, or until its parent process is gone
 //! when `FLEET_EXIT_WITH_PARENT=1` (a test runner that dies must not leave this worker claiming steps).
 
@@ -14,9 +14,11 @@ mod values;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tasker_worker::worker::{HandlerDispatchConfig, HandlerDispatchService};
+use tasker_worker::worker::step_event_publisher_registry::StepEventPublisherRegistry;
+use tasker_worker::worker::{DomainEventCallback, HandlerDispatchConfig, HandlerDispatchService};
 use tasker_worker::WorkerBootstrap;
 use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::RwLock;
 use tracing::{error, info};
 
 use crate::registry::FleetRegistry;
@@ -44,11 +46,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         u64::from(settings.handler_timeout_ms),
         "fleet-rust-handler-dispatch".to_string(),
     );
-    let (service, _capacity) = HandlerDispatchService::new(
+    // Domain events: each step's `publishes_events` are published after its handler, by upstream's default
+    // publisher routed by delivery mode, the way upstream's own Rust workers wire it (tasker-example-rs bootstrap).
+    let events = {
+        let core = worker.worker_core.lock().await;
+        let publisher = core.domain_event_publisher();
+        let publishers = match core.event_router() {
+            Some(router) => StepEventPublisherRegistry::with_event_router(publisher, router),
+            None => StepEventPublisherRegistry::new(publisher),
+        };
+        Arc::new(DomainEventCallback::new(Arc::new(RwLock::new(publishers))))
+    };
+    let (service, _capacity) = HandlerDispatchService::with_callback(
         dispatch.dispatch_receiver,
         dispatch.completion_sender,
         registry.clone(),
         config,
+        events,
     );
     let dispatcher = tokio::spawn(service.run());
 

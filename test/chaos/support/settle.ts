@@ -1,0 +1,115 @@
+import { SETTLED_TASK_STATES } from '@tasker-bridge/client';
+import type pg from 'pg';
+import type { StepHistory } from './harness.js';
+
+/**
+ * How the chaos scenarios wait for their tasks: until each is settled (terminal or `blocked_by_failures`) or
+ * **stranded** — left by orchestration in one of its own transient states with nothing in flight for it, so that
+ * nothing will ever move it again. Upstream's tasker-server 0.1.8 strands a task when it loses its database (or is
+ * SIGKILLed) between the commits of one of its multi-step moves, e.g. after `enqueuing_steps` but before the step
+ * enqueue (its ready-task discovery only looks at `pending` and waiting tasks, its staleness detector not at
+ * `enqueuing_steps`; docs/protocol.md §5.3, §5.5). A stranded task is orchestration's to recover, not a worker's:
+ * the scenarios that fault orchestration's database or process report such tasks, and every other scenario
+ * requires there be none.
+ */
+
+/** Orchestration-owned states a task never leaves by itself once nothing is in flight for it. */
+const STRANDABLE = ['initializing', 'enqueuing_steps', 'evaluating_results', 'steps_in_process'];
+/** Step states a worker (or a message on its way to one) still has to move. */
+const WORKER_OWNED = [
+  'enqueued',
+  'in_progress',
+  'enqueued_for_orchestration',
+  'enqueued_as_error_for_orchestration',
+];
+/** Longer than orchestration ever spends between the commits of one move, even on a loaded 2-core machine. */
+const QUIET_SECONDS = 10;
+
+const SETTLED: readonly string[] = SETTLED_TASK_STATES;
+
+export interface TaskOutcomes {
+  /** Task uuid → its settled state. */
+  settled: Map<string, string>;
+  stranded: { task_uuid: string; state: string }[];
+}
+
+interface TaskRow {
+  task_uuid: string;
+  state: string | null;
+  quiet: boolean;
+  worker_owned: number;
+  messages: number;
+}
+
+export async function settleTasks(
+  pool: pg.Pool,
+  taskUuids: readonly string[],
+  queues: readonly string[],
+  timeoutMs: number,
+): Promise<TaskOutcomes> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await taskRows(pool, taskUuids, queues);
+    const settled = new Map(
+      rows.filter((r) => SETTLED.includes(r.state ?? '')).map((r) => [r.task_uuid, r.state as string]),
+    );
+    const stranded = rows
+      .filter((r) => !settled.has(r.task_uuid))
+      .filter(
+        (r) => STRANDABLE.includes(r.state ?? '') && r.quiet && r.worker_owned === 0 && r.messages === 0,
+      )
+      .map((r) => ({ task_uuid: r.task_uuid, state: r.state as string }));
+    if (settled.size + stranded.length === taskUuids.length) return { settled, stranded };
+    if (Date.now() > deadline) {
+      const moving = rows.filter(
+        (r) => !settled.has(r.task_uuid) && !stranded.some((s) => s.task_uuid === r.task_uuid),
+      );
+      throw new Error(`tasks still moving after ${timeoutMs} ms: ${JSON.stringify(moving.slice(0, 5))}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function taskRows(
+  pool: pg.Pool,
+  taskUuids: readonly string[],
+  queues: readonly string[],
+): Promise<TaskRow[]> {
+  const { rows } = await pool.query<TaskRow>(
+    `WITH steps AS (
+       SELECT ws.task_uuid, wst.to_state, wst.most_recent, wst.created_at
+         FROM tasker.workflow_steps ws
+         JOIN tasker.workflow_step_transitions wst ON wst.workflow_step_uuid = ws.workflow_step_uuid
+        WHERE ws.task_uuid = ANY($1::uuid[]))
+     SELECT t.task_uuid::text,
+            (SELECT tt.to_state FROM tasker.task_transitions tt WHERE tt.task_uuid = t.task_uuid AND tt.most_recent)
+              AS state,
+            GREATEST((SELECT max(tt.created_at) FROM tasker.task_transitions tt WHERE tt.task_uuid = t.task_uuid),
+                     (SELECT max(s.created_at) FROM steps s WHERE s.task_uuid = t.task_uuid))
+              < NOW() - make_interval(secs => $3) AS quiet,
+            (SELECT count(*) FROM steps s
+              WHERE s.task_uuid = t.task_uuid AND s.most_recent AND s.to_state = ANY($2::text[]))::int AS worker_owned,
+            0 AS messages
+       FROM tasker.tasks t WHERE t.task_uuid = ANY($1::uuid[])`,
+    [taskUuids, WORKER_OWNED, QUIET_SECONDS],
+  );
+  // Live messages that name the task (a step message not yet read, a result not yet processed).
+  for (const queue of queues) {
+    const { rows: live } = await pool.query<{ task_uuid: string; n: number }>(
+      `SELECT message->>'task_uuid' AS task_uuid, count(*)::int AS n FROM pgmq.q_${queue}
+        WHERE message->>'task_uuid' = ANY($1::text[]) GROUP BY 1`,
+      [taskUuids],
+    );
+    for (const { task_uuid, n } of live) {
+      const row = rows.find((r) => r.task_uuid === task_uuid);
+      if (row) row.messages += n;
+    }
+  }
+  return rows;
+}
+
+/** The final state each step must be in: `complete`, or for a stranded task's never-dispatched steps `pending`. */
+export function expectedStepState(outcomes: TaskOutcomes): (h: StepHistory) => string {
+  const stranded = new Set(outcomes.stranded.map((s) => s.task_uuid));
+  return (h) => (stranded.has(h.task_uuid) && h.states.at(-1) === 'pending' ? 'pending' : 'complete');
+}
