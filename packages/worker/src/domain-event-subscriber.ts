@@ -11,15 +11,9 @@ import type pg from 'pg';
 import { sleep } from './backoff.js';
 import { ConfigError } from './config.js';
 import { eventPattern } from './event-patterns.js';
+import { archiveMessage, deadLetter, type QueueRow, readMessages, retryLater } from './pgmq.js';
 import { domainEventDlqName, domainEventQueueName } from './queues.js';
-import { createPool, type Queryable, redactUrl, run } from './sql/connections.js';
-import {
-  ARCHIVE_MESSAGE,
-  DEAD_LETTER_EVENT,
-  type QueueMessageRow,
-  READ_MESSAGES,
-  RETRY_EVENT_LATER,
-} from './sql/statements.js';
+import { createPool, type Queryable, redactUrl } from './sql/connections.js';
 
 /**
  * A durable consumer of `{namespace}_domain_events` (docs/protocol.md §6.4), the queue every worker, upstream's
@@ -225,22 +219,23 @@ export class DomainEventSubscriber {
 
   async #poll(queue: string): Promise<number> {
     const db = this.#pool as pg.Pool;
-    const rows = await run(db, READ_MESSAGES, [
+    const rows = await readMessages(
+      db,
       queue,
       this.#options.visibilityTimeoutSeconds ?? 30,
       this.#options.batchSize ?? 10,
-    ]);
+    );
     await Promise.all(rows.map((row) => this.#deliver(db, queue, row)));
     return rows.length;
   }
 
-  async #deliver(db: Queryable, queue: string, row: QueueMessageRow): Promise<void> {
-    const attempt = Number(row.read_ct);
-    const ids = { queue, msg_id: row.msg_id, attempt };
+  async #deliver(db: Queryable, queue: string, row: QueueRow): Promise<void> {
+    const attempt = row.readCount;
+    const ids = { queue, msg_id: row.msgId, attempt };
     let event: DomainEvent | undefined;
     try {
       try {
-        event = decodeParsed('DomainEvent', row.message);
+        event = decodeParsed('DomainEvent', row.body);
       } catch (error) {
         throw new PermanentDeliveryError(`not a DomainEvent: ${(error as Error).message}`);
       }
@@ -248,12 +243,12 @@ export class DomainEventSubscriber {
       if (matching.length === 0) {
         this.stats.unmatched += 1;
         this.#logger.debug({ ...ids, event_name: event.event_name }, 'no handler for domain event; archived');
-        await run(db, ARCHIVE_MESSAGE, [queue, row.msg_id]);
+        await archiveMessage(db, queue, row.msgId);
         return;
       }
-      const delivery = { attempt, queue, msgId: row.msg_id, signal: this.#abortHandlers.signal };
+      const delivery = { attempt, queue, msgId: row.msgId, signal: this.#abortHandlers.signal };
       for (const subscription of matching) await this.#invoke(subscription, event, delivery);
-      await run(db, ARCHIVE_MESSAGE, [queue, row.msg_id]);
+      await archiveMessage(db, queue, row.msgId);
       this.stats.handled += 1;
     } catch (thrown) {
       await this.#failed(db, queue, row, attempt, thrown, event);
@@ -276,7 +271,7 @@ export class DomainEventSubscriber {
   async #failed(
     db: Queryable,
     queue: string,
-    row: QueueMessageRow,
+    row: QueueRow,
     attempt: number,
     thrown: unknown,
     event: DomainEvent | undefined,
@@ -285,7 +280,7 @@ export class DomainEventSubscriber {
     const error = thrown instanceof Error ? thrown : coerceError(thrown);
     const fields = {
       queue,
-      msg_id: row.msg_id,
+      msg_id: row.msgId,
       attempt,
       event_name: event?.event_name,
       error: error.message,
@@ -294,27 +289,22 @@ export class DomainEventSubscriber {
     if (!permanent && attempt < maxAttempts) {
       const base = this.#options.backoffMs ?? 1_000;
       const delayMs = Math.min(this.#options.maxBackoffMs ?? 60_000, base * 2 ** (attempt - 1));
-      await run(db, RETRY_EVENT_LATER, [queue, row.msg_id, Math.ceil(delayMs / 1000)]);
+      await retryLater(db, queue, row.msgId, Math.ceil(delayMs / 1000));
       this.stats.retried += 1;
       this.#logger.warn({ ...fields, retry_in_ms: delayMs }, 'domain event handler failed; will retry');
       return;
     }
     const namespace = queue.slice(0, -'_domain_events'.length);
     const entry: DeadLetter = {
-      event: row.message,
+      event: row.body,
       source_queue: queue,
-      source_msg_id: row.msg_id,
+      source_msg_id: row.msgId,
       attempts: attempt,
       error: { name: error.name, message: error.message, permanent },
       dead_lettered_at: formatUtcTimestamp(new Date()),
     };
     // stringifyJson: the event may hold integers beyond 2^53, read exactly (bigint), which JSON.stringify refuses.
-    await run(db, DEAD_LETTER_EVENT, [
-      domainEventDlqName(namespace),
-      stringifyJson(entry),
-      queue,
-      row.msg_id,
-    ]);
+    await deadLetter(db, domainEventDlqName(namespace), stringifyJson(entry), queue, row.msgId);
     this.stats.deadLettered += 1;
     this.#logger.error(
       { ...fields, dlq: domainEventDlqName(namespace), permanent },

@@ -3,11 +3,13 @@ import { type Queryable, run } from './sql/connections.js';
 import {
   ARCHIVE_MESSAGE,
   CREATE_QUEUE,
+  DEAD_LETTER_EVENT,
   EXTEND_LEASES,
   EXTEND_LEASES_EACH,
   QUEUE_EXISTS,
   READ_MESSAGES,
   READ_SPECIFIC_MESSAGE,
+  RETRY_EVENT_LATER,
   SEND_RESULTS_AND_ARCHIVE,
   SEND_WITH_NOTIFY,
 } from './sql/statements.js';
@@ -19,10 +21,12 @@ import {
  * the lease is taken inside the claim statement instead (`hydrate.ts`, `leaseAndClaim`).
  */
 
-/** A message as a read returns it: its id (int8, kept a string) and its body. */
+/** A message as a read returns it: its id (int8, kept a string), its body, and how often it was read. */
 export interface QueueRow {
   msgId: string;
   body: unknown;
+  /** `read_ct`, this read included: the delivery attempt of a domain event (`domain-event-subscriber.ts`). */
+  readCount: number;
 }
 
 /**
@@ -36,7 +40,7 @@ export async function readMessages(
   limit: number,
 ): Promise<QueueRow[]> {
   const rows = await run(db, READ_MESSAGES, [queue, vtSeconds, limit]);
-  return rows.map((r) => ({ msgId: r.msg_id, body: r.message }));
+  return rows.map((r) => ({ msgId: r.msg_id, body: r.message, readCount: Number(r.read_ct) }));
 }
 
 /** One notified message by id, leased for `vtSeconds`; null when it is invisible, archived or missing (§3.4). */
@@ -47,7 +51,7 @@ export async function readMessage(
   vtSeconds: number,
 ): Promise<QueueRow | null> {
   const [row] = await run(db, READ_SPECIFIC_MESSAGE, [queue, msgId, vtSeconds]);
-  return row === undefined ? null : { msgId: row.msg_id, body: row.message };
+  return row === undefined ? null : { msgId: row.msg_id, body: row.message, readCount: Number(row.read_ct) };
 }
 
 /**
@@ -131,4 +135,28 @@ export async function createQueueLocked(db: Queryable, queue: string): Promise<v
 export async function queueExists(db: Queryable, queue: string): Promise<boolean> {
   const [row] = await run(db, QUEUE_EXISTS, [queue]);
   return row?.exists === true;
+}
+
+/** A domain event whose delivery failed comes back after `delaySeconds` (`set_vt` by id, §6.4). */
+export async function retryLater(
+  db: Queryable,
+  queue: string,
+  msgId: string,
+  delaySeconds: number,
+): Promise<void> {
+  await run(db, RETRY_EVENT_LATER, [queue, msgId, delaySeconds]);
+}
+
+/**
+ * Dead-letters a domain event (§6.4): `entry` (JSON text) to `dlq` and the archive of the original, committed
+ * together in one statement.
+ */
+export async function deadLetter(
+  db: Queryable,
+  dlq: string,
+  entry: string,
+  queue: string,
+  msgId: string,
+): Promise<void> {
+  await run(db, DEAD_LETTER_EVENT, [dlq, entry, queue, msgId]);
 }
