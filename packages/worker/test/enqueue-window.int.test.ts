@@ -5,7 +5,8 @@ import { TaskerWorker } from '../src/index.js';
 import { eventually, ProtocolRows, recordingLogger, template } from './fixtures/protocol-rows.js';
 
 // docs/protocol.md §5.5: orchestration drops a result it processes while the task is still `enqueuing_steps`, and
-// nothing evaluates the task again. The worker holds the result message back until the enqueue has ended.
+// nothing evaluates the task again. The worker holds the result message back until the enqueue has ended (for a
+// step of a batch whose neighbour's task is not enqueuing: `round-trips.int.test.ts`).
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let rows: ProtocolRows;
@@ -33,22 +34,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** Appends a task transition as orchestration's state machine does (most_recent moves to the new row). */
-async function taskTransition(taskUuid: string, from: string | null, to: string): Promise<string> {
-  const [row] = await rows.query<{ at: string }>(
-    `WITH prior AS (
-       UPDATE tasker.task_transitions SET most_recent = false WHERE task_uuid = $1::uuid AND most_recent
-       RETURNING sort_key)
-     INSERT INTO tasker.task_transitions (task_uuid, to_state, from_state, metadata, sort_key, most_recent,
-                                          created_at, updated_at)
-     VALUES ($1::uuid, $3, $2, '{}'::jsonb,
-             COALESCE((SELECT sort_key FROM prior), 0) + 1, true, NOW(), NOW())
-     RETURNING created_at::text AS at`,
-    [taskUuid, from, to],
-  );
-  return row?.at as string;
-}
-
 async function resultMessagesFor(taskUuid: string) {
   return (await rows.messages('orchestration_step_results')).filter((m) => m.message.task_uuid === taskUuid);
 }
@@ -57,9 +42,9 @@ describe('a result during orchestration enqueuing (§5.5)', () => {
   it('is sent only once the task has left enqueuing_steps', async () => {
     const task = await rows.createTask({ namespace: 'window', name: 'fast', steps: [{ name: 'only' }] });
     const stepUuid = task.steps.only as string;
-    await taskTransition(task.task_uuid, null, 'pending');
-    await taskTransition(task.task_uuid, 'pending', 'initializing');
-    await taskTransition(task.task_uuid, 'initializing', 'enqueuing_steps');
+    await rows.taskTransition(task.task_uuid, null, 'pending');
+    await rows.taskTransition(task.task_uuid, 'pending', 'initializing');
+    await rows.taskTransition(task.task_uuid, 'initializing', 'enqueuing_steps');
     await rows.sendStepMessage('window', {
       task_uuid: task.task_uuid,
       step_uuid: stepUuid,
@@ -69,7 +54,7 @@ describe('a result during orchestration enqueuing (§5.5)', () => {
     // The completion is committed at once; the result message waits for the enqueue to end.
     await eventually(async () => (await rows.step(stepUuid)).state === 'enqueued_for_orchestration');
     expect(await resultMessagesFor(task.task_uuid)).toEqual([]);
-    const enqueueEndedAt = await taskTransition(task.task_uuid, 'enqueuing_steps', 'steps_in_process');
+    const enqueueEndedAt = await rows.taskTransition(task.task_uuid, 'enqueuing_steps', 'steps_in_process');
 
     const [sent] = await eventually(async () => {
       const found = await resultMessagesFor(task.task_uuid);
@@ -91,7 +76,7 @@ describe('a result during orchestration enqueuing (§5.5)', () => {
   it('is sent at once when the task is already steps_in_process', async () => {
     const task = await rows.createTask({ namespace: 'window', name: 'fast', steps: [{ name: 'only' }] });
     const stepUuid = task.steps.only as string;
-    await taskTransition(task.task_uuid, null, 'steps_in_process');
+    await rows.taskTransition(task.task_uuid, null, 'steps_in_process');
     await rows.sendStepMessage('window', {
       task_uuid: task.task_uuid,
       step_uuid: stepUuid,

@@ -45,6 +45,8 @@ const LEASE_AND_CLAIM = (queue: string) => new RegExp(`^WITH leased AS \\( ?UPDA
 const HYDRATE_AND_CLAIM = /^WITH ids AS .*to_state = 'enqueued'/;
 const COMPLETE = /jsonb_array_elements\(\$1::jsonb\).*workflow_step_transition_uuid = input\.claim_uuid/;
 const SEND_AND_ARCHIVE = /pgmq_send_with_notify.*pgmq\.archive/;
+const TASK_STATE =
+  /^SELECT to_state FROM tasker\.task_transitions WHERE task_uuid = \$1::uuid AND most_recent$/;
 
 /**
  * A worker whose statements are recorded (heartbeats excluded). `separatePgmqPool`: a second pool to the same
@@ -212,6 +214,41 @@ it('six steps enqueued together cost 3 statements in all: one lease + hydrate + 
     for (const { msg_id } of claims) {
       expect((await rows.queueMessage('worker_burst_queue', msg_id)).archived).not.toBeNull();
     }
+  } finally {
+    await worker.stop();
+  }
+});
+
+it('a step whose task is still enqueuing holds back only its own result; its neighbour in the batch is sent at once (docs/protocol.md §5.5)', async () => {
+  const worker = await countingWorker('hold', ['only']);
+  try {
+    const held = await task('hold', ['only']);
+    const free = await task('hold', ['only']);
+    await rows.taskTransition(held.t.task_uuid, null, 'enqueuing_steps');
+    await rows.taskTransition(free.t.task_uuid, null, 'steps_in_process');
+    worker.issued.length = 0;
+    await sendTogether('worker_hold_queue', [held.bodies[0], free.bodies[0]]);
+
+    await eventually(async () => (await free.resultsFor()).length === 1, { what: "the free step's result" });
+    // Both completions were written by one statement; only the free step's result has gone out.
+    expect(worker.issued[0]).toMatch(LEASE_AND_CLAIM('worker_hold_queue'));
+    expect(worker.issued.filter((text) => COMPLETE.test(text))).toHaveLength(1);
+    expect((await rows.step(held.t.steps.only as string)).state).toBe('enqueued_for_orchestration');
+    expect(await held.resultsFor()).toEqual([]);
+    // Meanwhile the held step re-reads its own task's state.
+    await eventually(async () => worker.issued.some((text) => TASK_STATE.test(text)), {
+      what: 'a re-read of the task state',
+    });
+
+    const enqueueEndedAt = await rows.taskTransition(held.t.task_uuid, 'enqueuing_steps', 'steps_in_process');
+    await eventually(async () => (await held.resultsFor()).length === 1, { what: "the held step's result" });
+    const [order] = await rows.query<{ after: boolean }>(
+      `SELECT enqueued_at >= $2::timestamp AT TIME ZONE 'UTC' AS after
+         FROM pgmq.q_orchestration_step_results WHERE message->>'task_uuid' = $1`,
+      [held.t.task_uuid, enqueueEndedAt],
+    );
+    expect(order?.after).toBe(true);
+    expect(worker.issued.filter((text) => COMPLETE.test(text))).toHaveLength(1);
   } finally {
     await worker.stop();
   }
