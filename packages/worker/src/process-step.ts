@@ -97,8 +97,9 @@ export class StepProcessor {
 
   /**
    * The whole processing of one leased message whose step was hydrated and claimed (or not): see the top of this
-   * file. `handlerDone` is called once a claimed step's handler has returned, before its completion (the intake
-   * may then free its handler slot). Never throws; the outcome is recorded before it is returned.
+   * file. `handlerDone` is called once a claimed step's handler and the interceptors around it have returned,
+   * before its completion (the intake may then free its handler slot). Never throws; the outcome is recorded
+   * before it is returned.
    */
   async process(taken: TakenMessage, handlerDone: () => void = () => {}): Promise<StepOutcome> {
     const verdict = judge(taken, this.#o.visibilityTimeoutSeconds);
