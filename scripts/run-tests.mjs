@@ -3,7 +3,7 @@
 // TASKER_BRIDGE_PGMQ_SQL_DIR), ending with the plain summary line `N passed, N failed` that CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,6 +93,26 @@ function tierOfFiles() {
 }
 const tierOf = tierOfFiles();
 
+/**
+ * The failed tests of a report, one line each (file, test, the first line of its first failure), for the summary:
+ * CI keeps only the tail of a run's output, and a count without names cannot be acted on.
+ */
+function failedTests(summary) {
+  const lines = [];
+  for (const file of summary.testResults) {
+    const name = relative(root, file.name);
+    for (const test of file.assertionResults) {
+      if (test.status !== 'failed') continue;
+      const reason = (test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 200);
+      lines.push(`FAILED ${name} > ${test.fullName}: ${reason}`);
+    }
+    if (file.status === 'failed' && file.assertionResults.every((test) => test.status !== 'failed')) {
+      lines.push(`FAILED ${name}: ${(file.message ?? '').split('\n')[0].slice(0, 200)}`);
+    }
+  }
+  return lines;
+}
+
 /** Passed, failed and skipped tests per tier, from the report's per-file results. */
 function countsByTier(summary) {
   const counts = new Map();
@@ -133,9 +153,12 @@ function phaseResult(report, status, tiers) {
     failed: summary.numFailedTests,
     skipped: summary.numPendingTests + summary.numTodoTests,
     note: '',
-    tiers: [...byTier].map(
-      ([tier, c]) => `${tier}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`,
-    ),
+    tiers: [
+      ...[...byTier].map(
+        ([tier, c]) => `${tier}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`,
+      ),
+      ...failedTests(summary),
+    ],
   };
   const empty = tiers.filter((tier) => {
     const c = byTier.get(tier);
