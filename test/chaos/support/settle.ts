@@ -8,7 +8,11 @@ import type { StepHistory } from './harness.js';
  * nothing will ever move it again. Upstream's tasker-server 0.1.8 strands a task when it loses its database (or is
  * SIGKILLed) between the commits of one of its multi-step moves, e.g. after `enqueuing_steps` but before the step
  * enqueue (its ready-task discovery only looks at `pending` and waiting tasks, its staleness detector not at
- * `enqueuing_steps`; docs/protocol.md §5.3, §5.5). A stranded task is orchestration's to recover, not a worker's:
+ * `enqueuing_steps`; docs/protocol.md §5.3, §5.5). It also strands one when its connection dies inside a step's
+ * enqueue: the step is committed `enqueued`, the send fails (`step_enqueuer`: "Failed to enqueue step"), and no
+ * message for it is ever written — such a step is **unsent**, orchestration's, not a step a worker lost (a worker
+ * can only lose a step whose message exists or existed, so the archives are searched too). A stranded task is
+ * orchestration's to recover, not a worker's:
  * the scenarios that fault orchestration's database or process report such tasks, and every other scenario
  * requires there be none.
  */
@@ -27,18 +31,27 @@ const QUIET_SECONDS = 10;
 
 const SETTLED: readonly string[] = SETTLED_TASK_STATES;
 
+export interface StrandedTask {
+  task_uuid: string;
+  state: string;
+  /** Its steps committed `enqueued` whose message orchestration never sent. */
+  unsent_steps: string[];
+}
+
 export interface TaskOutcomes {
   /** Task uuid → its settled state. */
   settled: Map<string, string>;
-  stranded: { task_uuid: string; state: string }[];
+  stranded: StrandedTask[];
 }
 
 interface TaskRow {
   task_uuid: string;
   state: string | null;
   quiet: boolean;
+  /** Steps in a worker-owned state, unsent ones excepted. */
   worker_owned: number;
   messages: number;
+  unsent_steps: string[];
 }
 
 export async function settleTasks(
@@ -58,7 +71,7 @@ export async function settleTasks(
       .filter(
         (r) => STRANDABLE.includes(r.state ?? '') && r.quiet && r.worker_owned === 0 && r.messages === 0,
       )
-      .map((r) => ({ task_uuid: r.task_uuid, state: r.state as string }));
+      .map((r) => ({ task_uuid: r.task_uuid, state: r.state as string, unsent_steps: r.unsent_steps }));
     if (settled.size + stranded.length === taskUuids.length) return { settled, stranded };
     if (Date.now() > deadline) {
       const moving = rows.filter(
@@ -77,7 +90,7 @@ async function taskRows(
 ): Promise<TaskRow[]> {
   const { rows } = await pool.query<TaskRow>(
     `WITH steps AS (
-       SELECT ws.task_uuid, wst.to_state, wst.most_recent, wst.created_at
+       SELECT ws.task_uuid, ws.workflow_step_uuid, wst.to_state, wst.most_recent, wst.created_at
          FROM tasker.workflow_steps ws
          JOIN tasker.workflow_step_transitions wst ON wst.workflow_step_uuid = ws.workflow_step_uuid
         WHERE ws.task_uuid = ANY($1::uuid[]))
@@ -89,7 +102,9 @@ async function taskRows(
               < NOW() - make_interval(secs => $3) AS quiet,
             (SELECT count(*) FROM steps s
               WHERE s.task_uuid = t.task_uuid AND s.most_recent AND s.to_state = ANY($2::text[]))::int AS worker_owned,
-            0 AS messages
+            0 AS messages,
+            ARRAY(SELECT s.workflow_step_uuid::text FROM steps s
+                   WHERE s.task_uuid = t.task_uuid AND s.most_recent AND s.to_state = 'enqueued') AS unsent_steps
        FROM tasker.tasks t WHERE t.task_uuid = ANY($1::uuid[])`,
     [taskUuids, WORKER_OWNED, QUIET_SECONDS],
   );
@@ -105,11 +120,36 @@ async function taskRows(
       if (row) row.messages += n;
     }
   }
+  // An `enqueued` step is unsent when no message for it was ever written, live or archived.
+  const enqueued = rows.flatMap((r) => r.unsent_steps);
+  if (enqueued.length > 0) {
+    const sent = new Set<string>();
+    for (const queue of queues) {
+      const { rows: found } = await pool.query<{ step_uuid: string }>(
+        `SELECT message->>'step_uuid' AS step_uuid FROM pgmq.q_${queue} WHERE message->>'step_uuid' = ANY($1::text[])
+         UNION
+         SELECT message->>'step_uuid' FROM pgmq.a_${queue} WHERE message->>'step_uuid' = ANY($1::text[])`,
+        [enqueued],
+      );
+      for (const { step_uuid } of found) sent.add(step_uuid);
+    }
+    for (const row of rows) {
+      row.unsent_steps = row.unsent_steps.filter((step) => !sent.has(step));
+      row.worker_owned -= row.unsent_steps.length;
+    }
+  }
   return rows;
 }
 
-/** The final state each step must be in: `complete`, or for a stranded task's never-dispatched steps `pending`. */
+/**
+ * The final state each step must be in: `complete`, or for a stranded task's never-dispatched steps `pending` and
+ * its unsent steps `enqueued`.
+ */
 export function expectedStepState(outcomes: TaskOutcomes): (h: StepHistory) => string {
   const stranded = new Set(outcomes.stranded.map((s) => s.task_uuid));
-  return (h) => (stranded.has(h.task_uuid) && h.states.at(-1) === 'pending' ? 'pending' : 'complete');
+  const unsent = new Set(outcomes.stranded.flatMap((s) => s.unsent_steps));
+  return (h) => {
+    if (unsent.has(h.step_uuid)) return 'enqueued';
+    return stranded.has(h.task_uuid) && h.states.at(-1) === 'pending' ? 'pending' : 'complete';
+  };
 }
