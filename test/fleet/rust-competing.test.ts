@@ -57,7 +57,7 @@ const BIG_RESULTS: Record<string, string> = {
 };
 
 const EVEN_NUMBERS = [2, 4, 6, 8, 10, 12];
-/** Big-number tasks per round; rounds go on until reads in both directions were seen (or MAX_ROUNDS). */
+/** Big-number tasks per round; rounds of each kind go on until reads in both directions were seen (or MAX_ROUNDS). */
 const BIG_ROUND = 6;
 const MAX_ROUNDS = 5;
 
@@ -131,14 +131,19 @@ describe('scenario 6: TS and native Rust workers competing for one namespace', (
     tsWorkerUuid = tsWorker.workerUuid;
     rust = await startRustWorker(fleet, { templateDir: templates });
 
-    await runTasks(
-      EVEN_NUMBERS.flatMap((n) => [
-        { kind: 'linear' as const, n, request: LINEAR },
-        { kind: 'diamond' as const, n, request: DIAMOND },
-      ]),
-    );
-    // Which worker claims a step is a race: submit big-number tasks until a TS step has read a Rust step's
-    // integers and a Rust step a TS step's.
+    // Which worker claims a step is a race, and a loaded machine can tilt it: submit rounds of tasks until a TS
+    // step has read a Rust step's result and a Rust step a TS step's (or MAX_ROUNDS).
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      await runTasks(
+        // Other numbers each round: a task's identity is its template and context.
+        EVEN_NUMBERS.map((n) => n + round * 2 * EVEN_NUMBERS.length).flatMap((n) => [
+          { kind: 'linear' as const, n, request: LINEAR },
+          { kind: 'diamond' as const, n, request: DIAMOND },
+        ]),
+      );
+      const reads = crossReads(['linear', 'diamond']);
+      if ((reads.get('rust→ts') ?? 0) > 0 && (reads.get('ts→rust') ?? 0) > 0) break;
+    }
     for (let round = 0; round < MAX_ROUNDS; round++) {
       await runTasks(
         Array.from({ length: BIG_ROUND }, (_, i) => ({
