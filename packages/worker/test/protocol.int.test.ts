@@ -195,7 +195,13 @@ describe('claim → execute → complete', () => {
       templates: [
         template('happy', 'checkout', [{ name: 'validate' }, { name: 'charge', depends_on: ['validate'] }]),
       ],
+      // The notification must be what takes the step: a 100 ms poll could win the race on a loaded machine. The
+      // first poll runs at start; once it has completed, the next is ten minutes away.
+      pollIntervalMs: 600_000,
     });
+    await eventually(async () =>
+      worker.readiness().then((r) => r.checks.queue_processing.status === 'healthy'),
+    );
     const task = await rows.createTask({
       namespace: 'happy',
       name: 'checkout',

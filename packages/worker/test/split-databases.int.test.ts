@@ -279,6 +279,10 @@ describe('intake, leases and recovery on the pgmq database', () => {
       pollIntervalMs: 3_600_000,
       applicationName: 'split-listen-test',
     });
+    // The first poll runs at start: once it has completed, only a notification can take the step.
+    await eventually(async () =>
+      worker.readiness().then((r) => r.checks.queue_processing.status === 'healthy'),
+    );
     const listening = await admin.query<{ datname: string }>(
       "SELECT datname FROM pg_stat_activity WHERE application_name = 'split-listen-test-listen'",
     );
