@@ -42,6 +42,11 @@ export interface TaskOutcomes {
   /** Task uuid → its settled state. */
   settled: Map<string, string>;
   stranded: StrandedTask[];
+  /**
+   * Settled in `error` although none of their steps reported a failure: tasker-server 0.1.8 fails a task whose
+   * finalization loses its database connection ("Task has no execution context and unclear state").
+   */
+  failedByOrchestration: string[];
 }
 
 interface TaskRow {
@@ -72,7 +77,10 @@ export async function settleTasks(
         (r) => STRANDABLE.includes(r.state ?? '') && r.quiet && r.worker_owned === 0 && r.messages === 0,
       )
       .map((r) => ({ task_uuid: r.task_uuid, state: r.state as string, unsent_steps: r.unsent_steps }));
-    if (settled.size + stranded.length === taskUuids.length) return { settled, stranded };
+    if (settled.size + stranded.length === taskUuids.length) {
+      const failed = [...settled].filter(([, state]) => state === 'error').map(([uuid]) => uuid);
+      return { settled, stranded, failedByOrchestration: await withoutStepFailures(pool, failed) };
+    }
     if (Date.now() > deadline) {
       const moving = rows.filter(
         (r) => !settled.has(r.task_uuid) && !stranded.some((s) => s.task_uuid === r.task_uuid),
@@ -141,12 +149,33 @@ async function taskRows(
   return rows;
 }
 
+/** The tasks among `taskUuids` none of whose steps ever reported a failure to orchestration. */
+async function withoutStepFailures(pool: pg.Pool, taskUuids: readonly string[]): Promise<string[]> {
+  if (taskUuids.length === 0) return [];
+  const { rows } = await pool.query<{ task_uuid: string }>(
+    `SELECT t.task_uuid::text FROM unnest($1::uuid[]) AS t(task_uuid)
+      WHERE NOT EXISTS (
+        SELECT 1 FROM tasker.workflow_steps ws
+          JOIN tasker.workflow_step_transitions wst ON wst.workflow_step_uuid = ws.workflow_step_uuid
+         WHERE ws.task_uuid = t.task_uuid
+           AND wst.to_state IN ('enqueued_as_error_for_orchestration', 'error'))`,
+    [taskUuids],
+  );
+  return rows.map((r) => r.task_uuid);
+}
+
+/** Settled tasks that did not complete, those orchestration failed on its own excepted: `[uuid, state]`. */
+export function unfinishedTasks(outcomes: TaskOutcomes): [string, string][] {
+  const failed = new Set(outcomes.failedByOrchestration);
+  return [...outcomes.settled].filter(([uuid, state]) => state !== 'complete' && !failed.has(uuid));
+}
+
 /**
- * The final state each step must be in: `complete`, or for a stranded task's never-dispatched steps `pending` and
- * its unsent steps `enqueued`.
+ * The final state each step must be in: `complete`, or for a task stranded or failed by orchestration its
+ * never-dispatched steps `pending` and its unsent steps `enqueued`.
  */
 export function expectedStepState(outcomes: TaskOutcomes): (h: StepHistory) => string {
-  const stranded = new Set(outcomes.stranded.map((s) => s.task_uuid));
+  const stranded = new Set([...outcomes.stranded.map((s) => s.task_uuid), ...outcomes.failedByOrchestration]);
   const unsent = new Set(outcomes.stranded.flatMap((s) => s.unsent_steps));
   return (h) => {
     if (unsent.has(h.step_uuid)) return 'enqueued';
