@@ -171,8 +171,8 @@ export function unfinishedTasks(outcomes: TaskOutcomes): [string, string][] {
 }
 
 /**
- * The final state each step must be in: `complete`, or for a task stranded or failed by orchestration its
- * never-dispatched steps `pending` and its unsent steps `enqueued`.
+ * The final state each step must be in: `complete`; for a task stranded or failed by orchestration, its
+ * never-dispatched steps `pending`; for a stranded task, its unsent steps `enqueued`.
  */
 export function expectedStepState(outcomes: TaskOutcomes): (h: StepHistory) => string {
   const stranded = new Set([...outcomes.stranded.map((s) => s.task_uuid), ...outcomes.failedByOrchestration]);
