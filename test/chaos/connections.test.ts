@@ -8,6 +8,7 @@ import {
   CHAOS_QUEUE,
   chaosTemplate,
   checkInvariants,
+  invariantFigures,
   liveMessages,
   printFigures,
   SCALE,
@@ -23,7 +24,7 @@ import {
   startLoad,
   startOrchestration,
 } from './support/orchestration.js';
-import { expectedStepState, settleTasks, unfinishedTasks } from './support/settle.js';
+import { expectedStepState, orchestrationFigures, settleTasks, unfinishedTasks } from './support/settle.js';
 
 /**
  * Connection chaos under load, on a PostgreSQL cluster of this file's own (it is restarted): the LISTEN
@@ -199,16 +200,11 @@ describe.each(ORCHESTRATORS)('under %s', (kind) => {
         restart_recovery_ms: restarts.map((r) => r.recoveryMs),
         restart_listen_ms: restarts.map((r) => r.listenMs),
         tasks: taskUuids.length,
-        stranded_by_orchestration: outcomes.stranded,
-        failed_by_orchestration: outcomes.failedByOrchestration,
+        ...orchestrationFigures(outcomes),
         task_creation_errors_during_outages: load.refused,
         steps: report.steps,
         reexecutions: report.reexecutions,
-        error_types: report.errorTypes,
-        lost: report.lost,
-        duplicated: report.duplicated,
-        broken_chains: report.brokenChains,
-        bad_attempts: report.badAttempts,
+        ...invariantFigures(report),
         duration_s: Math.round((Date.now() - t0) / 1000),
       });
       // Bounded recovery: LISTEN within its backoff (≤ a few s); processing within vt + a few polls of the restart.

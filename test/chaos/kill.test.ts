@@ -5,6 +5,7 @@ import { createTestDatabase } from '../support/db.js';
 import {
   CHAOS_QUEUE,
   checkInvariants,
+  invariantFigures,
   liveMessages,
   percentile,
   printFigures,
@@ -140,11 +141,7 @@ describe.each(ORCHESTRATORS)('under %s', (kind) => {
         claims: report.steps + report.reexecutions,
         claims_abandoned_at_kill: abandoned,
         recovered_worker_lost: recovered.length,
-        error_types: report.errorTypes,
-        lost: report.lost,
-        duplicated: report.duplicated,
-        broken_chains: report.brokenChains,
-        bad_attempts: report.badAttempts,
+        ...invariantFigures(report),
         recovery_ms: {
           min: Math.min(...recoveryMs),
           p50: percentile(recoveryMs, 50),

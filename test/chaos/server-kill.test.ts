@@ -5,6 +5,7 @@ import { createTestDatabase } from '../support/db.js';
 import {
   CHAOS_QUEUE,
   checkInvariants,
+  invariantFigures,
   liveMessages,
   printFigures,
   SCALE,
@@ -16,7 +17,7 @@ import {
   type WorkerProcess,
 } from './support/harness.js';
 import { type ServerOrchestration, startLoad, startServerOrchestration } from './support/orchestration.js';
-import { expectedStepState, settleTasks, unfinishedTasks } from './support/settle.js';
+import { expectedStepState, orchestrationFigures, settleTasks, unfinishedTasks } from './support/settle.js';
 
 /**
  * Upstream's orchestration server itself killed with SIGKILL under load and started again on the same database,
@@ -115,19 +116,14 @@ it(
       seed: rnd.seed,
       server_kills: kills.length,
       tasks: taskUuids.length,
-      stranded_by_orchestration: outcomes.stranded,
-      failed_by_orchestration: outcomes.failedByOrchestration,
+      ...orchestrationFigures(outcomes),
       steps: report.steps,
       creations_refused_while_down: load.refused,
       unfinished_tasks_at_kill: kills.map((k) => k.inFlightTasks),
       down_ms: kills.map((k) => k.downMs),
       resume_ms: kills.map((k) => k.resumeMs),
       reexecutions: report.reexecutions,
-      error_types: report.errorTypes,
-      lost: report.lost,
-      duplicated: report.duplicated,
-      broken_chains: report.brokenChains,
-      bad_attempts: report.badAttempts,
+      ...invariantFigures(report),
       server_log_bytes: log.length,
       duration_s: Math.round((Date.now() - t0) / 1000),
     });

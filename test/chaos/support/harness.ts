@@ -372,6 +372,17 @@ export function checkInvariants(
   return report;
 }
 
+/** The invariant counts every scenario prints with its own figures. */
+export function invariantFigures(report: InvariantReport): Record<string, unknown> {
+  return {
+    error_types: report.errorTypes,
+    lost: report.lost,
+    duplicated: report.duplicated,
+    broken_chains: report.brokenChains,
+    bad_attempts: report.badAttempts,
+  };
+}
+
 /** Live (unarchived) messages of a queue. */
 export async function liveMessages(pool: pg.Pool, queue: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgmq.q_${queue}`);

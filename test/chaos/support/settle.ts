@@ -164,6 +164,14 @@ async function withoutStepFailures(pool: pg.Pool, taskUuids: readonly string[]):
   return rows.map((r) => r.task_uuid);
 }
 
+/** What a scenario reports of the tasks orchestration left unfinished on its own. */
+export function orchestrationFigures(outcomes: TaskOutcomes): Record<string, unknown> {
+  return {
+    stranded_by_orchestration: outcomes.stranded,
+    failed_by_orchestration: outcomes.failedByOrchestration,
+  };
+}
+
 /** Settled tasks that did not complete, those orchestration failed on its own excepted: `[uuid, state]`. */
 export function unfinishedTasks(outcomes: TaskOutcomes): [string, string][] {
   const failed = new Set(outcomes.failedByOrchestration);
