@@ -4,24 +4,25 @@ import type { StepExecutionResult, StepMessage } from '@tasker-bridge/schemas';
 import { backoffDelay, sleep } from './backoff.js';
 import { Batcher } from './batch.js';
 import { workerFailureResult } from './failure-result.js';
-import { type ResultAndLease, sendResultsAndArchive } from './pgmq.js';
+import { type ResultAndLease, sendResultsAndArchive, stepMessageText } from './pgmq.js';
 import { type Queryable, run, sqlState } from './sql/connections.js';
-import { CLAIM_SUCCESSOR, COMPLETE_CLAIMS, TASK_STATE } from './sql/statements.js';
+import { CLAIM_SUCCESSOR, COMPLETE_AND_REPORT, COMPLETE_CLAIMS, TASK_STATE } from './sql/statements.js';
 import { completionMetadataOf, stringifySorted } from './transition-metadata.js';
 
 /**
- * Completion (docs/protocol.md §4.6, §4.7), in two round trips and in upstream's order:
- * 1. tasker DB, one statement: `in_progress → enqueued_for_orchestration` (success) or
- *    `→ enqueued_as_error_for_orchestration` (failure) with `{event, timestamp, worker_uuid, correlation_id}`,
- *    plus `in_process = false, results = <StepExecutionResult>`; committed before step 2 starts. Fenced: only
- *    the claim this worker made can be completed (`COMPLETE_CLAIMS`).
- * 2. pgmq DB, one statement: the `StepMessage` to the results queue (`orchestration_step_results`) through
+ * Completion (docs/protocol.md §4.6, §4.7), in upstream's order:
+ * 1. tasker DB: `in_progress → enqueued_for_orchestration` (success) or `→ enqueued_as_error_for_orchestration`
+ *    (failure) with `{event, timestamp, worker_uuid, correlation_id}`, plus `in_process = false,
+ *    results = <StepExecutionResult>`. Fenced: only the claim this worker made can be completed (`COMPLETE_CLAIMS`).
+ * 2. pgmq DB: the `StepMessage` to the results queue (`orchestration_step_results`) through
  *    `tasker.pgmq_send_with_notify`, and the archive of the step message (the claim's lease, package README
  *    "Leases"; `pgmq.ts`).
  * Orchestration archives a result message whose step is not yet in an `enqueued_*_for_orchestration` state and
- * never looks at it again (§5.1), so the order is load-bearing. For the same reason step 2 waits while the task is
- * still `enqueuing_steps` (§5.5): `CompletionStatements.write` returns only once the result may be sent. Both
- * statements are batched across the steps finishing together (`CompletionStatements`), each row fenced to its own
+ * never looks at it again (§5.1), so step 2 must never become visible before step 1. With pgmq in a database of
+ * its own they are two statements, step 1 committed before step 2 starts; with one database they are one
+ * statement (`COMPLETE_AND_REPORT`), both visible at the same commit. Step 2 also waits while the task is still
+ * `enqueuing_steps` (§5.5): such a step is written alone, and its result sent once the enqueue is over. Both
+ * forms are batched across the steps finishing together (`CompletionStatements`), each row fenced to its own
  * claim, and each step held back on its own task's state: a batch is never delayed for one step's task.
  *
  * After a claim the step must end in a completion: transient database errors are retried with backoff until it
@@ -35,8 +36,12 @@ export const CompletionState = {
 } as const;
 
 export type WriteOutcome =
-  /** Transition and results committed by this call, or by an earlier attempt of ours whose reply was lost. */
-  | { kind: 'written'; toState: string }
+  /**
+   * Transition and results committed by this call, or by an earlier attempt of ours whose reply was lost.
+   * `resultMsgId`: the result message's msg_id when the same statement sent it; null when it is still to send
+   * (`CompletionStatements.send`).
+   */
+  | { kind: 'written'; toState: string; resultMsgId: string | null }
   /**
    * Our claim is no longer the step's current `in_progress` row: nothing written, nothing to send (upstream:
    * InvalidTransition). `recoveredBy` is set when another worker recovered the claim after our lease lapsed.
@@ -53,48 +58,62 @@ export interface CompletionWrite {
   correlationId: string;
 }
 
+/** A completion and the result message that reports it, with the step message to archive (its lease). */
+export type CompletionReport = CompletionWrite & ResultAndLease;
+
 /** Largest batch per statement: a bound on one statement's size, far above the steps one worker runs at once. */
 const MAX_BATCH = 100;
 
-/** A completion `COMPLETE_CLAIMS` wrote: its task, and the task's state read in the same statement. */
+/**
+ * A completion written: its task, the task's state read in the same statement, and the result message's msg_id
+ * when the statement sent it too (`COMPLETE_AND_REPORT`).
+ */
 interface Written {
   taskUuid: string;
   taskState: string | null;
+  resultMsgId: string | null;
 }
 
 /**
- * The two completion statements of every step in flight, each batched across steps (`batch.ts`): the
- * completion write on the tasker database and the result message with the archive of the step message on the
- * pgmq one. Steps finishing together share a statement; a lone step gets one of its own at once.
+ * The completion statements of every step in flight, each batched across steps (`batch.ts`): the completion write
+ * on the tasker database and the result message with the archive of the step message on the pgmq one — one
+ * statement for both when they are the same database. Steps finishing together share a statement; a lone step
+ * gets one of its own at once.
  */
 export class CompletionStatements {
   readonly #taskerDb: Queryable;
-  readonly #writes: Batcher<CompletionWrite, Written | null>;
+  readonly #writes: Batcher<CompletionReport, Written | null>;
   readonly #sends: Batcher<ResultAndLease, string>;
 
   constructor(taskerDb: Queryable, pgmqDb: Queryable, resultsQueue: string) {
     this.#taskerDb = taskerDb;
-    this.#writes = new Batcher((inputs) => writeCompletions(taskerDb, inputs), MAX_BATCH);
+    const report = taskerDb === pgmqDb ? resultsQueue : null;
+    this.#writes = new Batcher((inputs) => writeCompletions(taskerDb, inputs, report), MAX_BATCH);
     this.#sends = new Batcher((items) => sendResultsAndArchive(pgmqDb, resultsQueue, items), MAX_BATCH);
   }
 
   /**
-   * Step 1 for one claim: the transition and the results, fenced to the claim. Returns once the result may be
-   * sent: while the step's task is `enqueuing_steps` (§5.5) this step alone waits for it, after the batch's
-   * statement answered, so its neighbours in the batch go on to step 2 at once.
+   * Step 1 for one claim: the transition and the results, fenced to the claim — and step 2 with it when the
+   * databases are one and the task is not `enqueuing_steps`. Returns once the result may be sent: while the
+   * step's task is `enqueuing_steps` (§5.5) this step alone waits for it, after the batch's statement answered,
+   * so its neighbours in the batch go on at once.
    */
-  async write(input: CompletionWrite): Promise<WriteOutcome> {
+  async write(input: CompletionReport): Promise<WriteOutcome> {
     const toState = input.result.success ? CompletionState.SUCCESS : CompletionState.ERROR;
     const written = await this.#writes.run(input);
     if (written !== null) {
       if (written.taskState === ENQUEUING_STEPS) await untilEnqueued(this.#taskerDb, written.taskUuid);
-      return { kind: 'written', toState };
+      return { kind: 'written', toState, resultMsgId: written.resultMsgId };
     }
     // Nothing written: was it us, on an earlier attempt whose COMMIT reply never arrived? The transition right
     // after our claim tells (it is ours, or a recovery by another worker, or nothing when an operator moved it).
+    // Ours: whether that attempt also sent the result is unknown, so it is sent (again): orchestration ignores a
+    // duplicate (`sendResultsAndArchive`).
     const [row] = await run(this.#taskerDb, CLAIM_SUCCESSOR, [input.stepUuid, input.claimTransitionUuid]);
     const nextWorker = row?.next_metadata?.worker_uuid;
-    if (row?.next_state === toState && nextWorker === input.workerUuid) return { kind: 'written', toState };
+    if (row?.next_state === toState && nextWorker === input.workerUuid) {
+      return { kind: 'written', toState, resultMsgId: null };
+    }
     return {
       kind: 'not_in_progress',
       state: row?.current_state ?? null,
@@ -108,14 +127,24 @@ export class CompletionStatements {
   }
 }
 
-/** `COMPLETE_CLAIMS` for a batch: per input, what was written for it (null: nothing). */
+/**
+ * The completions of a batch: `COMPLETE_AND_REPORT` when `resultsQueue` is given (one database), else
+ * `COMPLETE_CLAIMS`. Per input, what was written for it (null: nothing).
+ */
 async function writeCompletions(
   db: Queryable,
-  inputs: readonly CompletionWrite[],
+  inputs: readonly CompletionReport[],
+  resultsQueue: string | null,
 ): Promise<(Written | null)[]> {
-  const rows = await run(db, COMPLETE_CLAIMS, [completionsParam(inputs)]);
+  const rows =
+    resultsQueue === null
+      ? await run(db, COMPLETE_CLAIMS, [completionsParam(inputs)])
+      : await run(db, COMPLETE_AND_REPORT, [completionsParam(inputs, true), resultsQueue]);
   const written = new Map(
-    rows.map((r): [string, Written] => [r.step_uuid, { taskUuid: r.task_uuid, taskState: r.task_state }]),
+    rows.map((r): [string, Written] => [
+      r.step_uuid,
+      { taskUuid: r.task_uuid, taskState: r.task_state, resultMsgId: r.result_msg_id ?? null },
+    ]),
   );
   return inputs.map((input) => written.get(input.stepUuid) ?? null);
 }
@@ -144,8 +173,16 @@ async function untilEnqueued(db: Queryable, taskUuid: string): Promise<void> {
   }
 }
 
-/** `COMPLETE_CLAIMS`'s parameter: the JSON array of the completions, built from their texts without re-parsing. */
-export function completionsParam(inputs: readonly CompletionWrite[]): string {
+/**
+ * The JSON array parameter of `COMPLETE_CLAIMS` and, with `report`, of `COMPLETE_AND_REPORT` (each entry then
+ * carries its result message and lease too), built from their texts without re-parsing.
+ */
+export function completionsParam(inputs: readonly CompletionReport[], report?: true): string;
+export function completionsParam(inputs: readonly CompletionWrite[]): string;
+export function completionsParam(
+  inputs: readonly (CompletionWrite & Partial<ResultAndLease>)[],
+  report = false,
+): string {
   const entries = inputs.map((input) => {
     // One serialisation for both places the result goes: the transition's event data must be serde_json::Value's
     // sorted form, and `results` is jsonb, which keeps no key order, so the same text serves. The result is
@@ -158,10 +195,15 @@ export function completionsParam(inputs: readonly CompletionWrite[]): string {
       input.correlationId,
     );
     const toState = input.result.success ? CompletionState.SUCCESS : CompletionState.ERROR;
+    const reported =
+      report && input.message !== undefined && input.lease !== undefined
+        ? `,"message":${stepMessageText(input.message)},"lease_queue":${JSON.stringify(input.lease.queue)},` +
+          `"lease_msg_id":${JSON.stringify(input.lease.msgId)}`
+        : '';
     return (
       `{"step_uuid":${JSON.stringify(input.stepUuid)},"to_state":"${toState}",` +
       `"claim_uuid":${JSON.stringify(input.claimTransitionUuid)},"metadata":${JSON.stringify(metadata)},` +
-      `"results":${resultText}}`
+      `"results":${resultText}${reported}}`
     );
   });
   return `[${entries.join(',')}]`;
@@ -191,7 +233,7 @@ export type Completion =
 
 /**
  * Completes a claim the worker ran: the completion write, then the result message with the archive of the step
- * message, each retried on transient errors (one log line per retry). A result the database refuses itself
+ * message (one statement with the write when the databases are one), each retried on transient errors (one log line per retry). A result the database refuses itself
  * (SQLSTATE class 22 or 54: a `\u0000` in a string, a document past jsonb's limits) can never be written:
  * it is replaced by a permanent `result_not_storable` failure, written instead, so the step does not stay
  * `in_progress`. `result` is the result written (the handler's, or that replacement).
@@ -216,6 +258,8 @@ export async function completeStep(
         result,
         workerUuid: ctx.workerUuid,
         correlationId: stepMessage.correlation_id,
+        message: stepMessage,
+        lease: input.lease,
       }),
     );
   let result = input.result;
@@ -238,17 +282,21 @@ export async function completeStep(
     return { completion: { kind: 'abandoned', stage: 'completion write', error: written.error }, result };
   }
   if (written.value.kind === 'not_in_progress') return { completion: written.value, result };
-  const sent = await retryTransient(ctx.hardStopSignal, logger, 'result message', () =>
-    ctx.completions.send(stepMessage, input.lease),
-  );
-  if (!sent.ok) {
-    return { completion: { kind: 'abandoned', stage: 'result message', error: sent.error }, result };
+  let resultMsgId = written.value.resultMsgId;
+  if (resultMsgId === null) {
+    const sent = await retryTransient(ctx.hardStopSignal, logger, 'result message', () =>
+      ctx.completions.send(stepMessage, input.lease),
+    );
+    if (!sent.ok) {
+      return { completion: { kind: 'abandoned', stage: 'result message', error: sent.error }, result };
+    }
+    resultMsgId = sent.value;
   }
   return {
     completion: {
       kind: 'sent',
       toState: written.value.toState,
-      resultMsgId: sent.value,
+      resultMsgId,
       submissionMs: performance.now() - submitStarted,
       replaced,
     },

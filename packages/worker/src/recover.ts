@@ -89,8 +89,8 @@ export async function reportUnrunnable(
 }
 
 /**
- * The result written fenced to `claimTransitionUuid`, then — only if it was written — the result message and the
- * archive of the step message.
+ * The result written fenced to `claimTransitionUuid` and — only if it was written — the result message and the
+ * archive of the step message (in the same statement when tasker and pgmq share a database).
  */
 async function reportWithoutRunning(
   ctx: ReportContext,
@@ -103,8 +103,10 @@ async function reportWithoutRunning(
     result: report.result,
     workerUuid: ctx.workerUuid,
     correlationId: report.stepMessage.correlation_id,
+    message: report.stepMessage,
+    lease,
   });
-  if (written.kind === 'written') {
+  if (written.kind === 'written' && written.resultMsgId === null) {
     await ctx.completions.send(report.stepMessage, lease);
   }
   return written;

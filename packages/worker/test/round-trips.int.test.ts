@@ -44,7 +44,9 @@ function countingPool(issued: string[]): pg.Pool {
 const LEASE_AND_CLAIM = (queue: string) => new RegExp(`^WITH leased AS \\( ?UPDATE pgmq\\."q_${queue}" `);
 const HYDRATE_AND_CLAIM = /^WITH ids AS .*to_state = 'enqueued'/;
 const COMPLETE = /jsonb_array_elements\(\$1::jsonb\).*workflow_step_transition_uuid = input\.claim_uuid/;
-const SEND_AND_ARCHIVE = /pgmq_send_with_notify.*pgmq\.archive/;
+/** The completion with the result messages and the archives in the same statement (one database). */
+const COMPLETE_AND_REPORT = new RegExp(`${COMPLETE.source}.*pgmq_send_with_notify.*pgmq\\.archive`);
+const SEND_AND_ARCHIVE = /^WITH sent AS .*pgmq_send_with_notify.*pgmq\.archive/;
 const TASK_STATE =
   /^SELECT to_state FROM tasker\.task_transitions WHERE task_uuid = \$1::uuid AND most_recent$/;
 
@@ -114,7 +116,7 @@ async function task(namespace: string, names: string[]) {
   return { t, bodies, resultsFor };
 }
 
-it('a step from a payload notification costs 3 round trips: lease + hydrate + claim, complete, send + archive', async () => {
+it('a step from a payload notification costs 2 round trips: lease + hydrate + claim, complete + send + archive', async () => {
   const worker = await countingWorker('rt', ['a']);
   try {
     const { t, bodies, resultsFor } = await task('rt', ['a']);
@@ -122,12 +124,13 @@ it('a step from a payload notification costs 3 round trips: lease + hydrate + cl
     const msgId = await rows.sendStepMessage('rt', bodies[0]);
     await eventually(async () => (await resultsFor()).length === 1);
     const perStep = worker.issued;
-    expect(perStep.map((q) => q.slice(0, 60))).toHaveLength(3);
+    expect(perStep.map((q) => q.slice(0, 60))).toHaveLength(2);
     // The lease (visibility timeout) is taken in the statement that hydrates and claims, and the claim names it.
     expect(perStep[0]).toMatch(LEASE_AND_CLAIM('worker_rt_queue'));
     expect(perStep[0]).toMatch(/s\.msg_id = ANY\(\$1::bigint\[\]\).*to_state = 'enqueued'/);
-    expect(perStep[1]).toMatch(COMPLETE); // completion fenced to our claim
-    expect(perStep[2]).toMatch(SEND_AND_ARCHIVE); // result message + ack, one statement
+    // Completion fenced to our claim, result message and ack: one statement.
+    expect(perStep[1]).toMatch(COMPLETE_AND_REPORT);
+    expect((await rows.queueMessage('worker_rt_queue', msgId)).archived).not.toBeNull();
     const [claim] = await rows.query<{ metadata: { lease: unknown; worker_uuid: unknown } }>(
       `SELECT metadata FROM tasker.workflow_step_transitions
         WHERE workflow_step_uuid = $1::uuid AND to_state = 'in_progress'`,
@@ -152,13 +155,14 @@ it('with pgmq in a database of its own (split), a notified step costs 4: lease r
     expect(perStep[0]).toMatch(/pgmq_read_specific_message/); // pgmq database: the lease first
     expect(perStep[1]).toMatch(HYDRATE_AND_CLAIM); // tasker database: hydrate and claim
     expect(perStep[2]).toMatch(COMPLETE);
+    expect(perStep[2]).not.toMatch(/pgmq_send_with_notify/); // no transaction spans the two databases
     expect(perStep[3]).toMatch(SEND_AND_ARCHIVE);
   } finally {
     await worker.stop();
   }
 });
 
-it('a poll leases, hydrates and claims the next messages in one statement (3 round trips for a step)', async () => {
+it('a poll leases, hydrates and claims the next messages in one statement (2 round trips for a step)', async () => {
   const worker = await countingWorker('rtpoll', ['a'], { concurrency: 1, pollIntervalMs: 100 });
   try {
     const { bodies, resultsFor } = await task('rtpoll', ['a']);
@@ -171,9 +175,8 @@ it('a poll leases, hydrates and claims the next messages in one statement (3 rou
     expect(polls.length).toBeGreaterThan(0);
     for (const q of polls) expect(q).toMatch(next);
     const perStep = worker.issued.filter((q) => !polls.includes(q));
-    expect(perStep).toHaveLength(2);
-    expect(perStep[0]).toMatch(COMPLETE);
-    expect(perStep[1]).toMatch(SEND_AND_ARCHIVE);
+    expect(perStep).toHaveLength(1);
+    expect(perStep[0]).toMatch(COMPLETE_AND_REPORT);
   } finally {
     await worker.stop();
   }
@@ -189,17 +192,16 @@ async function sendTogether(queue: string, bodies: unknown[]) {
   );
 }
 
-it('six steps enqueued together cost 3 statements in all: one lease + hydrate + claim, one completion, one send + archive', async () => {
+it('six steps enqueued together cost 2 statements in all: one lease + hydrate + claim, one completion + send + archive', async () => {
   const worker = await countingWorker('burst', BURST);
   try {
     const { t, bodies, resultsFor } = await task('burst', BURST);
     worker.issued.length = 0;
     await sendTogether('worker_burst_queue', bodies);
     await eventually(async () => (await resultsFor()).length === BURST.length);
-    expect(worker.issued).toHaveLength(3);
+    expect(worker.issued).toHaveLength(2);
     expect(worker.issued[0]).toMatch(LEASE_AND_CLAIM('worker_burst_queue'));
-    expect(worker.issued[1]).toMatch(COMPLETE);
-    expect(worker.issued[2]).toMatch(SEND_AND_ARCHIVE);
+    expect(worker.issued[1]).toMatch(COMPLETE_AND_REPORT);
     for (const name of BURST) {
       expect((await rows.step(t.steps[name] as string)).state).toBe('enqueued_for_orchestration');
     }
@@ -230,9 +232,9 @@ it('a step whose task is still enqueuing holds back only its own result; its nei
     await sendTogether('worker_hold_queue', [held.bodies[0], free.bodies[0]]);
 
     await eventually(async () => (await free.resultsFor()).length === 1, { what: "the free step's result" });
-    // Both completions were written by one statement; only the free step's result has gone out.
+    // Both completions were written by one statement, which sent only the free step's result.
     expect(worker.issued[0]).toMatch(LEASE_AND_CLAIM('worker_hold_queue'));
-    expect(worker.issued.filter((text) => COMPLETE.test(text))).toHaveLength(1);
+    expect(worker.issued.filter((text) => COMPLETE_AND_REPORT.test(text))).toHaveLength(1);
     expect((await rows.step(held.t.steps.only as string)).state).toBe('enqueued_for_orchestration');
     expect(await held.resultsFor()).toEqual([]);
     // Meanwhile the held step re-reads its own task's state.
@@ -249,6 +251,8 @@ it('a step whose task is still enqueuing holds back only its own result; its nei
     );
     expect(order?.after).toBe(true);
     expect(worker.issued.filter((text) => COMPLETE.test(text))).toHaveLength(1);
+    // The held result went out on its own, once the enqueue had ended.
+    expect(worker.issued.filter((text) => SEND_AND_ARCHIVE.test(text))).toHaveLength(1);
   } finally {
     await worker.stop();
   }
@@ -265,6 +269,7 @@ it('split databases: six steps enqueued together cost 4 statements: one pgmq.rea
     expect(worker.issued[0]).toMatch(/pgmq\.read\(/);
     expect(worker.issued[1]).toMatch(HYDRATE_AND_CLAIM);
     expect(worker.issued[2]).toMatch(COMPLETE);
+    expect(worker.issued[2]).not.toMatch(/pgmq_send_with_notify/);
     expect(worker.issued[3]).toMatch(SEND_AND_ARCHIVE);
   } finally {
     await worker.stop();

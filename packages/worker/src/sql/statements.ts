@@ -487,26 +487,69 @@ export const PERSIST_CHECKPOINT = statement<{ checkpoint: unknown }>(
  * writes nothing and returns no row (upstream: `InvalidTransition`); the others are written all the same. Each
  * row also carries its task's current state, read in the same statement, so that a result is not sent while
  * orchestration is still enqueuing its task's steps (§5.5) without a round trip of its own.
+ * The claim row is found by its uuid (`ANY(ARRAY(…))`, the primary key): joined to the input instead, the generic
+ * plan scans every `in_progress` row of the database through the state index.
  * $1 a JSON array of `{step_uuid, to_state, claim_uuid, metadata, results}` (results: the StepExecutionResult),
  * one per step: one parameter whatever the batch size, and no array-literal escaping of the documents.
  */
-export const COMPLETE_CLAIMS = statement<{
+export const COMPLETE_CLAIMS = statement<CompletedRow>('complete_claims', completeClaimsText(false));
+
+/** A row of `COMPLETE_CLAIMS` / `COMPLETE_AND_REPORT`: a completion written. */
+export interface CompletedRow {
   step_uuid: string;
   workflow_step_transition_uuid: string;
   task_uuid: string;
   task_state: string | null;
-}>(
-  'complete_claims',
-  `WITH input AS (
+  /** `COMPLETE_AND_REPORT` only: the result message's msg_id; null when the task is `enqueuing_steps` (not sent). */
+  result_msg_id?: string | null;
+}
+
+/**
+ * Tasker and pgmq in one database: `COMPLETE_CLAIMS` and, in the same transaction, what
+ * `SEND_RESULTS_AND_ARCHIVE` does after it, for every completion written whose task is not `enqueuing_steps`
+ * (§5.5): its `StepMessage` to the results queue through `tasker.pgmq_send_with_notify` and the archive of its
+ * step message. One round trip and one commit fewer per batch. The order orchestration relies on (§5.1: the step
+ * is `enqueued_*_for_orchestration` when its result message is read) holds because the message and the
+ * transition become visible at the same commit, and the notification is delivered at that commit. A completion
+ * not written sends nothing; one whose task is still enqueuing is written and sent later
+ * (`SEND_RESULTS_AND_ARCHIVE`). The entries of $1 also carry `message` (the `StepMessage`), `lease_queue` and
+ * `lease_msg_id` (the step message); $2 is the results queue.
+ */
+export const COMPLETE_AND_REPORT = statement<CompletedRow>('complete_and_report', completeClaimsText(true));
+
+function completeClaimsText(report: boolean): string {
+  const reportInput = report
+    ? `,
+            e->'message' AS message, e->>'lease_queue' AS lease_queue, (e->>'lease_msg_id')::bigint AS lease_msg_id`
+    : '';
+  const columns = `done.workflow_step_uuid::text AS step_uuid, done.workflow_step_transition_uuid::text,
+          done.task_uuid::text, done.task_state`;
+  const tail = report
+    ? `, sent AS (
+     SELECT input.step_uuid, input.lease_queue, input.lease_msg_id,
+            tasker.pgmq_send_with_notify($2::text, input.message, 0) AS msg_id
+       FROM done JOIN input ON input.step_uuid = done.workflow_step_uuid
+      WHERE done.task_state IS DISTINCT FROM 'enqueuing_steps'
+   ), archived AS (
+     SELECT count(a.msg_id) AS n
+       FROM (SELECT sent.lease_queue, array_agg(sent.lease_msg_id) AS msg_ids FROM sent GROUP BY sent.lease_queue) g
+       CROSS JOIN LATERAL pgmq.archive(g.lease_queue, g.msg_ids) AS a(msg_id)
+   )
+   SELECT ${columns}, sent.msg_id::text AS result_msg_id
+     FROM done LEFT JOIN sent ON sent.step_uuid = done.workflow_step_uuid CROSS JOIN archived`
+    : `
+   SELECT ${columns} FROM done`;
+  return `WITH input AS (
      SELECT (e->>'step_uuid')::uuid AS step_uuid, e->>'to_state' AS to_state, (e->>'claim_uuid')::uuid AS claim_uuid,
-            e->'metadata' AS metadata, e->'results' AS results
+            e->'metadata' AS metadata, e->'results' AS results${reportInput}
        FROM jsonb_array_elements($1::jsonb) AS e
    ), prior AS (
      UPDATE tasker.workflow_step_transitions tr
         SET most_recent = false, updated_at = NOW()
        FROM input
-      WHERE tr.workflow_step_uuid = input.step_uuid AND tr.most_recent = true AND tr.to_state = 'in_progress'
-        AND tr.workflow_step_transition_uuid = input.claim_uuid
+      WHERE tr.workflow_step_transition_uuid = ANY (ARRAY(SELECT input.claim_uuid FROM input))
+        AND tr.workflow_step_transition_uuid = input.claim_uuid AND tr.workflow_step_uuid = input.step_uuid
+        AND tr.most_recent = true AND tr.to_state = 'in_progress'
      RETURNING tr.workflow_step_uuid
    ), completed AS (
      INSERT INTO tasker.workflow_step_transitions
@@ -523,13 +566,13 @@ export const COMPLETE_CLAIMS = statement<{
        FROM completed JOIN input ON input.step_uuid = completed.workflow_step_uuid
       WHERE ws.workflow_step_uuid = completed.workflow_step_uuid
      RETURNING ws.workflow_step_uuid, ws.task_uuid
-   )
-   SELECT completed.workflow_step_uuid::text AS step_uuid, completed.workflow_step_transition_uuid::text,
-          written.task_uuid::text,
-          (SELECT tt.to_state FROM tasker.task_transitions tt
-            WHERE tt.task_uuid = written.task_uuid AND tt.most_recent) AS task_state
-     FROM completed JOIN written ON written.workflow_step_uuid = completed.workflow_step_uuid`,
-);
+   ), done AS (
+     SELECT completed.workflow_step_uuid, completed.workflow_step_transition_uuid, written.task_uuid,
+            (SELECT tt.to_state FROM tasker.task_transitions tt
+              WHERE tt.task_uuid = written.task_uuid AND tt.most_recent) AS task_state
+       FROM completed JOIN written ON written.workflow_step_uuid = completed.workflow_step_uuid
+   )${tail}`;
+}
 
 /**
  * The task's current state (§5.5: a result must not reach orchestration while it is still enqueuing the task's
