@@ -78,9 +78,12 @@ async function ctePlan(name: string, text: string, params: string, cte: string):
 it.each([
   ['complete_claims', COMPLETE_CLAIMS.text, `'[]'`],
   ['complete_and_report', COMPLETE_AND_REPORT.text, `'[]', 'orchestration_step_results'`],
-])('%s finds the claim row by its primary key, not through every in_progress row', async (name, text, params) => {
-  const prior = await ctePlan(`plan_${name}`, text, params, 'prior');
-  expect(prior).toMatch(/Update on workflow_step_transitions/);
-  expect(prior).toMatch(/Index Scan using workflow_step_transitions_pkey/);
-  expect(prior).not.toMatch(/state_lookup/);
-});
+])(
+  '%s finds the claim row by its primary key, not through every in_progress row',
+  async (name, text, params) => {
+    const prior = await ctePlan(`plan_${name}`, text, params, 'prior');
+    expect(prior).toMatch(/Update on workflow_step_transitions/);
+    expect(prior).toMatch(/Index Scan using workflow_step_transitions_pkey/);
+    expect(prior).not.toMatch(/state_lookup/);
+  },
+);
