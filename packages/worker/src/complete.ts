@@ -233,10 +233,11 @@ export type Completion =
 
 /**
  * Completes a claim the worker ran: the completion write, then the result message with the archive of the step
- * message (one statement with the write when the databases are one), each retried on transient errors (one log line per retry). A result the database refuses itself
- * (SQLSTATE class 22 or 54: a `\u0000` in a string, a document past jsonb's limits) can never be written:
- * it is replaced by a permanent `result_not_storable` failure, written instead, so the step does not stay
- * `in_progress`. `result` is the result written (the handler's, or that replacement).
+ * message (in the write's statement when the databases are one), each retried on transient errors (one log line
+ * per retry). A result the database refuses itself (SQLSTATE class 22 or 54: a `\u0000` in a string, a document
+ * past jsonb's limits) can never be written: it is replaced by a permanent `result_not_storable` failure, written
+ * instead, so the step does not stay `in_progress`. `result` is the result written (the handler's, or that
+ * replacement).
  */
 export async function completeStep(
   ctx: CompletionContext,
