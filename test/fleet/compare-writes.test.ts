@@ -36,7 +36,20 @@ const CASES: Record<string, CreateTaskRequest> = {
 interface Explained {
   pattern: RegExp;
   why: string;
+  /** The server does it only now and then (a race of its own), so a run without it proves nothing. */
+  sometimes?: true;
 }
+
+/**
+ * The server's, on either side: now and then it starts a new task twice (test/fleet/NOTE.md, F2), whichever worker
+ * then runs the task's steps. The rest of the two sequences must be equal.
+ */
+const SERVER_DOUBLE_START: Explained = {
+  pattern:
+    /^task\.transitions: pending initializing(?: initializing)? ([a-z_ ]+) \| pending initializing(?: initializing)? \1$/,
+  why: 'F2 the server writes initializing twice: sometimes, on either side',
+  sometimes: true,
+};
 
 /**
  * Ours only: our claim metadata names the claiming worker and the step message holding its lease (worker README
@@ -77,6 +90,7 @@ const EXPLAINED_PYTHON: Explained[] = [
     why: 'D4 failure status: "failed" | the error type',
   },
   ...CLAIM_LEASE,
+  SERVER_DOUBLE_START,
 ];
 
 /** Differences from our native Rust worker (upstream's own Rust result constructors). */
@@ -106,6 +120,7 @@ const EXPLAINED_RUST: Explained[] = [
     why: 'R4 task waits for a retried step: no | yes',
   },
   ...CLAIM_LEASE,
+  SERVER_DOUBLE_START,
 ];
 
 interface Run {
@@ -198,7 +213,9 @@ describe("scenario 4: our writes vs upstream's worker core's for the same templa
       const all = Object.keys(CASES).flatMap(
         (label) => compareTaskWrites(ts[label]!.snapshot, theirs()[label]!.snapshot).differences,
       );
-      const unused = explained.filter(({ pattern }) => !all.some((d) => pattern.test(d))).map((e) => e.why);
+      const unused = explained
+        .filter(({ pattern, sometimes }) => sometimes === undefined && !all.some((d) => pattern.test(d)))
+        .map((e) => e.why);
       expect(unused).toEqual([]);
     });
   }
