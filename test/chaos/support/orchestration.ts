@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TaskIdentityConflictError } from '@tasker-bridge/client';
 import { DevOrchestrator } from '@tasker-bridge/dev-orchestrator';
 import { inject } from 'vitest';
+import { withClient } from '../../fleet/support/db-inspect.js';
 import { FleetApi } from '../../fleet/support/fleet-api.js';
 import { fleetLogDir } from '../../fleet/support/paths.js';
 import {
@@ -88,8 +91,30 @@ export async function startServerOrchestration(
       return server;
     },
     async createTask(context) {
-      const task = await api.createTask({ namespace: CHAOS_NS, name: 'diamond', version: '1.0.0', context });
-      return task.task_uuid;
+      // Our own submission id (FleetApi keeps it): the task's context, and so its identity, is this call's alone.
+      const submission = randomUUID();
+      try {
+        const task = await api.createTask({
+          namespace: CHAOS_NS,
+          name: 'diamond',
+          version: '1.0.0',
+          context: { ...context, fleet_submission: submission },
+        });
+        return task.task_uuid;
+      } catch (error) {
+        // A retry answered 409 (a loaded server let the first answer time out): that first attempt created the
+        // task. Its uuid is read back by the submission id.
+        if (!(error instanceof TaskIdentityConflictError) || !error.afterRetry) throw error;
+        const created = await withClient(databaseUrl, (client) =>
+          client.query<{ task_uuid: string }>(
+            "SELECT task_uuid::text FROM tasker.tasks WHERE context->>'fleet_submission' = $1",
+            [submission],
+          ),
+        );
+        const uuid = created.rows[0]?.task_uuid;
+        if (uuid === undefined) throw error;
+        return uuid;
+      }
     },
     async waitForTask(taskUuid, timeoutMs) {
       return (await api.waitForTask(taskUuid, { timeoutMs })).status;
