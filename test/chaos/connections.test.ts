@@ -180,8 +180,9 @@ describe.each(ORCHESTRATORS)('under %s', (kind) => {
         expect(outcomes.stranded).toEqual([]);
         expect(outcomes.failedByOrchestration).toEqual([]);
       }
-      const report = checkInvariants(await stepHistories(pool, taskUuids), expectedStepState(outcomes), {
-        server: kind === 'tasker-server',
+      const report = checkInvariants(await stepHistories(pool, taskUuids), {
+        orchestrator: kind,
+        expected: expectedStepState(outcomes),
       });
       expect(report.violations).toEqual([]);
       await until(async () => (await liveMessages(pool, CHAOS_QUEUE)) === 0, {

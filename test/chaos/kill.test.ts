@@ -106,7 +106,7 @@ describe.each(ORCHESTRATORS)('under %s', (kind) => {
       ).toEqual([]);
 
       const histories = await stepHistories(pool, taskUuids);
-      const report = checkInvariants(histories, undefined, { server: kind === 'tasker-server' });
+      const report = checkInvariants(histories, { orchestrator: kind });
       expect(report.violations).toEqual([]);
       expect(report.steps).toBe(taskUuids.length * 4);
       // Every step message is archived (stale ones once their visibility timeout lets a worker look at them).
@@ -203,9 +203,7 @@ describe.each(ORCHESTRATORS)('under %s', (kind) => {
 
       const snapshots = await settleAll(taskUuids, 120_000);
       expect(snapshots.filter((s) => s.state !== 'complete').map((s) => s.task_uuid)).toEqual([]);
-      const report = checkInvariants(await stepHistories(pool, taskUuids), undefined, {
-        server: kind === 'tasker-server',
-      });
+      const report = checkInvariants(await stepHistories(pool, taskUuids), { orchestrator: kind });
       expect(report.violations).toEqual([]);
       expect(report.errorTypes.worker_lost ?? 0).toBe(0); // a graceful stop abandons nothing
       printFigures(`sigterm@${kind}`, {

@@ -103,8 +103,9 @@ it(
     // reported, with nothing of ours lost.
     const outcomes = await settleTasks(pool, taskUuids, [CHAOS_QUEUE, 'orchestration_step_results'], 120_000);
     expect(unfinishedTasks(outcomes)).toEqual([]);
-    const report = checkInvariants(await stepHistories(pool, taskUuids), expectedStepState(outcomes), {
-      server: true,
+    const report = checkInvariants(await stepHistories(pool, taskUuids), {
+      orchestrator: 'tasker-server',
+      expected: expectedStepState(outcomes),
     });
     expect(report.violations).toEqual([]);
     expect(report.steps).toBe(taskUuids.length * 4);

@@ -143,7 +143,9 @@ it(
     expect(snapshots.filter((s) => s.state !== 'complete').map((s) => `${s.task_uuid}: ${s.state}`)).toEqual(
       [],
     );
-    const report = checkInvariants(await stepHistories(tasker, taskUuids));
+    const report = checkInvariants(await stepHistories(tasker, taskUuids), {
+      orchestrator: 'dev-orchestrator',
+    });
     expect(report.violations).toEqual([]);
     expect(report.steps).toBe(taskUuids.length * 4);
     await until(async () => (await liveMessages(pgmq, CHAOS_QUEUE)) === 0, {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll } from 'vitest';
 import { eventually } from '../../support/eventually.js';
+import type { OrchestratorKind } from './orchestration.js';
 
 /**
  * Shared parts of the chaos suite (test/chaos): the scale, a seeded PRNG, real worker processes, the template,
@@ -318,7 +319,7 @@ export interface InvariantReport {
   brokenChains: number;
   /**
    * Steps orchestration enqueued twice (`pending → enqueued` written again over `enqueued`): tasker-server's own
-   * race (test/fleet/NOTE.md). Not a broken chain where the caller allows it (`server: true`), one otherwise.
+   * race (test/fleet/NOTE.md). Not a broken chain under tasker-server, one under the dev orchestrator.
    */
   repeatedEnqueues: number;
   /** attempts ≠ number of claims, or attempts > max_attempts. */
@@ -330,14 +331,18 @@ export interface InvariantReport {
 }
 
 /**
- * Checks every step of `taskUuids` against its expected final state (`complete` unless `expected` says).
- * `server`: the orchestration is tasker-server, whose repeated enqueue of a step is its own (`repeatedEnqueues`).
+ * Checks every step against its expected final state (`complete` unless `expected` says). The rules depend on who
+ * orchestrated: tasker-server's repeated enqueue of a step is its own race (`repeatedEnqueues`), which the dev
+ * orchestrator must never show.
  */
 export function checkInvariants(
   histories: readonly StepHistory[],
-  expected: (h: StepHistory) => string = () => 'complete',
-  { server = false }: { server?: boolean } = {},
+  {
+    orchestrator,
+    expected = () => 'complete',
+  }: { orchestrator: OrchestratorKind; expected?: (h: StepHistory) => string },
 ): InvariantReport {
+  const server = orchestrator === 'tasker-server';
   const report: InvariantReport = {
     steps: histories.length,
     lost: 0,
