@@ -4,7 +4,7 @@ import type { StepExecutionResult, StepMessage } from '@tasker-bridge/schemas';
 import { backoffDelay, sleep } from './backoff.js';
 import { Batcher } from './batch.js';
 import { workerFailureResult } from './failure-result.js';
-import { type ResultAndLease, sendResultsAndArchive, stepMessageText } from './pgmq.js';
+import { type ResultAndLease, sendResultsAndArchive, sendResultsParams } from './pgmq.js';
 import { type Queryable, run, sqlState } from './sql/connections.js';
 import { CLAIM_SUCCESSOR, COMPLETE_AND_REPORT, COMPLETE_CLAIMS, TASK_STATE } from './sql/statements.js';
 import { completionMetadataOf, stringifySorted } from './transition-metadata.js';
@@ -139,7 +139,10 @@ async function writeCompletions(
   const rows =
     resultsQueue === null
       ? await run(db, COMPLETE_CLAIMS, [completionsParam(inputs)])
-      : await run(db, COMPLETE_AND_REPORT, [completionsParam(inputs, true), resultsQueue]);
+      : await run(db, COMPLETE_AND_REPORT, [
+          completionsParam(inputs),
+          ...sendResultsParams(resultsQueue, inputs),
+        ]);
   const written = new Map(
     rows.map((r): [string, Written] => [
       r.step_uuid,
@@ -173,16 +176,8 @@ async function untilEnqueued(db: Queryable, taskUuid: string): Promise<void> {
   }
 }
 
-/**
- * The JSON array parameter of `COMPLETE_CLAIMS` and, with `report`, of `COMPLETE_AND_REPORT` (each entry then
- * carries its result message and lease too), built from their texts without re-parsing.
- */
-export function completionsParam(inputs: readonly CompletionReport[], report?: true): string;
-export function completionsParam(inputs: readonly CompletionWrite[]): string;
-export function completionsParam(
-  inputs: readonly (CompletionWrite & Partial<ResultAndLease>)[],
-  report = false,
-): string {
+/** `COMPLETE_CLAIMS`'s parameter: the JSON array of the completions, built from their texts without re-parsing. */
+export function completionsParam(inputs: readonly CompletionWrite[]): string {
   const entries = inputs.map((input) => {
     // One serialisation for both places the result goes: the transition's event data must be serde_json::Value's
     // sorted form, and `results` is jsonb, which keeps no key order, so the same text serves. The result is
@@ -195,15 +190,10 @@ export function completionsParam(
       input.correlationId,
     );
     const toState = input.result.success ? CompletionState.SUCCESS : CompletionState.ERROR;
-    const reported =
-      report && input.message !== undefined && input.lease !== undefined
-        ? `,"message":${stepMessageText(input.message)},"lease_queue":${JSON.stringify(input.lease.queue)},` +
-          `"lease_msg_id":${JSON.stringify(input.lease.msgId)}`
-        : '';
     return (
       `{"step_uuid":${JSON.stringify(input.stepUuid)},"to_state":"${toState}",` +
       `"claim_uuid":${JSON.stringify(input.claimTransitionUuid)},"metadata":${JSON.stringify(metadata)},` +
-      `"results":${resultText}${reported}}`
+      `"results":${resultText}}`
     );
   });
   return `[${entries.join(',')}]`;

@@ -87,22 +87,20 @@ export async function sendResultsAndArchive(
   return ids;
 }
 
-/** `SEND_RESULTS_AND_ARCHIVE`'s parameters for `items`. */
+/** `SEND_RESULTS_AND_ARCHIVE`'s parameters for `items` (`COMPLETE_AND_REPORT`'s after its first). */
 export function sendResultsParams(resultsQueue: string, items: readonly ResultAndLease[]): unknown[] {
+  // Only the three ids, whatever else the caller's object holds: this is the wire message (§2.1).
+  const messages = items.map(
+    ({ message: m }) =>
+      `{"task_uuid":${JSON.stringify(m.task_uuid)},"step_uuid":${JSON.stringify(m.step_uuid)},` +
+      `"correlation_id":${JSON.stringify(m.correlation_id)}}`,
+  );
   return [
     resultsQueue,
-    `[${items.map(({ message }) => stepMessageText(message)).join(',')}]`,
+    `[${messages.join(',')}]`,
     items.map((i) => i.lease.queue),
     items.map((i) => i.lease.msgId),
   ];
-}
-
-/** A result message's body: only the three ids, whatever else the caller's object holds (the wire message, §2.1). */
-export function stepMessageText(m: StepMessage): string {
-  return (
-    `{"task_uuid":${JSON.stringify(m.task_uuid)},"step_uuid":${JSON.stringify(m.step_uuid)},` +
-    `"correlation_id":${JSON.stringify(m.correlation_id)}}`
-  );
 }
 
 /**

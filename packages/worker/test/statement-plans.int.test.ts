@@ -77,7 +77,7 @@ async function ctePlan(name: string, text: string, params: string, cte: string):
 
 it.each([
   ['complete_claims', COMPLETE_CLAIMS.text, `'[]'`],
-  ['complete_and_report', COMPLETE_AND_REPORT.text, `'[]', 'orchestration_step_results'`],
+  ['complete_and_report', COMPLETE_AND_REPORT.text, `'[]', 'orchestration_step_results', '[]', '{}', '{}'`],
 ])(
   '%s finds the claim row by its primary key, not through every in_progress row',
   async (name, text, params) => {

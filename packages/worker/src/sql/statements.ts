@@ -512,37 +512,29 @@ export interface CompletedRow {
  * is `enqueued_*_for_orchestration` when its result message is read) holds because the message and the
  * transition become visible at the same commit, and the notification is delivered at that commit. A completion
  * not written sends nothing; one whose task is still enqueuing is written and sent later
- * (`SEND_RESULTS_AND_ARCHIVE`). The entries of $1 also carry `message` (the `StepMessage`), `lease_queue` and
- * `lease_msg_id` (the step message); $2 is the results queue.
+ * (`SEND_RESULTS_AND_ARCHIVE`). $1 as `COMPLETE_CLAIMS`; $2–$5 as `SEND_RESULTS_AND_ARCHIVE`'s $1–$4, in the
+ * order of $1.
  */
 export const COMPLETE_AND_REPORT = statement<CompletedRow>('complete_and_report', completeClaimsText(true));
 
 function completeClaimsText(report: boolean): string {
-  const reportInput = report
-    ? `,
-            e->'message' AS message, e->>'lease_queue' AS lease_queue, (e->>'lease_msg_id')::bigint AS lease_msg_id`
-    : '';
   const columns = `done.workflow_step_uuid::text AS step_uuid, done.workflow_step_transition_uuid::text,
           done.task_uuid::text, done.task_state`;
   const tail = report
-    ? `, sent AS (
-     SELECT input.step_uuid, input.lease_queue, input.lease_msg_id,
-            tasker.pgmq_send_with_notify($2::text, input.message, 0) AS msg_id
-       FROM done JOIN input ON input.step_uuid = done.workflow_step_uuid
+    ? `, ready AS (
+     SELECT input.ord FROM done JOIN input ON input.step_uuid = done.workflow_step_uuid
       WHERE done.task_state IS DISTINCT FROM 'enqueuing_steps'
-   ), archived AS (
-     SELECT count(a.msg_id) AS n
-       FROM (SELECT sent.lease_queue, array_agg(sent.lease_msg_id) AS msg_ids FROM sent GROUP BY sent.lease_queue) g
-       CROSS JOIN LATERAL pgmq.archive(g.lease_queue, g.msg_ids) AS a(msg_id)
-   )
+   ), ${reportCtes(2, true)}
    SELECT ${columns}, sent.msg_id::text AS result_msg_id
-     FROM done LEFT JOIN sent ON sent.step_uuid = done.workflow_step_uuid CROSS JOIN archived`
+     FROM done JOIN input ON input.step_uuid = done.workflow_step_uuid
+     LEFT JOIN sent ON sent.ord = input.ord
+     CROSS JOIN (SELECT count(*) FROM archived) AS archived`
     : `
    SELECT ${columns} FROM done`;
   return `WITH input AS (
      SELECT (e->>'step_uuid')::uuid AS step_uuid, e->>'to_state' AS to_state, (e->>'claim_uuid')::uuid AS claim_uuid,
-            e->'metadata' AS metadata, e->'results' AS results${reportInput}
-       FROM jsonb_array_elements($1::jsonb) AS e
+            e->'metadata' AS metadata, e->'results' AS results, x.ord
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, ord)
    ), prior AS (
      UPDATE tasker.workflow_step_transitions tr
         SET most_recent = false, updated_at = NOW()
@@ -632,18 +624,31 @@ export const SEND_WITH_NOTIFY = statement<{ msg_id: string }>(
  */
 export const SEND_RESULTS_AND_ARCHIVE = statement<{ msg_ids: string[] }>(
   'send_results_and_archive',
-  `WITH sent AS (
-     SELECT m.ord, tasker.pgmq_send_with_notify($1::text, m.body, 0) AS msg_id
-       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS m(body, ord)
-   ), archived AS (
-     SELECT a.msg_id
-       FROM (SELECT u.queue, array_agg(u.msg_id) AS msg_ids
-               FROM unnest($3::text[], $4::bigint[]) AS u(queue, msg_id) GROUP BY u.queue) g
-       CROSS JOIN LATERAL pgmq.archive(g.queue, g.msg_ids) AS a(msg_id)
-   )
+  `WITH ${reportCtes(1, false)}
    SELECT (SELECT array_agg(msg_id::text ORDER BY ord) FROM sent) AS msg_ids,
           (SELECT count(*) FROM archived) AS archived`,
 );
+
+/**
+ * The CTEs `sent` (ord, msg_id: one result message per StepMessage) and `archived` (msg_id: the step messages
+ * archived) of `SEND_RESULTS_AND_ARCHIVE` and `COMPLETE_AND_REPORT`, on the parameters `sendResultsParams`
+ * builds, numbered from `$first`: results queue, JSON array of StepMessages, their step queues, their step
+ * msg_ids. `onlyReady`: only the entries whose ordinal a CTE `ready` (ord) lists.
+ */
+function reportCtes(first: number, onlyReady: boolean): string {
+  const [queue, messages, queues, msgIds] = [0, 1, 2, 3].map((i) => `$${first + i}`);
+  const only = (ord: string) => (onlyReady ? ` WHERE ${ord} IN (SELECT ready.ord FROM ready)` : '');
+  return `sent AS (
+     SELECT m.ord, tasker.pgmq_send_with_notify(${queue}::text, m.body, 0) AS msg_id
+       FROM jsonb_array_elements(${messages}::jsonb) WITH ORDINALITY AS m(body, ord)${only('m.ord')}
+   ), archived AS (
+     SELECT a.msg_id
+       FROM (SELECT u.queue, array_agg(u.msg_id) AS msg_ids
+               FROM unnest(${queues}::text[], ${msgIds}::bigint[]) WITH ORDINALITY AS u(queue, msg_id, ord)${only('u.ord')}
+              GROUP BY u.queue) g
+       CROSS JOIN LATERAL pgmq.archive(g.queue, g.msg_ids) AS a(msg_id)
+   )`;
+}
 
 /**
  * Lease heartbeat (§8.2): push the visibility timeout of every in-flight step message of one queue to now + vt,
