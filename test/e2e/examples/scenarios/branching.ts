@@ -198,9 +198,13 @@ export function branchingScenarios(fleet: ExampleFleet): void {
       expect(run.states.success_step).toBe('complete');
       expect(run.states.permanent_error_step).toBe('error');
       expect(run.attempts.permanent_error_step).toBe(1);
-      // The retryable step runs beside the others; it has failed retryably at least once or is still running.
-      // When it fails before the permanent error blocks the task, its retry may already be on its way back
-      // (`pending`, `enqueued`) at that moment.
+      expect(run.results('permanent_error_step')).toMatchObject({
+        error: { error_type: 'permanent_error', retryable: false },
+      });
+      // The retryable step runs beside the others, so the task can be blocked at any point of its life: before a
+      // worker took its message (`enqueued`, no result yet), while it runs, after it failed retryably, or when its
+      // retry is already on its way back (`pending`, `enqueued`). Once it has failed, its result says so.
+      const retryable = run.history('retryable_error_step');
       expect([
         'in_progress',
         'enqueued_as_error_for_orchestration',
@@ -209,13 +213,13 @@ export function branchingScenarios(fleet: ExampleFleet): void {
         'enqueued',
         'error',
       ]).toContain(run.states.retryable_error_step);
-      expect(run.results('permanent_error_step')).toMatchObject({
-        error: { error_type: 'permanent_error', retryable: false },
-      });
-      if (run.states.retryable_error_step !== 'in_progress') {
+      if (retryable.includes('enqueued_as_error_for_orchestration')) {
         expect(run.results('retryable_error_step')).toMatchObject({
           error: { error_type: 'retryable_error', retryable: true },
         });
+      } else {
+        expect(['enqueued', 'in_progress']).toContain(run.states.retryable_error_step);
+        expect(run.results('retryable_error_step')).toBeNull();
       }
     });
 
