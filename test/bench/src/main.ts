@@ -126,7 +126,14 @@ async function startNodeChild(
     ...(name === 'base' ? options.baseOptions : options.oursOptions),
     ...(name === 'ours-flood' ? { healthAddress: '127.0.0.1:0' } : {}),
   };
-  const nodeArgs = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(LOG_DIR, 'cpu-prof')}`] : [];
+  const nodeArgs = [
+    ...(name === 'base'
+      ? options.baseNodeArgs
+      : name === 'floor' || name === 'floor-hydrate'
+        ? []
+        : options.oursNodeArgs),
+    ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(LOG_DIR, 'cpu-prof')}`] : []),
+  ];
   const proc = await spawnLogged(
     `${name}${suffix}`,
     process.execPath,
@@ -436,6 +443,8 @@ async function main(): Promise<void> {
       oursModule: options.oursModule,
       baseModule: options.baseModule,
       baseOptions: options.baseOptions,
+      oursNodeArgs: options.oursNodeArgs,
+      baseNodeArgs: options.baseNodeArgs,
     },
     machine: { ...machine, loadavgAtEnd: loadavg() },
     noise: report.noise,

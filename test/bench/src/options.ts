@@ -35,6 +35,13 @@ export interface BenchOptions {
   baseModule: string;
   /** `--base-options`: the base contender's options (JSON, as `--ours-options`), default the same as ours. */
   baseOptions: Record<string, unknown>;
+  /**
+   * `--ours-node-args` / `--base-node-args`: Node/V8 flags for the worker processes of ours / base (e.g. heap
+   * sizing, docs/performance.md §3.4), space-separated; default none. An A/B of one build under two settings of the
+   * runtime.
+   */
+  oursNodeArgs: string[];
+  baseNodeArgs: string[];
   out: string;
   cpuProf: boolean;
 }
@@ -43,6 +50,14 @@ function positiveInt(name: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${text}`);
   return n;
+}
+
+/** Flags for `node` itself (`--max-semi-space-size=2 ...`): each must be an option, so no script can slip in. */
+function nodeArgs(name: string, text: string): string[] {
+  const args = text.split(/\s+/).filter(Boolean);
+  const bad = args.find((arg) => !arg.startsWith('--'));
+  if (bad !== undefined) throw new Error(`--${name} takes Node options (--flag[=value]), got ${bad}`);
+  return args;
 }
 
 function contenderName(text: string): ContenderName {
@@ -68,6 +83,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'ours-module': { type: 'string', default: '' },
       'base-module': { type: 'string', default: '' },
       'base-options': { type: 'string' },
+      'ours-node-args': { type: 'string', default: '' },
+      'base-node-args': { type: 'string', default: '' },
       out: { type: 'string', default: join(REPO_ROOT, 'bench-results', 'latest.json') },
       'cpu-prof': { type: 'boolean', default: false },
     },
@@ -93,7 +110,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     values['base-options'] === undefined
       ? oursOptions
       : (JSON.parse(values['base-options']) as Record<string, unknown>);
-  const withBase = baseModule !== '' || values['base-options'] !== undefined;
+  const oursNodeArgs = nodeArgs('ours-node-args', values['ours-node-args']);
+  const baseNodeArgs = nodeArgs('base-node-args', values['base-node-args']);
+  const withBase = baseModule !== '' || values['base-options'] !== undefined || baseNodeArgs.length > 0;
   if (withBase && !contenders.includes('base')) contenders.splice(1, 0, 'base');
   return {
     profile,
@@ -112,6 +131,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     oursModule: values['ours-module'],
     baseModule,
     baseOptions,
+    oursNodeArgs,
+    baseNodeArgs,
     out: values.out,
     cpuProf: values['cpu-prof'],
   };
