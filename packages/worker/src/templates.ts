@@ -60,7 +60,7 @@ export async function loadTemplateSources(directory: string): Promise<TemplateSo
   const sources: TemplateSource[] = [];
   if (files.length === 0) return sources;
   // Loaded only when there are files to parse: a worker given its templates as objects never needs the YAML
-  // parser, and leaving it unloaded keeps ~2 MB out of its resident memory (docs/performance.md §5).
+  // parser, and leaving it unloaded keeps ~2 MB out of its resident memory (docs/performance.md §3.4).
   const { parse: parseYaml } = await import('yaml');
   for (const file of files) {
     const text = await readFile(file, 'utf8');
