@@ -38,7 +38,7 @@ import { appendHistory, describeMachine, entryId, HISTORY_FILE } from './history
 import { measureNoise, type NoiseSample } from './noise.js';
 import { parseBenchOptions, stepsFor } from './options.js';
 import { benchCacheDir, REPO_ROOT } from './paths.js';
-import { buildReport, type Measurement } from './report.js';
+import { buildReport, type HeapAtPeak, type Measurement } from './report.js';
 import { fmt, machineCpu, percentile, procStats } from './stats.js';
 import {
   ensureRustWorker,
@@ -109,6 +109,9 @@ async function startContender(
   return { procs, ...(healthPort === undefined ? {} : { healthPort }) };
 }
 
+/** `--heap-at-peak`: what each worker process reported (`BENCH_HEAP`) as it stopped. */
+const heapReports = new Map<LoggedProcess, HeapAtPeak>();
+
 /** A Node child of the bench (our worker or the floor loop), started and ready (`BENCH_READY`). */
 async function startNodeChild(
   name: StepContender,
@@ -148,11 +151,14 @@ async function startNodeChild(
         BENCH_HYDRATE: name === 'floor-hydrate' ? '1' : '0',
         BENCH_WORKER_OPTIONS: JSON.stringify(workerOptions),
         BENCH_WORKER_MODULE: name === 'base' ? options.baseModule : options.oursModule,
+        BENCH_HEAP_AT_PEAK: options.heapAtPeak ? '1' : '0',
       },
       logFile: join(LOG_DIR, `${name}-c${concurrency}${suffix}.log`),
       onStdoutLine: (line) => {
         if (line.startsWith('BENCH_HEALTH_PORT ')) healthPort = Number(line.split(' ')[1]);
         if (line.startsWith('BENCH_READY')) ready = true;
+        if (line.startsWith('BENCH_HEAP '))
+          heapReports.set(proc, JSON.parse(line.slice('BENCH_HEAP '.length)));
       },
     },
   );
@@ -285,6 +291,8 @@ async function stepRun(
       };
       // Stopped before the checks, so a late duplicate result or a message it never archived is counted.
       await Promise.all(procs.map((p) => p.stop(15_000)));
+      const heap = procs[0] === undefined ? undefined : heapReports.get(procs[0]);
+      if (heap) measured.heapAtPeak = heap;
     } catch (error) {
       throw new BenchRunFailed(context, [], error);
     }
@@ -366,6 +374,13 @@ function describe(m: Measurement): string {
     (m.healthFlood
       ? `, health flood ${m.healthFlood.ok}/${m.healthFlood.requests} ok in ${m.healthFlood.seconds.toFixed(2)} s`
       : '') +
+    (m.heapAtPeak
+      ? `, at peak: heap ${fmt(m.heapAtPeak.heapUsed)}/${fmt(m.heapAtPeak.heapTotal)} MB used/committed (${Object.entries(
+          m.heapAtPeak.spaces,
+        )
+          .map(([space, { size, used }]) => `${space} ${used.toFixed(1)}/${size.toFixed(1)}`)
+          .join(', ')}), external ${fmt(m.heapAtPeak.external)} MB`
+      : '') +
     ', checks passed'
   );
 }
@@ -445,6 +460,8 @@ async function main(): Promise<void> {
       baseOptions: options.baseOptions,
       oursNodeArgs: options.oursNodeArgs,
       baseNodeArgs: options.baseNodeArgs,
+      // Inherited by every Node process of the run (bench, workers, floor): heap flags here change every figure.
+      nodeOptionsEnv: process.env.NODE_OPTIONS ?? '',
     },
     machine: { ...machine, loadavgAtEnd: loadavg() },
     noise: report.noise,

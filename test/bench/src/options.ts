@@ -44,6 +44,8 @@ export interface BenchOptions {
   baseNodeArgs: string[];
   out: string;
   cpuProf: boolean;
+  /** `--heap-at-peak`: our worker processes report their heap at their RSS peak (`ts-worker-child.ts`). */
+  heapAtPeak: boolean;
 }
 
 function positiveInt(name: string, text: string): number {
@@ -87,6 +89,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'base-node-args': { type: 'string', default: '' },
       out: { type: 'string', default: join(REPO_ROOT, 'bench-results', 'latest.json') },
       'cpu-prof': { type: 'boolean', default: false },
+      'heap-at-peak': { type: 'boolean', default: false },
     },
   });
   const profile = values.quick ? 'quick' : 'full';
@@ -135,6 +138,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     baseNodeArgs,
     out: values.out,
     cpuProf: values['cpu-prof'],
+    heapAtPeak: values['heap-at-peak'],
   };
 }
 

@@ -24,6 +24,17 @@ export interface Measurement {
   latency?: { p50: number; p99: number; samples: number };
   /** `ours-flood`: the `/health/ready` requests sent during the measured run, and how long they took. */
   healthFlood?: { requests: number; ok: number; seconds: number; others?: Record<string, number> };
+  /** `--heap-at-peak`: our worker's memory when its RSS was highest (MB), as `ts-worker-child.ts` reports it. */
+  heapAtPeak?: HeapAtPeak;
+}
+
+export interface HeapAtPeak {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  /** V8 heap space → committed / used, MB. */
+  spaces: Record<string, { size: number; used: number }>;
 }
 
 export interface ContenderFigures {
