@@ -175,7 +175,17 @@ describe.each(ORCHESTRATORS)('under %s', (kind) => {
         [CHAOS_QUEUE, 'orchestration_step_results'],
         120_000,
       );
-      expect(unfinishedTasks(outcomes)).toEqual([]);
+      const unfinished = unfinishedTasks(outcomes);
+      // Their step histories in the message, so that a failure says which step did what.
+      expect(
+        unfinished,
+        JSON.stringify(
+          await stepHistories(
+            pool,
+            unfinished.map(([uuid]) => uuid),
+          ),
+        ),
+      ).toEqual([]);
       if (kind === 'dev-orchestrator') {
         expect(outcomes.stranded).toEqual([]);
         expect(outcomes.failedByOrchestration).toEqual([]);

@@ -43,8 +43,8 @@ export interface TaskOutcomes {
   settled: Map<string, string>;
   stranded: StrandedTask[];
   /**
-   * Settled in `error` although none of their steps reported a failure: tasker-server 0.1.8 fails a task whose
-   * finalization loses its database connection ("Task has no execution context and unclear state").
+   * Settled in `error` although none of their steps is failed: tasker-server 0.1.8 fails a task whose finalization
+   * loses its database connection ("Task has no execution context and unclear state").
    */
   failedByOrchestration: string[];
 }
@@ -79,7 +79,7 @@ export async function settleTasks(
       .map((r) => ({ task_uuid: r.task_uuid, state: r.state as string, unsent_steps: r.unsent_steps }));
     if (settled.size + stranded.length === taskUuids.length) {
       const failed = [...settled].filter(([, state]) => state === 'error').map(([uuid]) => uuid);
-      return { settled, stranded, failedByOrchestration: await withoutStepFailures(pool, failed) };
+      return { settled, stranded, failedByOrchestration: await withoutFailedSteps(pool, failed) };
     }
     if (Date.now() > deadline) {
       const moving = rows.filter(
@@ -149,15 +149,19 @@ async function taskRows(
   return rows;
 }
 
-/** The tasks among `taskUuids` none of whose steps ever reported a failure to orchestration. */
-async function withoutStepFailures(pool: pg.Pool, taskUuids: readonly string[]): Promise<string[]> {
+/**
+ * The tasks among `taskUuids` none of whose steps is failed now: no step's latest transition is `error`, nor a
+ * failure reported and not yet processed. A step that failed once and completed on its retry (one recovered from a
+ * claim lost in the fault) does not make its task's `error` a step's: orchestration failed it on its own.
+ */
+async function withoutFailedSteps(pool: pg.Pool, taskUuids: readonly string[]): Promise<string[]> {
   if (taskUuids.length === 0) return [];
   const { rows } = await pool.query<{ task_uuid: string }>(
     `SELECT t.task_uuid::text FROM unnest($1::uuid[]) AS t(task_uuid)
       WHERE NOT EXISTS (
         SELECT 1 FROM tasker.workflow_steps ws
           JOIN tasker.workflow_step_transitions wst ON wst.workflow_step_uuid = ws.workflow_step_uuid
-         WHERE ws.task_uuid = t.task_uuid
+         WHERE ws.task_uuid = t.task_uuid AND wst.most_recent
            AND wst.to_state IN ('enqueued_as_error_for_orchestration', 'error'))`,
     [taskUuids],
   );
