@@ -1,6 +1,6 @@
 import { SETTLED_TASK_STATES } from '@tasker-bridge/client';
 import type pg from 'pg';
-import type { StepHistory } from './harness.js';
+import { type StepHistory, stepHistories } from './harness.js';
 
 /**
  * How the chaos scenarios wait for their tasks: until each is settled (terminal or `blocked_by_failures`) or
@@ -176,10 +176,26 @@ export function orchestrationFigures(outcomes: TaskOutcomes): Record<string, unk
   };
 }
 
-/** Settled tasks that did not complete, those orchestration failed on its own excepted: `[uuid, state]`. */
-export function unfinishedTasks(outcomes: TaskOutcomes): [string, string][] {
+/**
+ * Settled tasks that did not complete, those orchestration failed on its own excepted (`[uuid, state]`), and their
+ * steps' histories as JSON: the message of the assertion that there are none, so a failure says which step did what.
+ */
+export async function unfinishedTasks(
+  pool: pg.Pool,
+  outcomes: TaskOutcomes,
+): Promise<{ tasks: [string, string][]; histories: string }> {
   const failed = new Set(outcomes.failedByOrchestration);
-  return [...outcomes.settled].filter(([uuid, state]) => state !== 'complete' && !failed.has(uuid));
+  const tasks = [...outcomes.settled].filter(([uuid, state]) => state !== 'complete' && !failed.has(uuid));
+  const histories =
+    tasks.length === 0
+      ? ''
+      : JSON.stringify(
+          await stepHistories(
+            pool,
+            tasks.map(([uuid]) => uuid),
+          ),
+        );
+  return { tasks, histories };
 }
 
 /**
