@@ -292,6 +292,7 @@ async function stepRun(
       // Stopped before the checks, so a late duplicate result or a message it never archived is counted.
       await Promise.all(procs.map((p) => p.stop(15_000)));
       const heap = procs[0] === undefined ? undefined : heapReports.get(procs[0]);
+      for (const p of procs) heapReports.delete(p); // read once; the processes are gone
       if (heap) measured.heapAtPeak = heap;
     } catch (error) {
       throw new BenchRunFailed(context, [], error);
