@@ -376,7 +376,11 @@ function describe(m: Measurement): string {
       ? `, health flood ${m.healthFlood.ok}/${m.healthFlood.requests} ok in ${m.healthFlood.seconds.toFixed(2)} s`
       : '') +
     (m.heapAtPeak
-      ? `, at peak: heap ${fmt(m.heapAtPeak.heapUsed)}/${fmt(m.heapAtPeak.heapTotal)} MB used/committed (${Object.entries(
+      ? `, at peak: ${
+          m.heapAtPeak.rssAnon === undefined
+            ? ''
+            : `rss ${fmt(m.heapAtPeak.rss)} = ${fmt(m.heapAtPeak.rssAnon)} own + ${fmt(m.heapAtPeak.rssFile ?? 0)} mapped files MB, `
+        }heap ${fmt(m.heapAtPeak.heapUsed)}/${fmt(m.heapAtPeak.heapTotal)} MB used/committed (${Object.entries(
           m.heapAtPeak.spaces,
         )
           .map(([space, { size, used }]) => `${space} ${used.toFixed(1)}/${size.toFixed(1)}`)

@@ -30,6 +30,10 @@ export interface Measurement {
 
 export interface HeapAtPeak {
   rss: number;
+  /** The process's own resident memory (`RssAnon`); absent in older history entries. */
+  rssAnon?: number;
+  /** Resident pages of mapped files (`RssFile`), mostly the `node` binary's, shared between its processes. */
+  rssFile?: number;
   heapTotal: number;
   heapUsed: number;
   external: number;

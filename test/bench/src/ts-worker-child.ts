@@ -5,6 +5,7 @@
 // BENCH_HEAP_AT_PEAK=1 (`--heap-at-peak`): samples its memory every 20 ms and, on SIGTERM, prints `BENCH_HEAP
 // <json>`, the sample taken at its highest RSS (what the peak is made of: docs/performance.md §3.4).
 
+import { readFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { defineHandler, HandlerRegistry } from '@tasker-bridge/core';
 import type { TaskTemplateInput } from '@tasker-bridge/schemas';
@@ -48,8 +49,11 @@ function sampleHeapAtPeak(): () => void {
     const usage = process.memoryUsage();
     if (usage.rss <= peakRss) return;
     peakRss = usage.rss;
+    const parts = rssParts();
     peak = {
       rss: mb(usage.rss),
+      rssAnon: parts.anon,
+      rssFile: parts.file,
       heapTotal: mb(usage.heapTotal),
       heapUsed: mb(usage.heapUsed),
       external: mb(usage.external),
@@ -64,4 +68,14 @@ function sampleHeapAtPeak(): () => void {
     };
   }, 20).unref();
   return () => process.stdout.write(`BENCH_HEAP ${JSON.stringify(peak)}\n`);
+}
+
+/**
+ * RssAnon and RssFile of `/proc/self/status`, MB: the process's own memory, and the resident pages of the files it
+ * maps — mostly the `node` binary's code and read-only data, shared by every process that runs the same binary.
+ */
+function rssParts(): { anon: number; file: number } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { anon: kib('RssAnon') / 1024, file: kib('RssFile') / 1024 };
 }
