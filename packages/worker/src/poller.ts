@@ -129,17 +129,19 @@ export class FallbackPoller {
         }
       }
       if (stop.aborted) break;
-      if (backlog && first) for (const other of this.#lanes.slice(1)) this.#wakeLane(other);
+      // The second lane waits for no interval: only for the first lane's next backlog (or a wake-up).
+      const pauseMs = first ? delay : null;
+      if (backlog && first) for (const other of this.#lanes) if (other !== lane) this.#wakeLane(other);
       if (backlog || lane.woken) {
         // A take came back full: more messages are probably waiting. Do not sleep the poll interval (the pg-boss
         // trap, docs/performance.md §2.4): take again as soon as a handler slot is free. The interval still applies
         // once a take comes back short (queue drained) — the steady state with notifications is unchanged. Woken
         // during the cycle (a notification turned away for lack of slots, a LISTEN reconnect): the cycle's reads
         // may have started before what woke us, so look again too.
-        if (slots.free === 0) await this.#pause(lane, first ? delay : null, stop, slots.whenReleased());
+        if (slots.free === 0) await this.#pause(lane, pauseMs, stop, slots.whenReleased());
         continue;
       }
-      await this.#pause(lane, first ? delay : null, stop);
+      await this.#pause(lane, pauseMs, stop);
     }
   }
 

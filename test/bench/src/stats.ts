@@ -52,18 +52,23 @@ export function table(header: readonly string[], rows: readonly (readonly string
   ].join('\n');
 }
 
+/** A `Field:  N kB` line of a `/proc/<pid>/status` text, in MB; NaN when the field is missing. */
+export function statusMb(status: string, field: string): number {
+  const kib = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
+  return kib === undefined ? Number.NaN : Number(kib) / 1024;
+}
+
 /** Peak resident set (VmHWM) and CPU time (user + system) of a live process, from /proc. */
 export async function procStats(
   pid: number,
 ): Promise<{ peakRssMb: number; cpuMs: number; sysCpuMs: number }> {
   const { readFile } = await import('node:fs/promises');
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0); // utime, stime (fields 14, 15)
   return {
-    peakRssMb: hwm ? Number(hwm[1]) / 1024 : Number.NaN,
+    peakRssMb: statusMb(status, 'VmHWM'),
     cpuMs: (ticks * 1000) / 100,
     sysCpuMs: (Number(fields[12] ?? 0) * 1000) / 100,
   };

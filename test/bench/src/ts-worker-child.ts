@@ -11,6 +11,7 @@ import { defineHandler, HandlerRegistry } from '@tasker-bridge/core';
 import type { TaskTemplateInput } from '@tasker-bridge/schemas';
 import type { TaskerWorker as TaskerWorkerClass } from '@tasker-bridge/worker';
 import { HANDLER_NAME, templateObject } from './db.js';
+import { statusMb } from './stats.js';
 
 const registry = new HandlerRegistry().register(
   defineHandler(HANDLER_NAME, async () => ({ started_at_ms: performance.timeOrigin + performance.now() })),
@@ -49,11 +50,13 @@ function sampleHeapAtPeak(): () => void {
     const usage = process.memoryUsage();
     if (usage.rss <= peakRss) return;
     peakRss = usage.rss;
-    const parts = rssParts();
+    // The process's own memory, and the resident pages of the files it maps — mostly the `node` binary's code and
+    // read-only data, shared by every process that runs the same binary.
+    const status = readFileSync('/proc/self/status', 'utf8');
     peak = {
       rss: mb(usage.rss),
-      rssAnon: parts.anon,
-      rssFile: parts.file,
+      rssAnon: statusMb(status, 'RssAnon'),
+      rssFile: statusMb(status, 'RssFile'),
       heapTotal: mb(usage.heapTotal),
       heapUsed: mb(usage.heapUsed),
       external: mb(usage.external),
@@ -68,14 +71,4 @@ function sampleHeapAtPeak(): () => void {
     };
   }, 20).unref();
   return () => process.stdout.write(`BENCH_HEAP ${JSON.stringify(peak)}\n`);
-}
-
-/**
- * RssAnon and RssFile of `/proc/self/status`, MB: the process's own memory, and the resident pages of the files it
- * maps — mostly the `node` binary's code and read-only data, shared by every process that runs the same binary.
- */
-function rssParts(): { anon: number; file: number } {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { anon: kib('RssAnon') / 1024, file: kib('RssFile') / 1024 };
 }
