@@ -28,6 +28,18 @@ describe('Batcher', () => {
     expect(calls).toEqual([[1], [2]]);
   });
 
+  it('sends after the work scheduled for the end of the same turn, such as the take refilling freed slots', async () => {
+    const order: string[] = [];
+    const batcher = new Batcher<number, string>(async (inputs) => {
+      order.push(`statement ${inputs.join(',')}`);
+      return inputs.map((n) => `row ${n}`);
+    }, 10);
+    const answered = batcher.run(1);
+    setImmediate(() => order.push('take'));
+    await answered;
+    expect(order).toEqual(['take', 'statement 1']);
+  });
+
   it('splits a turn larger than the largest batch into several statements', async () => {
     const { calls, batcher } = recording();
     await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.run(n)));
