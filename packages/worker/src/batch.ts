@@ -22,7 +22,9 @@ interface Pending<In, Out> {
  * end of this one. The turn in which handlers return is the one in which their slots are freed and the poller
  * schedules the take that refills them (`poller.ts`, `intake.ts`): that take is on the next step's path, while
  * the finished step's completion is not — its slot is already free. Sent first, the take reaches PostgreSQL before
- * the completion is encoded and written (docs/performance.md §3.2 has the measurement).
+ * the completion is encoded and written (docs/performance.md §3.2 has the measurement). The split databases' result
+ * send (`complete.ts`) is asked for when its write answers, a turn with no take in it; it waits the extra turn too,
+ * microseconds, rather than the batcher having two schedules.
  */
 function afterNextTurn(fn: () => void): void {
   setImmediate(() => setImmediate(fn));
