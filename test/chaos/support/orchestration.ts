@@ -70,17 +70,6 @@ export interface ServerOrchestration extends ChaosOrchestration {
   killAndRestart(): Promise<{ downMs: number }>;
 }
 
-/**
- * The fleet configuration polls the orchestration queues at upstream's default of 5 s (test/fleet/NOTE.md says
- * why); a chaos scenario polls every second, because after a PostgreSQL restart the server may never LISTEN again
- * and its fallback poller is then all that moves step results.
- */
-function pollResultsEverySecond(toml: string): string {
-  const from = 'fallback_polling_interval_seconds = 5';
-  if (toml.split(from).length !== 2) throw new Error(`orchestration.toml: expected one "${from}"`);
-  return toml.replace(from, 'fallback_polling_interval_seconds = 1');
-}
-
 export async function startServerOrchestration(
   databaseUrl: string,
   label: string,
@@ -93,13 +82,7 @@ export async function startServerOrchestration(
     `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
   );
   await mkdir(logDir, { recursive: true });
-  const start = () =>
-    startOrchestrationServer({
-      binary: serverBinary,
-      databaseUrl,
-      logDir,
-      patchConfig: pollResultsEverySecond,
-    });
+  const start = () => startOrchestrationServer({ binary: serverBinary, databaseUrl, logDir });
   let server = await start();
   let api = new FleetApi(server.baseUrl);
   return {
