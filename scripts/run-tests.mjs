@@ -97,20 +97,34 @@ const tierOf = tierOfFiles();
  * The failed tests of a report, one line each (file, test, the first line of its first failure), for the summary:
  * CI keeps only the tail of a run's output, and a count without names cannot be acted on.
  */
-function failedTests(summary) {
+function failedTests(summary, suiteErrors) {
+  const firstLine = (message) => (message ?? '').split('\n')[0].slice(0, 200);
   const lines = [];
   for (const file of summary.testResults) {
     const name = relative(root, file.name);
     for (const test of file.assertionResults) {
       if (test.status !== 'failed') continue;
-      const reason = (test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 200);
-      lines.push(`FAILED ${name} > ${test.fullName}: ${reason}`);
+      lines.push(`FAILED ${name} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
     }
     if (file.status === 'failed' && file.assertionResults.every((test) => test.status !== 'failed')) {
-      lines.push(`FAILED ${name}: ${(file.message ?? '').split('\n')[0].slice(0, 200)}`);
+      const errors = suiteErrors.filter((e) => e.file === file.name);
+      if (errors.length === 0) lines.push(`FAILED ${name}: ${firstLine(file.message)}`);
+      for (const e of errors) lines.push(`FAILED ${name} > ${e.where}: ${firstLine(e.message)}`);
     }
   }
+  for (const e of suiteErrors.filter((e) => e.file === undefined)) {
+    lines.push(`ERROR ${e.where}: ${firstLine(e.message)}`);
+  }
   return lines;
+}
+
+/** What scripts/suite-errors-reporter.mjs wrote: errors outside any test, which the JSON report leaves out. */
+function readSuiteErrors(path) {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line));
 }
 
 /** Passed, failed and skipped tests per tier, from the report's per-file results. */
@@ -134,7 +148,7 @@ function countsByTier(summary) {
  * tier it was asked to run that ran no test (all filtered out or skipped): a tier that checked nothing must not
  * look green.
  */
-function phaseResult(report, status, tiers) {
+function phaseResult(report, suiteErrorsReport, status, tiers) {
   let summary;
   try {
     summary = JSON.parse(readFileSync(report, 'utf8'));
@@ -157,7 +171,7 @@ function phaseResult(report, status, tiers) {
       ...[...byTier].map(
         ([tier, c]) => `${tier}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`,
       ),
-      ...failedTests(summary),
+      ...failedTests(summary, readSuiteErrors(suiteErrorsReport)),
     ],
   };
   const empty = tiers.filter((tier) => {
@@ -180,15 +194,25 @@ const lines = [];
 for (const [i, phase] of phases.entries()) {
   // Reports are per phase and deleted first, so a phase that writes none is never credited a previous run's counts.
   const report = join(root, 'test-results', `vitest-phase-${i + 1}.json`);
+  const suiteErrorsReport = `${report}.suite-errors.jsonl`;
   rmSync(report, { force: true });
+  rmSync(suiteErrorsReport, { force: true });
   const started = Date.now();
   const status = run(
     phase.label,
     npx,
-    ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...phase.args],
+    [
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      '--reporter=./scripts/suite-errors-reporter.mjs',
+      `--outputFile.json=${report}`,
+      ...phase.args,
+    ],
     phase.env,
   );
-  const result = phaseResult(report, status, phase.tiers);
+  const result = phaseResult(report, suiteErrorsReport, status, phase.tiers);
   passed += result.passed;
   failed += result.failed;
   const seconds = Math.round((Date.now() - started) / 1000);

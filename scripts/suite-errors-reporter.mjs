@@ -1,0 +1,29 @@
+// A vitest reporter for `npm test`'s summary: the errors that fail a file outside any test (a failing beforeAll or
+// afterAll, an error while collecting). Vitest's JSON report leaves them out (its file `message` is empty), and
+// CI keeps only the tail of a run's output, where the stack printed above is gone. Written next to the JSON
+// report (`--outputFile.json=X` → `X.suite-errors.jsonl`), one `{ file, where, message }` per line.
+import { writeFileSync } from 'node:fs';
+
+export default class SuiteErrorsReporter {
+  #path;
+
+  onInit(vitest) {
+    const json = vitest.config.outputFile?.json;
+    this.#path = json ? `${json}.suite-errors.jsonl` : undefined;
+  }
+
+  onTestRunEnd(testModules, unhandledErrors) {
+    if (this.#path === undefined) return;
+    const entries = [];
+    const add = (file, where, error) =>
+      entries.push({ file, where, message: error.message ?? String(error) });
+    for (const module of testModules) {
+      for (const error of module.errors()) add(module.moduleId, '(file)', error);
+      for (const suite of module.children.allSuites()) {
+        for (const error of suite.errors()) add(module.moduleId, suite.fullName, error);
+      }
+    }
+    for (const error of unhandledErrors) add(undefined, '(unhandled)', error);
+    writeFileSync(this.#path, entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
+  }
+}
