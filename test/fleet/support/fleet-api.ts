@@ -4,6 +4,8 @@
 //   `idempotency_key` does not change that, NOTE.md), and the scenarios submit equal contexts again. The
 //   handlers ignore the field.
 // - Waits poll every 250 ms (the client's default is 500).
+// - Calls are retried for longer than the client's default (4 attempts, waits capped at 5 s): on a loaded 2-core
+//   CI machine the server can answer 503 for a while (its backpressure asks callers to come back in 15 to 60 s).
 
 import { randomUUID } from 'node:crypto';
 import {
@@ -23,6 +25,7 @@ export class FleetApi extends TaskerClient {
         source_system: 'tasker-bridge',
         reason: 'fleet interop test',
       },
+      retry: { attempts: 6, maxDelayMs: 15_000 },
     });
   }
 
