@@ -15,8 +15,9 @@ export default class SuiteErrorsReporter {
   onTestRunEnd(testModules, unhandledErrors) {
     if (this.#path === undefined) return;
     const entries = [];
+    // The error's class names it where its message alone may not (TaskerConnectionError, TaskIdentityConflictError).
     const add = (file, where, error) =>
-      entries.push({ file, where, message: error.message ?? String(error) });
+      entries.push({ file, where, message: `${error.name ?? 'Error'}: ${error.message ?? String(error)}` });
     for (const module of testModules) {
       for (const error of module.errors()) add(module.moduleId, '(file)', error);
       for (const suite of module.children.allSuites()) {
