@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readSuiteErrors, suiteErrorsPath } from './suite-errors-reporter.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const npx = 'npx';
@@ -118,15 +119,6 @@ function failedTests(summary, suiteErrors) {
   return lines;
 }
 
-/** What scripts/suite-errors-reporter.mjs wrote: errors outside any test, which the JSON report leaves out. */
-function readSuiteErrors(path) {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line));
-}
-
 /** Passed, failed and skipped tests per tier, from the report's per-file results. */
 function countsByTier(summary) {
   const counts = new Map();
@@ -148,7 +140,7 @@ function countsByTier(summary) {
  * tier it was asked to run that ran no test (all filtered out or skipped): a tier that checked nothing must not
  * look green.
  */
-function phaseResult(report, suiteErrorsReport, status, tiers) {
+function phaseResult(report, status, tiers) {
   let summary;
   try {
     summary = JSON.parse(readFileSync(report, 'utf8'));
@@ -171,7 +163,7 @@ function phaseResult(report, suiteErrorsReport, status, tiers) {
       ...[...byTier].map(
         ([tier, c]) => `${tier}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`,
       ),
-      ...failedTests(summary, readSuiteErrors(suiteErrorsReport)),
+      ...failedTests(summary, readSuiteErrors(report)),
     ],
   };
   const empty = tiers.filter((tier) => {
@@ -194,9 +186,8 @@ const lines = [];
 for (const [i, phase] of phases.entries()) {
   // Reports are per phase and deleted first, so a phase that writes none is never credited a previous run's counts.
   const report = join(root, 'test-results', `vitest-phase-${i + 1}.json`);
-  const suiteErrorsReport = `${report}.suite-errors.jsonl`;
   rmSync(report, { force: true });
-  rmSync(suiteErrorsReport, { force: true });
+  rmSync(suiteErrorsPath(report), { force: true });
   const started = Date.now();
   const status = run(
     phase.label,
@@ -212,7 +203,7 @@ for (const [i, phase] of phases.entries()) {
     ],
     phase.env,
   );
-  const result = phaseResult(report, suiteErrorsReport, status, phase.tiers);
+  const result = phaseResult(report, status, phase.tiers);
   passed += result.passed;
   failed += result.failed;
   const seconds = Math.round((Date.now() - started) / 1000);

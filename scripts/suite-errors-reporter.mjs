@@ -1,15 +1,26 @@
 // A vitest reporter for `npm test`'s summary: the errors that fail a file outside any test (a failing beforeAll or
 // afterAll, an error while collecting). Vitest's JSON report leaves them out (its file `message` is empty), and
 // CI keeps only the tail of a run's output, where the stack printed above is gone. Written next to the JSON
-// report (`--outputFile.json=X` → `X.suite-errors.jsonl`), one `{ file, where, message }` per line.
-import { writeFileSync } from 'node:fs';
+// report (`--outputFile.json=X` → `X.suite-errors.json`) as an array of `{ file, where, message }`.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/** Where the errors of the run whose JSON report is `jsonReport` are written. */
+export function suiteErrorsPath(jsonReport) {
+  return `${jsonReport}.suite-errors.json`;
+}
+
+/** The errors written for `jsonReport`; none when the run wrote no file (it crashed before its end). */
+export function readSuiteErrors(jsonReport) {
+  const path = suiteErrorsPath(jsonReport);
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : [];
+}
 
 export default class SuiteErrorsReporter {
   #path;
 
   onInit(vitest) {
     const json = vitest.config.outputFile?.json;
-    this.#path = json ? `${json}.suite-errors.jsonl` : undefined;
+    this.#path = json ? suiteErrorsPath(json) : undefined;
   }
 
   onTestRunEnd(testModules, unhandledErrors) {
@@ -25,6 +36,6 @@ export default class SuiteErrorsReporter {
       }
     }
     for (const error of unhandledErrors) add(undefined, '(unhandled)', error);
-    writeFileSync(this.#path, entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
+    writeFileSync(this.#path, JSON.stringify(entries));
   }
 }
